@@ -1,0 +1,127 @@
+"""The ``passivepress`` command: parse arguments, run a command, turn errors into messages.
+
+Exit codes: 0 success, 1 the site's content or templates are wrong (or --strict found
+warnings), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from passivepress import __version__
+from passivepress.errors import PassivepressError, Problem
+from passivepress.report import Reporter
+
+log = logging.getLogger("passivepress")
+
+
+class ConsoleReporter(Reporter):
+    """Warnings as they come; per-step timings with --verbose."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+
+    def step(self, name: str, seconds: float) -> None:
+        if self.verbose:
+            log.info("  %-8s %7.1f ms", name, seconds * 1000)
+
+    def warning(self, problem: Problem) -> None:
+        log.warning("warning: %s", problem)
+
+
+def _setup_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("passivepress")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    group.add_argument("-v", "--verbose", action="store_true",
+                       help="also print the time each build step took")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a Python traceback for errors (for bug reports)")
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from passivepress.build import BuildOptions, build
+
+    result = build(
+        Path(args.site_dir),
+        BuildOptions(output=Path(args.output) if args.output else None, drafts=args.drafts,
+                     future=args.future, base_url=args.base_url, strict=args.strict),
+        ConsoleReporter(args.verbose),
+    )
+    log.info("Built %d pages, %d feeds in %.2f s → %s", result.pages, result.feeds,
+             result.seconds, _shown(result.output))
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="passivepress",
+        description="Build a findable site of essays and books, with a call to get in touch "
+        "on every page.",
+        epilog="Run 'passivepress COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"passivepress {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser(
+        "build", help="build the site into _site/",
+        description="Build the site into its output folder (default SITE_DIR/_site). The "
+        "previous output is replaced only when the build succeeds.")
+    build.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR",
+                       help="folder holding passivepress.yml (default: current folder)")
+    build.add_argument("-o", "--output", metavar="DIR", help="output folder (default: _site)")
+    build.add_argument("--drafts", action="store_true", help="include essays marked draft")
+    build.add_argument("--future", action="store_true",
+                       help="include essays dated in the future")
+    build.add_argument("--base-url", metavar="URL",
+                       help="override base_url, e.g. for a preview deploy")
+    build.add_argument("--strict", action="store_true",
+                       help="fail on warnings too (broken links, unknown keys ...)")
+    _add_common(build)
+    build.set_defaults(func=_cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _setup_logging(getattr(args, "quiet", False), getattr(args, "verbose", False))
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except PassivepressError as exc:
+        if args.debug:
+            raise
+        for problem in exc.problems:
+            log.error("error: %s", problem)
+        count = len(exc.problems)
+        if count > 1:
+            log.error("%d problems; nothing was written.", count)
+        else:
+            log.error("Nothing was written.")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

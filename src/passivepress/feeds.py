@@ -1,0 +1,69 @@
+"""RSS 2.0 and Atom feeds, made with feedgen, with full content and absolute links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from feedgen.feed import FeedGenerator
+
+from passivepress import __version__
+from passivepress.model import Essay, Site
+from passivepress.urls import absolute
+
+
+def _limit(site: Site, essays: Sequence[Essay]) -> Sequence[Essay]:
+    limit = site.config.feeds.limit
+    return essays[:limit] if limit else essays
+
+
+def _generator(site: Site, essays: Sequence[Essay], title: str, page_url: str,
+               feed_path: str, feed_type: str) -> FeedGenerator:
+    config = site.config
+    fg = FeedGenerator()
+    fg.id(absolute(page_url, config.base_url))
+    fg.title(title)
+    fg.subtitle(config.description or config.title)
+    fg.description(config.description or config.title)
+    fg.language(config.language)
+    if config.author.name:
+        author = {"name": config.author.name}
+        if config.author.email:
+            author["email"] = config.author.email
+        fg.author(author)
+    # feedgen takes the RSS <link> from the last link given: the page, not the feed.
+    fg.link(href=absolute(feed_path, config.base_url), rel="self",
+            type=f"application/{feed_type}+xml")
+    fg.link(href=absolute(page_url, config.base_url), rel="alternate")
+    fg.generator("passivepress", __version__)
+    # feedgen stamps "now" unless told otherwise; the newest change keeps builds identical.
+    newest = max((e.updated or e.date for e in essays), default=datetime(2000, 1, 1).astimezone())
+    fg.updated(newest)
+    fg.lastBuildDate(newest)
+    for essay in reversed(list(essays)):  # feedgen prepends: add oldest first
+        entry = fg.add_entry()
+        entry.id(essay.permalink)
+        entry.guid(essay.permalink, permalink=True)
+        entry.title(essay.title)
+        entry.link(href=essay.permalink, rel="alternate")
+        entry.published(essay.date)
+        entry.updated(essay.updated or essay.date)
+        if essay.summary:
+            entry.summary(essay.summary)
+        entry.content(essay.feed_html, type="CDATA" if feed_type == "rss" else "html")
+        if config.author.name:
+            entry.author({"name": config.author.name,
+                          **({"email": config.author.email} if config.author.email else {})})
+        for tag in essay.tags:
+            entry.category(term=tag.name, scheme=tag.permalink, label=tag.name)
+    return fg
+
+
+def rss(site: Site, essays: Sequence[Essay], title: str, page_url: str, feed_path: str) -> bytes:
+    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "rss")
+    return fg.rss_str(pretty=True)
+
+
+def atom(site: Site, essays: Sequence[Essay], title: str, page_url: str, feed_path: str) -> bytes:
+    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "atom")
+    return fg.atom_str(pretty=True)

@@ -1,0 +1,179 @@
+"""The site's content as plain data. URLs are decided here, once, for everything.
+
+The objects are frozen; the lists that link them (an essay's books, a book's essays, a
+tag's essays) are filled in when the whole site is known, in :mod:`passivepress.loader`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from markupsafe import Markup
+
+from passivepress.config import Config
+from passivepress.markdown import TocEntry
+from passivepress.urls import absolute, under_base
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where an item came from, so every later message can point at the file."""
+
+    source: PurePosixPath
+    lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def line_of(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    affiliate: bool = False
+
+    @property
+    def rel(self) -> str:
+        return "sponsored noopener" if self.affiliate else ""
+
+
+@dataclass(frozen=True, eq=False)
+class Tag:
+    name: str
+    slug: str
+    path: str
+    url: str
+    permalink: str
+    essays: list[Essay] = field(default_factory=list, repr=False)
+
+    @property
+    def count(self) -> int:
+        return len(self.essays)
+
+    @property
+    def feed_path(self) -> str:
+        return self.path + "feed.xml"
+
+    @property
+    def feed_url(self) -> str:
+        return self.url + "feed.xml"
+
+
+@dataclass(frozen=True, eq=False)
+class Essay(Located):
+    slug: str = ""
+    title: str = ""
+    date: datetime = datetime.min
+    updated: datetime | None = None
+    summary: str = ""
+    tag_names: tuple[str, ...] = ()
+    book_slugs: tuple[str, ...] = ()
+    draft: bool = False
+    future: bool = False
+    image: str | None = None
+    aliases: tuple[str, ...] = ()
+    cta: Any = True
+    canonical: str | None = None
+    lang: str = ""
+    html: Markup = Markup("")
+    feed_html: str = ""
+    toc: tuple[TocEntry, ...] = ()
+    words: int = 0
+    body_links: tuple[tuple[str, int], ...] = ()  # site links and images in the body, for checks
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+    url: str = ""
+    permalink: str = ""
+    tags: list[Tag] = field(default_factory=list, repr=False)
+    books: list[Book] = field(default_factory=list, repr=False)
+
+    kind = "essay"
+
+    @property
+    def reading_time(self) -> int:
+        return max(1, round(self.words / 230))
+
+
+@dataclass(frozen=True, eq=False)
+class Book(Located):
+    slug: str = ""
+    title: str = ""
+    subtitle: str = ""
+    authors: tuple[str, ...] = ()
+    isbn: str = ""
+    year: int | None = None
+    publisher: str = ""
+    cover: str | None = None
+    cover_alt: str = ""
+    links: tuple[Link, ...] = ()
+    tag_names: tuple[str, ...] = ()
+    summary: str = ""
+    own: bool = False
+    featured: bool = False
+    draft: bool = False
+    html: Markup = Markup("")
+    feed_html: str = ""
+    toc: tuple[TocEntry, ...] = ()
+    body_links: tuple[tuple[str, int], ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+    url: str = ""
+    permalink: str = ""
+    essays: list[Essay] = field(default_factory=list, repr=False)
+
+    kind = "book"
+
+    @property
+    def author(self) -> str:
+        if len(self.authors) <= 2:
+            return " and ".join(self.authors)
+        return ", ".join(self.authors[:-1]) + " and " + self.authors[-1]
+
+
+@dataclass(frozen=True, eq=False)
+class Page(Located):
+    slug: str = ""
+    title: str = ""
+    summary: str = ""
+    menu: int | None = None
+    cta: Any = False
+    template: str = "page.html"
+    draft: bool = False
+    html: Markup = Markup("")
+    toc: tuple[TocEntry, ...] = ()
+    body_links: tuple[tuple[str, int], ...] = ()  # site links and images in the body, for checks
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+    url: str = ""
+    permalink: str = ""
+
+    kind = "page"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the renderer needs, fully linked, in a deterministic order."""
+
+    config: Config
+    essays: tuple[Essay, ...]  # published (or shown), newest first
+    books: tuple[Book, ...]  # the author's own first, then by title
+    pages: tuple[Page, ...]  # by slug
+    tags: tuple[Tag, ...]  # by name
+    preview: bool = False
+
+    def essay(self, slug: str) -> Essay | None:
+        return next((e for e in self.essays if e.slug == slug), None)
+
+    def book(self, slug: str) -> Book | None:
+        return next((b for b in self.books if b.slug == slug), None)
+
+    def page(self, slug: str) -> Page | None:
+        return next((p for p in self.pages if p.slug == slug), None)
+
+
+def locate(config: Config, path: str) -> tuple[str, str, str]:
+    """(site path, URL under the base path, absolute permalink) of a site path."""
+    return path, under_base(path, config.base_path), absolute(path, config.base_url)

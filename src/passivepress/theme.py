@@ -1,0 +1,152 @@
+"""The Jinja environment: template lookup site → theme → built-in default, and filters.
+
+An override can extend the template it replaces: ``{% extends "!theme/essay.html" %}``
+looks one level down (the selected theme, then the default) and ``!default/`` goes straight
+to the built-in theme.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from passivepress.config import Config
+from passivepress.errors import ConfigError, ContentError, Problem
+from passivepress.urls import absolute, under_base
+
+
+def builtin_theme_dir() -> Path:
+    """The default theme: inside the installed package, or at the repository root."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "themes" / "default"
+    if packaged.is_dir():
+        return packaged
+    return here.parents[1] / "themes" / "default"
+
+
+class Theme:
+    """Where templates and theme static files come from, for one site."""
+
+    def __init__(self, site_dir: Path, config: Config) -> None:
+        self.site_dir = site_dir
+        self.config = config
+        self.default_dir = builtin_theme_dir()
+        selected = site_dir / "themes" / config.theme
+        if selected.is_dir():
+            self.theme_dir: Path | None = selected
+        elif config.theme == "default":
+            self.theme_dir = None
+        else:
+            raise ConfigError(Problem(
+                f"theme '{config.theme}' not found: no folder themes/{config.theme}/",
+                "passivepress.yml", hint="use 'theme: default' or create the theme folder"))
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        """Lookup order, most specific first; folders that do not exist are left out."""
+        dirs = [self.site_dir / "templates"]
+        if self.theme_dir is not None:
+            dirs.append(self.theme_dir / "templates")
+        dirs.append(self.default_dir / "templates")
+        return [d for d in dirs if d.is_dir()]
+
+    @property
+    def static_dirs(self) -> list[Path]:
+        """Static folders, lowest priority first (later ones win on the same path)."""
+        dirs = [self.default_dir / "static"]
+        if self.theme_dir is not None:
+            dirs.append(self.theme_dir / "static")
+        dirs.append(self.site_dir / "static")
+        return [d for d in dirs if d.is_dir()]
+
+    def environment(self) -> Environment:
+        site_templates = self.site_dir / "templates"
+        levels = [FileSystemLoader(d) for d in self.template_dirs]
+        below_site = [FileSystemLoader(d) for d in self.template_dirs if d != site_templates]
+        loader = ChoiceLoader([
+            PrefixLoader({
+                "!theme": ChoiceLoader(below_site),
+                "!default": FileSystemLoader(self.default_dir / "templates"),
+            }, delimiter="/"),
+            *levels,
+        ])
+        env = Environment(
+            loader=loader,
+            autoescape=select_autoescape(["html", "htm", "xml", "j2"], default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+            cache_size=-1,
+        )
+        config = self.config
+        env.filters["url"] = lambda path: under_base(str(path), config.base_path)
+        env.filters["absolute_url"] = lambda path: absolute(str(path), config.base_url)
+        env.filters["date"] = lambda value, fmt=None: format_date(value, fmt or config.date_format)
+        env.filters["isodate"] = lambda value: value.isoformat() if value else ""
+        return env
+
+
+def format_date(value: datetime, fmt: str) -> str:
+    # '%-d' (day without padding) is a glibc extension; do it ourselves so themes work
+    # the same on every platform.
+    fmt = fmt.replace("%-d", str(value.day)).replace("%-m", str(value.month))
+    return value.strftime(fmt)
+
+
+def template_problem(exc: Exception, what: str, site_dir: Path) -> Problem:
+    """A located message for a template that failed to load or render."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        filename = exc.filename or exc.name or "template"
+        return Problem(f"template syntax error: {exc.message}", _rel(filename, site_dir),
+                       exc.lineno)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return Problem(f"template not found: {exc.name} (while rendering {what})",
+                       hint="put it in templates/ or in your theme's templates/")
+    frame = _template_frame(exc)
+    message = f"while rendering {what}: {type(exc).__name__ if not str(exc) else exc}"
+    if isinstance(exc, jinja2.UndefinedError):
+        message = f"while rendering {what}: {exc.message}"
+    if frame:
+        return Problem(message, _rel(frame[0], site_dir), frame[1])
+    return Problem(message)
+
+
+def _template_frame(exc: Exception) -> tuple[str, int] | None:
+    """The innermost template file and line in a traceback (Jinja rewrites them so)."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".j2", ".txt")):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _rel(filename: str, site_dir: Path) -> str:
+    path = Path(filename)
+    try:
+        return path.resolve().relative_to(site_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def render(env: Environment, template: str, context: dict[str, Any], what: str,
+           site_dir: Path) -> str:
+    try:
+        return env.get_template(template).render(context)
+    except Exception as exc:  # noqa: BLE001 - any template failure is the site's error
+        raise ContentError(template_problem(exc, what, site_dir)) from exc

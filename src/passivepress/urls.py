@@ -1,0 +1,74 @@
+"""Slugs and the mapping between site URLs and files in the output folder.
+
+Site URLs here are root-relative paths *within* the site ("/essays/x/"); the base path of
+a site published under a sub-path ("/my-site/") is added by :func:`under_base`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote, urlsplit
+
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def slugify(text: str) -> str:
+    """A URL-safe slug: lowercase, accents stripped, words joined by hyphens.
+
+    Non-Latin letters are kept (browsers show them readably) rather than dropped, so a
+    Cyrillic or Japanese title never collapses to an empty slug.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    slug = _NOT_WORD.sub("-", stripped.lower()).replace("_", "-")
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")
+    return unicodedata.normalize("NFC", slug)
+
+
+def slug_from_filename(stem: str) -> str:
+    """``2024-03-01-my-essay`` → ``my-essay``: the date prefix is for sorting files only."""
+    return slugify(_DATE_PREFIX.sub("", stem)) or slugify(stem)
+
+
+def is_valid_slug(slug: str) -> bool:
+    return bool(slug) and slugify(slug) == slug
+
+
+def output_path(url: str) -> str:
+    """The file (relative to the output root) that serves a site URL.
+
+    ``/`` → ``index.html``; ``/essays/x/`` → ``essays/x/index.html``; ``/feed.xml`` as is.
+    """
+    path = url.lstrip("/")
+    if path == "" or path.endswith("/"):
+        return path + "index.html"
+    return path
+
+
+def base_path_of(base_url: str) -> str:
+    """The path part of the base URL, always with slashes at both ends."""
+    path = urlsplit(base_url).path or "/"
+    if not path.endswith("/"):
+        path += "/"
+    return path
+
+
+def under_base(url: str, base_path: str) -> str:
+    """Put a root-relative site URL under the site's base path; leave other URLs alone."""
+    if not url.startswith("/") or url.startswith("//"):
+        return url
+    if base_path != "/" and (url + "/").startswith(base_path):
+        # Already under the base path (an author wrote the full path); don't double it.
+        return url
+    return base_path.rstrip("/") + quote(url, safe="/#?=&%:@!$'()*+,;~")
+
+
+def absolute(url: str, base_url: str) -> str:
+    """An absolute URL for a root-relative site URL, for feeds, sitemaps and meta tags."""
+    if not url.startswith("/") or url.startswith("//"):
+        return url
+    parts = urlsplit(base_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin + under_base(url, base_path_of(base_url))
