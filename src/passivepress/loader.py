@@ -171,13 +171,6 @@ class Fields:
         return extra
 
 
-@dataclass
-class Loaded:
-    site: Site
-    warnings: list[Problem]
-    menu: list[tuple[str, str]]
-
-
 def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[Path]:
     if not folder.is_dir():
         return
@@ -196,34 +189,19 @@ def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[Pa
         yield path
 
 
-def _read(path: Path, site_dir: Path) -> tuple[PurePosixPath, FrontMatter]:
-    rel = PurePosixPath(path.relative_to(site_dir).as_posix())
-    return rel, split(decode(path.read_bytes(), rel), rel)
-
-
-def _render(config: Config, fm: FrontMatter, site_path: str) -> markdown.Rendered:
-    _, _, permalink = locate(config, site_path)
-    return markdown.render(
-        fm.body,
-        markdown.MarkdownOptions(
-            typographer=config.markdown.typographer, quotes=config.markdown.quotes,
-            raw_html=config.markdown.raw_html, highlight=config.markdown.highlight),
-        base_url=config.base_url, base_path=config.base_path, permalink=permalink)
-
-
 def _cta(f: Fields) -> Any:
     """``cta:`` is false (off), true (default), a variant name, or fields overriding it."""
     if not f.has("cta"):
         return None
     value = f.fm.doc.data["cta"]
     if value is None or isinstance(value, bool):
-        return value if value is not None else None
+        return value
     if isinstance(value, str):
         if f.fm.doc.raw["cta"] in ("off", "none", "no"):
             return False
         return f.text("cta")
     if isinstance(value, dict):
-        allowed = {name for name in Contact.__dataclass_fields__}
+        allowed = set(Contact.__dataclass_fields__)
         out = {}
         for key, item in value.items():
             if key not in allowed:
@@ -238,56 +216,82 @@ def _cta(f: Fields) -> Any:
     return None
 
 
+@dataclass
+class Pending:
+    """A content file whose front matter is read and whose Markdown still needs rendering.
+
+    Rendering is done for all files at once (in parallel, and skipped when cached), then
+    :attr:`finish` makes the model object.
+    """
+
+    fields: Fields
+    body: str
+    site_path: str
+    finish: Callable[[markdown.Rendered, datetime], Any]
+
+
+def _split(data: bytes, rel: PurePosixPath) -> FrontMatter:
+    return split(decode(data, rel), rel)
+
+
+def _lines(fm: FrontMatter) -> dict[str, int]:
+    return {str(k[0]): v for k, v in fm.doc.lines.items() if len(k) == 1}
+
+
 def _in_file(links: tuple[tuple[str, int], ...], fm: FrontMatter) -> tuple[tuple[str, int], ...]:
     """Body line numbers → file line numbers."""
     return tuple((url, line + fm.body_line - 1) for url, line in links)
 
 
-def read_essay(path: Path, site_dir: Path, config: Config, now: datetime) -> tuple[Essay, Fields]:
-    rel, fm = _read(path, site_dir)
+def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
+    fm = _split(data, rel)
     f = Fields(fm, rel, ESSAY_KEYS)
     if not fm.has_front_matter:
         f.problems.append(Problem(
             "an essay needs front matter with at least a title and a date", rel, 1,
             hint="start the file with:\n    ---\n    title: My essay\n    date: 2024-03-01\n"
             "    ---"))
-        return Essay(rel), f
+        return Pending(f, "", "/", lambda r, now: None)
     tz = config.tz
     title = f.text("title", required=True)
     date = f.date("date", tz, required=True)
     updated = f.date("updated", tz)
     if date and updated and updated < date:
         f.warnings.append(Problem("'updated' is before 'date'", rel, f.line("updated")))
-    slug = f.slug(path.stem)
+    slug = f.slug(PurePosixPath(rel).stem)
     site_path, url, permalink = locate(config, f"/essays/{slug}/")
     aliases = f.text_list("aliases")
     for i, alias in enumerate(aliases):
         if not alias.startswith("/"):
             f.problem(("aliases", i), f"the alias {alias!r} must be a path starting with /",
                       hint="for example: /2019/05/old-title/")
-    rendered = _render(config, fm, site_path)
-    image = f.text("image") or None
-    essay = Essay(
-        source=rel,
-        lines={str(k[0]): v for k, v in fm.doc.lines.items() if len(k) == 1},
+    values = dict(
+        source=rel, lines=_lines(fm), key=f"essay:{rel}",
         slug=slug, title=title, date=date or datetime.min.replace(tzinfo=tz), updated=updated,
-        summary=f.text("summary") or rendered.first_paragraph,
         tag_names=f.text_list("tags"), book_slugs=f.text_list("books"),
-        draft=f.boolean("draft"), future=bool(date and date > now), image=image,
+        draft=f.boolean("draft"), image=f.text("image") or None,
         aliases=aliases, cta=_cta(f), canonical=f.text("canonical") or None,
-        lang=f.text("lang") or config.language,
-        html=Markup(rendered.html), feed_html=rendered.feed_html, toc=rendered.toc,
-        words=rendered.words, body_links=_in_file(rendered.links, fm), extra=f.extra(),
+        lang=f.text("lang") or config.language, extra=f.extra(),
         path=site_path, url=url, permalink=permalink,
     )
-    return essay, f
+    summary = f.text("summary")
+
+    def finish(rendered: markdown.Rendered, now: datetime) -> Essay:
+        return Essay(
+            **values, summary=summary or rendered.first_paragraph,
+            future=bool(date and date > now),
+            html=Markup(rendered.html), feed_html=rendered.feed_html, toc=rendered.toc,
+            words=rendered.words, body_links=_in_file(rendered.links, fm),
+        )
+
+    return Pending(f, fm.body, site_path, finish)
 
 
-def read_book(path: Path, site_dir: Path, config: Config) -> tuple[Book, Fields]:
-    rel, fm = _read(path, site_dir)
+def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
+    fm = _split(data, rel)
     f = Fields(fm, rel, BOOK_KEYS)
     title = f.text("title", required=True)
-    slug = f.slug(path.stem)
+    slug = f.slug(PurePosixPath(rel).stem)
     site_path, url, permalink = locate(config, f"/books/{slug}/")
     authors = f.text_list("authors") or f.text_list("author")
     links: list[Link] = []
@@ -308,29 +312,33 @@ def read_book(path: Path, site_dir: Path, config: Config) -> tuple[Book, Fields]
             affiliate = False
         links.append(Link(label=str(raw_item.get("label") or raw_item["url"]),
                           url=str(raw_item["url"]), affiliate=affiliate))
-    rendered = _render(config, fm, site_path)
-    book = Book(
-        source=rel,
-        lines={str(k[0]): v for k, v in fm.doc.lines.items() if len(k) == 1},
+    values = dict(
+        source=rel, lines=_lines(fm), key=f"book:{rel}",
         slug=slug, title=title, subtitle=f.text("subtitle"), authors=authors,
         isbn=f.text("isbn"), year=f.integer("year"), publisher=f.text("publisher"),
         cover=f.text("cover") or None,
         cover_alt=f.text("cover_alt") or (f"Cover of {title}" if title else ""),
         links=tuple(links), tag_names=f.text_list("tags"),
-        summary=f.text("summary") or rendered.first_paragraph,
         own=f.boolean("own"), featured=f.boolean("featured"), draft=f.boolean("draft"),
-        html=Markup(rendered.html), feed_html=rendered.feed_html, toc=rendered.toc,
-        body_links=_in_file(rendered.links, fm), extra=f.extra(), path=site_path, url=url,
-        permalink=permalink,
+        extra=f.extra(), path=site_path, url=url, permalink=permalink,
     )
-    return book, f
+    summary = f.text("summary")
+
+    def finish(rendered: markdown.Rendered, now: datetime) -> Book:
+        return Book(
+            **values, summary=summary or rendered.first_paragraph,
+            html=Markup(rendered.html), feed_html=rendered.feed_html, toc=rendered.toc,
+            body_links=_in_file(rendered.links, fm),
+        )
+
+    return Pending(f, fm.body, site_path, finish)
 
 
-def read_page(path: Path, site_dir: Path, config: Config) -> tuple[Page, Fields]:
-    rel, fm = _read(path, site_dir)
+def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
+    fm = _split(data, rel)
     f = Fields(fm, rel, PAGE_KEYS)
     title = f.text("title", required=True)
-    slug = f.slug(path.stem)
+    slug = f.slug(PurePosixPath(rel).stem)
     menu: int | None = None
     if f.has("menu"):
         value = fm.doc.data["menu"]
@@ -341,52 +349,116 @@ def read_page(path: Path, site_dir: Path, config: Config) -> tuple[Page, Fields]
         else:
             menu = f.integer("menu")
     site_path, url, permalink = locate(config, "/" if slug == "index" else f"/{slug}/")
-    rendered = _render(config, fm, site_path)
     template = f.text("template") or ("contact.html" if slug == "contact" else "page.html")
     cta = _cta(f)
-    page = Page(
-        source=rel,
-        lines={str(k[0]): v for k, v in fm.doc.lines.items() if len(k) == 1},
-        slug=slug, title=title, summary=f.text("summary") or rendered.first_paragraph,
-        menu=menu, cta=cta if cta is not None else slug == "contact", template=template,
-        draft=f.boolean("draft"), html=Markup(rendered.html), toc=rendered.toc,
-        body_links=_in_file(rendered.links, fm), extra=f.extra(), path=site_path, url=url, permalink=permalink,
+    values = dict(
+        source=rel, lines=_lines(fm), key=f"page:{rel}",
+        slug=slug, title=title, menu=menu,
+        cta=cta if cta is not None else slug == "contact", template=template,
+        draft=f.boolean("draft"), extra=f.extra(), path=site_path, url=url,
+        permalink=permalink,
     )
-    return page, f
+    summary = f.text("summary")
+
+    def finish(rendered: markdown.Rendered, now: datetime) -> Page:
+        return Page(
+            **values, summary=summary or rendered.first_paragraph,
+            html=Markup(rendered.html), toc=rendered.toc,
+            body_links=_in_file(rendered.links, fm),
+        )
+
+    return Pending(f, fm.body, site_path, finish)
 
 
-def _collect(kind: str, folder: Path, site_dir: Path, problems: list[Problem],
-             warnings: list[Problem], read: Callable[[Path], tuple[Any, Fields]]) -> list[Any]:
-    items = []
-    for path in _files(folder, site_dir, problems):
-        try:
-            item, f = read(path)
-        except ContentError as exc:
-            problems.extend(exc.problems)
-            continue
-        except OSError as exc:
-            problems.append(Problem(f"cannot read this {kind}: {exc.strerror}",
-                                    path.relative_to(site_dir).as_posix()))
-            continue
-        problems.extend(f.problems)
-        warnings.extend(f.warnings)
-        if not f.problems:
-            items.append(item)
-    return items
+READERS: dict[str, Callable[[PurePosixPath, bytes, Config], Pending]] = {
+    "essays": read_essay, "books": read_book, "pages": read_page,
+}
+
+RenderAll = Callable[[list[tuple[str, str]]], list[markdown.Rendered]]
+
+
+def markdown_options(config: Config) -> markdown.MarkdownOptions:
+    return markdown.MarkdownOptions(
+        typographer=config.markdown.typographer, quotes=config.markdown.quotes,
+        raw_html=config.markdown.raw_html, highlight=config.markdown.highlight)
+
+
+def render_serially(config: Config) -> RenderAll:
+    options = markdown_options(config)
+
+    def render_all(jobs: list[tuple[str, str]]) -> list[markdown.Rendered]:
+        return [
+            markdown.render(body, options, base_url=config.base_url,
+                            base_path=config.base_path, permalink=locate(config, path)[2])
+            for body, path in jobs
+        ]
+
+    return render_all
+
+
+@dataclass
+class Loaded:
+    site: Site
+    warnings: list[Problem]
+    menu: list[tuple[str, str]]
+    sources: list[PurePosixPath] = field(default_factory=list)
+
+
+ReadCache = dict[PurePosixPath, tuple[bytes, Pending]]
 
 
 def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
-         future: bool = False, preview: bool = False) -> Loaded:
-    """Read every content file, link essays, books and tags, and check references."""
+         future: bool = False, preview: bool = False, render_all: RenderAll | None = None,
+         read_cache: ReadCache | None = None) -> Loaded:
+    """Read every content file, link essays, books and tags, and check references.
+
+    ``read_cache`` (kept by a long-running preview) maps a file to its last bytes and
+    reading, so only files whose bytes changed are parsed again.
+    """
     problems: list[Problem] = []
     warnings: list[Problem] = []
+    render_all = render_all or render_serially(config)
+    cache: ReadCache = read_cache if read_cache is not None else {}
     content = site_dir / "content"
-    essays: list[Essay] = _collect("essay", content / "essays", site_dir, problems, warnings,
-                                   lambda p: read_essay(p, site_dir, config, now))
-    books: list[Book] = _collect("book", content / "books", site_dir, problems, warnings,
-                                 lambda p: read_book(p, site_dir, config))
-    pages: list[Page] = _collect("page", content / "pages", site_dir, problems, warnings,
-                                 lambda p: read_page(p, site_dir, config))
+    pending: dict[str, list[Pending]] = {}
+    sources: list[PurePosixPath] = []
+    seen: set[PurePosixPath] = set()
+    for folder, read in READERS.items():
+        pending[folder] = []
+        for path in _files(content / folder, site_dir, problems):
+            rel = PurePosixPath(path.relative_to(site_dir).as_posix())
+            seen.add(rel)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                problems.append(Problem(f"cannot read this file: {exc.strerror}", rel))
+                continue
+            sources.append(rel)
+            cached = cache.get(rel)
+            if cached is not None and cached[0] == data:
+                item = cached[1]
+            else:
+                try:
+                    item = read(rel, data, config)
+                except ContentError as exc:
+                    cache.pop(rel, None)
+                    problems.extend(exc.problems)
+                    continue
+                cache[rel] = (data, item)
+            problems.extend(item.fields.problems)
+            warnings.extend(item.fields.warnings)
+            if not item.fields.problems:
+                pending[folder].append(item)
+    for stale in set(cache) - seen:
+        del cache[stale]
+
+    jobs = [(p.body, p.site_path) for folder in READERS for p in pending[folder]]
+    rendered = iter(render_all(jobs))
+    made = {folder: [p.finish(next(rendered), now) for p in pending[folder]]
+            for folder in READERS}
+    essays: list[Essay] = made["essays"]
+    books: list[Book] = made["books"]
+    pages: list[Page] = made["pages"]
 
     books_by_slug = {b.slug: b for b in books if not b.draft or drafts}
     all_book_slugs = {b.slug for b in books}
@@ -394,9 +466,9 @@ def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
         for i, slug in enumerate(essay.book_slugs):
             if slug not in all_book_slugs:
                 guess = difflib.get_close_matches(slug, sorted(all_book_slugs), n=1)
+                line = cache[essay.source][1].fields.fm.doc.line_of("books", i)
                 problems.append(Problem(
-                    f"unknown book '{slug}'", essay.source,
-                    _item_line(site_dir, essay, "books", i),
+                    f"unknown book '{slug}'", essay.source, line,
                     hint=f"did you mean '{guess[0]}'?" if guess else
                     "books are the file names in content/books/ without '.md'"))
     if problems:
@@ -419,7 +491,8 @@ def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
                 continue
             if slug not in tags:
                 path, url, permalink = locate(config, f"/tags/{slug}/")
-                tags[slug] = Tag(name=name, slug=slug, path=path, url=url, permalink=permalink)
+                tags[slug] = Tag(name=name, slug=slug, path=path, url=url, permalink=permalink,
+                                 key=f"tag:{slug}")
             if essay not in tags[slug].essays:
                 tags[slug].essays.append(essay)
                 essay.tags.append(tags[slug])
@@ -435,13 +508,7 @@ def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
         pages=tuple(shown_pages), tags=tuple(sorted(tags.values(), key=lambda t: t.slug)),
         preview=preview,
     )
-    return Loaded(site, sorted(warnings, key=_order), menu)
-
-
-def _item_line(site_dir: Path, essay: Essay, key: str, index: int) -> int | None:
-    """The line of a list item in an essay's front matter (read again only on error)."""
-    fm = split(decode((site_dir / essay.source).read_bytes(), essay.source), essay.source)
-    return fm.doc.line_of(key, index)
+    return Loaded(site, sorted(warnings, key=_order), menu, sources)
 
 
 def _order(problem: Problem) -> tuple[str, int]:

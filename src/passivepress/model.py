@@ -24,6 +24,7 @@ class Located:
 
     source: PurePosixPath
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    key: str = ""  # identity across builds, for dependency tracking ("essay:content/...")
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
@@ -47,6 +48,7 @@ class Tag:
     path: str
     url: str
     permalink: str
+    key: str = ""
     essays: list[Essay] = field(default_factory=list, repr=False)
 
     @property
