@@ -1,25 +1,40 @@
 """The build pipeline, in the order it runs: config → theme → content → routes → render →
-static → checks → commit. Everything a reader needs to follow a build is in :func:`build`.
+static → checks → commit. Everything a reader needs to follow a build is in
+:meth:`Builder.build`.
+
+A :class:`Builder` can build the same site many times (the preview server keeps one); what
+it learned last time (rendered Markdown, what each output read) lets it redo only the work
+whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from passivepress import __version__, loader, markdown, routes, theme
+from passivepress import cache as cache_module
 from passivepress import config as config_module
-from passivepress import loader, routes, theme
+from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
 from passivepress.errors import ConfigError, Problem, StrictError
+from passivepress.model import Site, locate
 from passivepress.output import Stage, check_target
 from passivepress.report import Reporter
 from passivepress.urls import output_path
+
+# Below this many documents to render, starting worker processes costs more than it saves.
+PARALLEL_MIN_DOCUMENTS = 48
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,8 @@ class BuildOptions:
     strict: bool = False
     preview: bool = False
     now: datetime | None = None
+    use_cache: bool = True  # read and write .passivepress/cache/ (False: --clean)
+    jobs: int | None = None  # worker processes for Markdown; None: all cores
 
 
 @dataclass
@@ -39,17 +56,20 @@ class BuildResult:
     pages: int = 0
     feeds: int = 0
     files: int = 0
+    rendered: int = 0  # outputs made this time (the rest were unchanged and reused)
+    markdown_rendered: int = 0
     seconds: float = 0.0
     warnings: list[Problem] = field(default_factory=list)
+    site: Site | None = None
 
 
-def build_time(tz: object) -> datetime:
-    """'Now' for deciding which essays are in the future. SOURCE_DATE_EPOCH pins it, as
+def build_time(tz: Any) -> datetime:
+    """'Now', for deciding which essays are in the future. SOURCE_DATE_EPOCH pins it, as
     reproducible-build tooling expects."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).astimezone(tz)  # type: ignore[arg-type]
-    return datetime.now(tz)  # type: ignore[arg-type]
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC).astimezone(tz)
+    return datetime.now(tz)
 
 
 class _Timer:
@@ -63,101 +83,282 @@ class _Timer:
         self.reporter.step(name, time.perf_counter() - start)
 
 
-def build(site_dir: Path, options: BuildOptions | None = None,
-          reporter: Reporter | None = None) -> BuildResult:
-    """Build the site in ``site_dir``; the previous output is replaced only on success."""
-    options = options or BuildOptions()
-    reporter = reporter or Reporter()
-    step = _Timer(reporter)
-    started = time.perf_counter()
-    site_dir = site_dir.resolve()
+def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str, str, str]) -> markdown.Rendered:
+    body, options, base_url, base_path, permalink = job
+    return markdown.render(
+        body, options, base_url=base_url, base_path=base_path, permalink=permalink
+    )
 
-    with step("config"):
-        loaded = config_module.load(site_dir)
-        config = loaded.config
-        if options.base_url:
-            try:
-                config = config_module.parse(
-                    f"title: x\nbase_url: {options.base_url!r}\n", "--base-url").config
-                config = dataclasses.replace(loaded.config, base_url=config.base_url)
-            except ConfigError as exc:
-                raise ConfigError([dataclasses.replace(p, path="--base-url", line=None)
-                                   for p in exc.problems if "base_url" in p.message]) from None
-        out_dir = options.output or site_dir / config.output
-        out_dir = (site_dir / out_dir) if not out_dir.is_absolute() else out_dir
-        check_target(out_dir, site_dir)
-        now = options.now or build_time(config.tz)
 
-    with step("theme"):
-        site_theme = theme.Theme(site_dir, config)
-        env = site_theme.environment()
+class Builder:
+    """Builds one site; keeps caches between builds of the same site."""
 
-    with step("content"):
-        content = loader.load(site_dir, config, now=now, drafts=options.drafts,
-                              future=options.future, preview=options.preview)
-        site = content.site
+    def __init__(
+        self, site_dir: Path, options: BuildOptions | None = None, reporter: Reporter | None = None
+    ) -> None:
+        self.site_dir = site_dir.resolve()
+        self.options = options or BuildOptions()
+        self.reporter = reporter or Reporter()
+        # The preview server keeps its knowledge in memory; CLI builds keep it on disk.
+        self.persist = self.options.use_cache and not self.options.preview
+        self.state = cache_module.load_state(self.site_dir) if self.persist else State()
+        self.read_cache: loader.ReadCache = {}
+        self._read_settings = ""
+        self._env: theme.TrackingEnvironment | None = None
+        self._env_key = ""
 
-    with step("routes"):
-        plan = routes.plan(site, content.menu)
+    # -- the pipeline -------------------------------------------------------------------
 
-    warnings = [*loaded.warnings, *content.warnings]
-    result = BuildResult(output=out_dir)
-    stage = Stage(out_dir)
-    try:
-        with step("render"):
-            for i, route in enumerate(plan):
-                if route.template is not None and route.context is not None:
-                    text = theme.render(env, route.template, route.context(),
-                                        route.origin, site_dir)
-                    data = text.encode("utf-8")
+    def build(self) -> BuildResult:
+        """Build the site; the previous output is replaced only on success."""
+        options, reporter, site_dir = self.options, self.reporter, self.site_dir
+        step = _Timer(reporter)
+        started = time.perf_counter()
+
+        with step("config"):
+            loaded = config_module.load(site_dir)
+            config = self._override_base_url(loaded.config)
+            out_dir = options.output or Path(config.output)
+            out_dir = (site_dir / out_dir) if not out_dir.is_absolute() else out_dir
+            check_target(out_dir, site_dir)
+            now = options.now or build_time(config.tz)
+
+        with step("theme"):
+            site_theme = theme.Theme(site_dir, config)
+            templates = cache_module.files_digest(site_theme.template_dirs)
+            env = self._environment(site_theme, templates)
+
+        with step("content"):
+            read_settings = fingerprint(config)
+            if read_settings != self._read_settings:
+                self.read_cache.clear()
+                self._read_settings = read_settings
+            markdown_cache: dict[str, markdown.Rendered] = {}
+            result = BuildResult(output=out_dir)
+            content = loader.load(
+                site_dir,
+                config,
+                now=now,
+                drafts=options.drafts,
+                future=options.future,
+                preview=options.preview,
+                read_cache=self.read_cache,
+                render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
+            )
+            site = content.site
+
+        with step("routes"):
+            plan = routes.plan(site, content.menu)
+
+        warnings = [*loaded.warnings, *content.warnings]
+        settings = digest(
+            __version__,
+            fingerprint(config),
+            templates,
+            repr(options.preview),
+            repr(options.drafts),
+            repr(options.future),
+        )
+        previous = (
+            self.state
+            if (self.state.settings == settings and self.state.output == str(out_dir))
+            else State()
+        )
+        records: dict[str, OutputRecord] = {}
+        stage = Stage(out_dir)
+        try:
+            with step("render"):
+                self._render_routes(plan, site, env, stage, previous, records, result)
+
+            with step("static"):
+                warnings += stage.copy_static(site_theme.static_dirs, site_dir)
+
+            with step("check"):
+                warnings += check_links(site, stage.files)
+
+            for warning in warnings:
+                reporter.warning(warning)
+            if options.strict and warnings:
+                raise StrictError(
+                    [dataclasses.replace(w, message=f"(strict) {w.message}") for w in warnings]
+                )
+            with step("write"):
+                stage.commit()
+        except BaseException:
+            stage.discard()
+            raise
+
+        self.state = State(
+            output=str(out_dir), settings=settings, outputs=records, markdown=markdown_cache
+        )
+        if self.persist:
+            with step("cache"):
+                cache_module.save_state(site_dir, self.state)
+        result.files = len(stage.files)
+        result.warnings = warnings
+        result.site = site
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # -- the steps ----------------------------------------------------------------------
+
+    def _override_base_url(self, config: config_module.Config) -> config_module.Config:
+        if not self.options.base_url:
+            return config
+        try:
+            checked = config_module.parse(
+                f"title: x\nbase_url: {self.options.base_url!r}\n", "--base-url"
+            ).config
+        except ConfigError as exc:
+            raise ConfigError(
+                [
+                    dataclasses.replace(p, path="--base-url", line=None)
+                    for p in exc.problems
+                    if "base_url" in p.message
+                ]
+            ) from None
+        return dataclasses.replace(config, base_url=checked.base_url)
+
+    def _environment(self, site_theme: theme.Theme, templates: str) -> theme.TrackingEnvironment:
+        key = digest(templates, fingerprint(site_theme.config), *map(str, site_theme.template_dirs))
+        if self._env is None or key != self._env_key:
+            self._env, self._env_key = site_theme.environment(), key
+        return self._env
+
+    def _render_all(
+        self,
+        config: config_module.Config,
+        jobs: list[tuple[str, str]],
+        cache: dict[str, markdown.Rendered],
+        result: BuildResult,
+    ) -> list[markdown.Rendered]:
+        """Render Markdown documents: from the cache when seen before, else on all cores."""
+        options = loader.markdown_options(config)
+        settings = fingerprint(options) + config.base_url
+        keys = [digest(settings, path, body) for body, path in jobs]
+        out: list[markdown.Rendered | None] = [self.state.markdown.get(k) for k in keys]
+        todo = [i for i, hit in enumerate(out) if hit is None]
+        work = [
+            (jobs[i][0], options, config.base_url, config.base_path, locate(config, jobs[i][1])[2])
+            for i in todo
+        ]
+        workers = self.options.jobs or os.cpu_count() or 1
+        if len(work) >= PARALLEL_MIN_DOCUMENTS and workers > 1:
+            # fork is fastest, but unsafe once other threads exist (the preview server's).
+            method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+            with ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context(method)
+            ) as pool:
+                done = list(
+                    pool.map(_render_markdown, work, chunksize=max(1, len(work) // (workers * 4)))
+                )
+        else:
+            done = [_render_markdown(job) for job in work]
+        for i, rendered in zip(todo, done, strict=True):
+            out[i] = rendered
+        result.markdown_rendered += len(todo)
+        for k, rendered in zip(keys, out, strict=True):
+            cache[k] = rendered  # type: ignore[assignment]
+        return out  # type: ignore[return-value]
+
+    def _render_routes(
+        self,
+        plan: list[routes.Route],
+        site: Site,
+        env: theme.TrackingEnvironment,
+        stage: Stage,
+        previous: State,
+        records: dict[str, OutputRecord],
+        result: BuildResult,
+    ) -> None:
+        objects: dict[str, Any] = {
+            o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)
+        }
+        resolver = Resolver(objects)
+        previous_dir = Path(previous.output) if previous.output else None
+        for i, route in enumerate(plan):
+            rel = route.file
+            old = previous.outputs.get(rel)
+            if route.template is not None and route.context is not None:
+                context = route.context()
+                objects.setdefault("site", context["site"])
+                local = {"site": context["site"]}
+                context_fp = fingerprint(context)
+                unchanged = (
+                    old is not None
+                    and previous_dir is not None
+                    and old.inputs
+                    == digest(route.template, context_fp, resolver.deps_digest(old.deps, local))
+                )
+                if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
                     result.pages += 1
-                else:
-                    assert route.produce is not None
-                    data = route.produce()
-                    result.feeds += route.kind == "feed"
-                stage.write(route.file, data, route.origin)
-                reporter.rendered(route.path)
-                reporter.progress(i + 1, len(plan))
+                    continue
+                text, read = theme.render(env, route.template, context, route.origin, self.site_dir)
+                deps = tuple(sorted(read))
+                inputs = digest(route.template, context_fp, resolver.deps_digest(deps, local))
+                data = text.encode("utf-8")
+                result.pages += 1
+            else:
+                assert route.produce is not None
+                deps = ()
+                inputs = digest(
+                    route.kind, fingerprint(route.inputs() if route.inputs else object())
+                )
+                result.feeds += route.kind == "feed"
+                unchanged = old is not None and previous_dir is not None and old.inputs == inputs
+                if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
+                    continue
+                data = route.produce()
+            stage.write(rel, data, route.origin)
+            st = (stage.root / rel).stat()
+            records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
+            result.rendered += 1
+            self.reporter.rendered(route.path)
+            self.reporter.progress(i + 1, len(plan))
 
-        with step("static"):
-            warnings += stage.copy_static(site_theme.static_dirs, site_dir)
-
-        with step("check"):
-            warnings += check_links(site, stage.files)
-
-        for warning in warnings:
-            reporter.warning(warning)
-        if options.strict and warnings:
-            raise StrictError([dataclasses.replace(w, message=f"(strict) {w.message}")
-                               for w in warnings])
-        with step("write"):
-            stage.commit()
-    except BaseException:
-        stage.discard()
-        raise
-    result.files = len(stage.files)
-    result.warnings = warnings
-    result.seconds = time.perf_counter() - started
-    return result
+    @staticmethod
+    def _reuse(
+        stage: Stage,
+        previous_dir: Path,
+        rel: str,
+        old: OutputRecord,
+        route: routes.Route,
+        records: dict[str, OutputRecord],
+    ) -> bool:
+        if rel in stage.files or not cache_module.reuse(previous_dir, rel, old, stage.root / rel):
+            return False
+        stage.files[rel] = route.origin
+        records[rel] = old
+        return True
 
 
-def check_links(site: object, files: dict[str, str]) -> list[Problem]:
+def build(
+    site_dir: Path, options: BuildOptions | None = None, reporter: Reporter | None = None
+) -> BuildResult:
+    """Build the site in ``site_dir`` once."""
+    return Builder(site_dir, options, reporter).build()
+
+
+def check_links(site: Site, files: dict[str, str]) -> list[Problem]:
     """Internal links and images in content that lead to no file of the built site."""
     problems = []
-    base_path = site.config.base_path  # type: ignore[attr-defined]
-    items = [*site.essays, *site.books, *site.pages]  # type: ignore[attr-defined]
-    for item in items:
+    base_path = site.config.base_path
+    for item in (*site.essays, *site.books, *site.pages):
         for link, line in item.body_links:
             parts = urlsplit(link)
             if parts.scheme or parts.netloc or not parts.path.startswith("/"):
                 continue
             path = unquote(parts.path)
             if base_path != "/" and path.startswith(base_path):
-                path = "/" + path[len(base_path):]
-            target = output_path(path)
-            if target in files or output_path(path + "/") in files:
+                path = "/" + path[len(base_path) :]
+            if output_path(path) in files or output_path(path + "/") in files:
                 continue
-            problems.append(Problem(f"broken link: nothing on the site at {link}",
-                                    str(item.source), line,
-                                    hint="check the spelling; essays live at /essays/<slug>/"))
+            problems.append(
+                Problem(
+                    f"broken link: nothing on the site at {link}",
+                    str(item.source),
+                    line,
+                    hint="check the spelling; essays live at /essays/<slug>/",
+                )
+            )
     return problems

@@ -46,10 +46,12 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    group.add_argument("-v", "--verbose", action="store_true",
-                       help="also print the time each build step took")
-    parser.add_argument("--debug", action="store_true",
-                        help="show a Python traceback for errors (for bug reports)")
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="also print the time each build step took"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show a Python traceback for errors (for bug reports)"
+    )
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -57,12 +59,26 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     result = build(
         Path(args.site_dir),
-        BuildOptions(output=Path(args.output) if args.output else None, drafts=args.drafts,
-                     future=args.future, base_url=args.base_url, strict=args.strict),
+        BuildOptions(
+            output=Path(args.output) if args.output else None,
+            drafts=args.drafts,
+            future=args.future,
+            base_url=args.base_url,
+            strict=args.strict,
+            use_cache=not args.clean,
+            jobs=args.jobs,
+        ),
         ConsoleReporter(args.verbose),
     )
-    log.info("Built %d pages, %d feeds in %.2f s → %s", result.pages, result.feeds,
-             result.seconds, _shown(result.output))
+    log.info(
+        "Built %d pages, %d feeds in %.2f s (%d rendered, %d unchanged) → %s",
+        result.pages,
+        result.feeds,
+        result.seconds,
+        result.rendered,
+        result.pages + result.feeds - result.rendered,
+        _shown(result.output),
+    )
     return 0
 
 
@@ -84,19 +100,41 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     build = commands.add_parser(
-        "build", help="build the site into _site/",
+        "build",
+        help="build the site into _site/",
         description="Build the site into its output folder (default SITE_DIR/_site). The "
-        "previous output is replaced only when the build succeeds.")
-    build.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR",
-                       help="folder holding passivepress.yml (default: current folder)")
+        "previous output is replaced only when the build succeeds.",
+    )
+    build.add_argument(
+        "site_dir",
+        nargs="?",
+        default=".",
+        metavar="SITE_DIR",
+        help="folder holding passivepress.yml (default: current folder)",
+    )
     build.add_argument("-o", "--output", metavar="DIR", help="output folder (default: _site)")
     build.add_argument("--drafts", action="store_true", help="include essays marked draft")
-    build.add_argument("--future", action="store_true",
-                       help="include essays dated in the future")
-    build.add_argument("--base-url", metavar="URL",
-                       help="override base_url, e.g. for a preview deploy")
-    build.add_argument("--strict", action="store_true",
-                       help="fail on warnings too (broken links, unknown keys ...)")
+    build.add_argument("--future", action="store_true", help="include essays dated in the future")
+    build.add_argument(
+        "--base-url", metavar="URL", help="override base_url, e.g. for a preview deploy"
+    )
+    build.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on warnings too (broken links, unknown keys ...)",
+    )
+    build.add_argument(
+        "--clean",
+        action="store_true",
+        help="ignore and do not write the cache in .passivepress/cache/",
+    )
+    build.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes rendering Markdown (default: all cores)",
+    )
     _add_common(build)
     build.set_defaults(func=_cmd_build)
     return parser

@@ -89,16 +89,20 @@ class MarkdownConfig:
 class Config:
     title: str = doc("The site's name.", "")
     description: str = doc("One sentence about the site, for search engines and feeds.", "")
-    base_url: str = doc("Where the site is published, such as https://name.github.io/site/.",
-                        "http://localhost:8000/")
+    base_url: str = doc(
+        "Where the site is published, such as https://name.github.io/site/.",
+        "http://localhost:8000/",
+    )
     language: str = doc("Language of the content, such as en or en-GB.", "en")
     timezone: str = doc("IANA time zone of dates written without one.", "UTC")
     author: Author = doc("Who writes the site.", factory=Author)
-    contact: Contact = doc("The call-to-action at the end of essays and on the home page.",
-                           factory=Contact)
+    contact: Contact = doc(
+        "The call-to-action at the end of essays and on the home page.", factory=Contact
+    )
     theme: str = doc("Theme folder under themes/, or the built-in 'default'.", "default")
-    menu: tuple[MenuItem, ...] = doc("Navigation entries, before pages that set menu:.",
-                                     factory=tuple)
+    menu: tuple[MenuItem, ...] = doc(
+        "Navigation entries, before pages that set menu:.", factory=tuple
+    )
     feeds: Feeds = doc("RSS and Atom feeds.", factory=Feeds)
     pagination: Pagination = doc("The essay archive.", factory=Pagination)
     home: Home = doc("The home page.", factory=Home)
@@ -106,8 +110,9 @@ class Config:
     date_format: str = doc("strftime format of dates shown on pages.", "%-d %B %Y")
     copyright: str = doc("Footer copyright line; empty for none.", "")
     output: str = doc("Output folder, relative to the site folder.", "_site")
-    extra: dict[str, Any] = doc("Anything else, available to templates as site.extra.",
-                                factory=dict)
+    extra: dict[str, Any] = doc(
+        "Anything else, available to templates as site.extra.", factory=dict
+    )
 
     @property
     def base_path(self) -> str:
@@ -133,9 +138,18 @@ def _type_name(tp: Any) -> str:
     return {str: "text", bool: "true or false", int: "a whole number"}.get(tp, "a list")
 
 
-def _convert(tp: Any, value: Any, raw: Any, key: str, line: int | None, source: Path | str,
-             doc_: YamlDocument, path: tuple, problems: list[Problem],
-             warnings: list[Problem]) -> Any:
+def _convert(
+    tp: Any,
+    value: Any,
+    raw: Any,
+    key: str,
+    line: int | None,
+    source: Path | str,
+    doc_: YamlDocument,
+    path: tuple,
+    problems: list[Problem],
+    warnings: list[Problem],
+) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             problems.append(Problem(f"'{key}' must be a mapping of settings", source, line))
@@ -148,8 +162,18 @@ def _convert(tp: Any, value: Any, raw: Any, key: str, line: int | None, source: 
             problems.append(Problem(f"'{key}' must be a list", source, line))
             return _INVALID
         items = [
-            _convert(item_tp, v, raw[i], f"{key}[{i}]", doc_.line_of(*path, i), source, doc_,
-                     (*path, i), problems, warnings)
+            _convert(
+                item_tp,
+                v,
+                raw[i],
+                f"{key}[{i}]",
+                doc_.line_of(*path, i),
+                source,
+                doc_,
+                (*path, i),
+                problems,
+                warnings,
+            )
             for i, v in enumerate(value)
         ]
         return tuple(item for item in items if item is not _INVALID)
@@ -179,8 +203,16 @@ def _convert(tp: Any, value: Any, raw: Any, key: str, line: int | None, source: 
     raise TypeError(tp)  # pragma: no cover - the schema uses only the types above
 
 
-def _build(cls: Any, data: dict, raw: dict, source: Path | str, doc_: YamlDocument,
-           path: tuple, problems: list[Problem], warnings: list[Problem]) -> Any:
+def _build(
+    cls: Any,
+    data: dict,
+    raw: dict,
+    source: Path | str,
+    doc_: YamlDocument,
+    path: tuple,
+    problems: list[Problem],
+    warnings: list[Problem],
+) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
@@ -191,14 +223,31 @@ def _build(cls: Any, data: dict, raw: dict, source: Path | str, doc_: YamlDocume
         line = doc_.line_of(*path, key)
         if key not in fields:
             guess = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.75)
-            hint = f"did you mean '{'.'.join(str(p) for p in (*path, guess[0]))}'?" if guess else (
-                "unknown settings are kept for templates as site.extra; put them under 'extra:'"
-                " to silence this" if not path else None)
+            hint = (
+                f"did you mean '{'.'.join(str(p) for p in (*path, guess[0]))}'?"
+                if guess
+                else (
+                    "unknown settings are kept for templates as site.extra; put them under 'extra:'"
+                    " to silence this"
+                    if not path
+                    else None
+                )
+            )
             warnings.append(Problem(f"unknown setting '{dotted}'", source, line, hint=hint))
             unknown[key] = value
             continue
-        converted = _convert(hints[key], value, raw.get(key) if isinstance(raw, dict) else None,
-                             dotted, line, source, doc_, (*path, key), problems, warnings)
+        converted = _convert(
+            hints[key],
+            value,
+            raw.get(key) if isinstance(raw, dict) else None,
+            dotted,
+            line,
+            source,
+            doc_,
+            (*path, key),
+            problems,
+            warnings,
+        )
         if converted is not _INVALID:
             kwargs[key] = converted
     if cls is Config and unknown:
@@ -213,40 +262,67 @@ def _validate(config: Config, source: Path | str, doc_: YamlDocument) -> list[Pr
         return doc_.line_of(*path)
 
     if not config.title.strip():
-        problems.append(Problem("'title' is required: the name of your site", source,
-                                at("title") or 1))
+        problems.append(
+            Problem("'title' is required: the name of your site", source, at("title") or 1)
+        )
     parts = urlsplit(config.base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems.append(Problem(
-            f"'base_url' must be a full URL such as https://example.com/, not "
-            f"{config.base_url!r}", source, at("base_url")))
+        problems.append(
+            Problem(
+                f"'base_url' must be a full URL such as https://example.com/, not "
+                f"{config.base_url!r}",
+                source,
+                at("base_url"),
+            )
+        )
     elif parts.query or parts.fragment:
-        problems.append(Problem("'base_url' must not have a query or fragment", source,
-                                at("base_url")))
+        problems.append(
+            Problem("'base_url' must not have a query or fragment", source, at("base_url"))
+        )
     try:
         zoneinfo.ZoneInfo(config.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(Problem(
-            f"unknown time zone {config.timezone!r}", source, at("timezone"),
-            hint="use an IANA name such as Europe/London, America/New_York or UTC"))
+        problems.append(
+            Problem(
+                f"unknown time zone {config.timezone!r}",
+                source,
+                at("timezone"),
+                hint="use an IANA name such as Europe/London, America/New_York or UTC",
+            )
+        )
     if config.pagination.per_page < 1:
-        problems.append(Problem("'pagination.per_page' must be at least 1", source,
-                                at("pagination", "per_page")))
+        problems.append(
+            Problem(
+                "'pagination.per_page' must be at least 1", source, at("pagination", "per_page")
+            )
+        )
     if config.feeds.limit < 0:
-        problems.append(Problem("'feeds.limit' must be 0 (all) or more", source,
-                                at("feeds", "limit")))
+        problems.append(
+            Problem("'feeds.limit' must be 0 (all) or more", source, at("feeds", "limit"))
+        )
     if config.home.essays < 0:
         problems.append(Problem("'home.essays' must be 0 or more", source, at("home", "essays")))
     if len(config.markdown.quotes) != 4:
-        problems.append(Problem("'markdown.quotes' must be four characters, such as “”‘’",
-                                source, at("markdown", "quotes")))
+        problems.append(
+            Problem(
+                "'markdown.quotes' must be four characters, such as “”‘’",
+                source,
+                at("markdown", "quotes"),
+            )
+        )
     if config.contact.form_provider not in ("", "netlify"):
-        problems.append(Problem("'contact.form_provider' must be 'netlify' or empty", source,
-                                at("contact", "form_provider")))
+        problems.append(
+            Problem(
+                "'contact.form_provider' must be 'netlify' or empty",
+                source,
+                at("contact", "form_provider"),
+            )
+        )
     for i, item in enumerate(config.menu):
         if not item.title or not item.url:
-            problems.append(Problem(f"menu entry {i + 1} needs a title and a url", source,
-                                    at("menu", i)))
+            problems.append(
+                Problem(f"menu entry {i + 1} needs a title and a url", source, at("menu", i))
+            )
     return problems
 
 
@@ -258,8 +334,9 @@ def parse(text: str, source: Path | str = CONFIG_FILE) -> Loaded:
         raise ConfigError(exc.problems) from None
     data = doc_.data if doc_.data is not None else {}
     if not isinstance(data, dict):
-        raise ConfigError(Problem("the configuration must be a mapping of 'key: value' lines",
-                                  source, 1))
+        raise ConfigError(
+            Problem("the configuration must be a mapping of 'key: value' lines", source, 1)
+        )
     problems: list[Problem] = []
     warnings: list[Problem] = []
     config = _build(Config, data, doc_.raw or {}, source, doc_, (), problems, warnings)
@@ -274,9 +351,13 @@ def parse(text: str, source: Path | str = CONFIG_FILE) -> Loaded:
 def load(site_dir: Path) -> Loaded:
     path = site_dir / CONFIG_FILE
     if not path.is_file():
-        raise ConfigError(Problem(
-            f"no {CONFIG_FILE} in {site_dir}", hint="run the command in your site's folder, "
-            "pass the folder as an argument, or create a site with 'passivepress init'"))
+        raise ConfigError(
+            Problem(
+                f"no {CONFIG_FILE} in {site_dir}",
+                hint="run the command in your site's folder, "
+                "pass the folder as an argument, or create a site with 'passivepress init'",
+            )
+        )
     source = path.relative_to(site_dir) if path.is_relative_to(site_dir) else path
     loaded = parse(decode(path.read_bytes(), source), source)
     loaded.path = path
@@ -295,10 +376,12 @@ def reference() -> str:
                 lines.append(f"| `{prefix}{f.name}` | | {f.metadata['doc']} |")
                 walk(tp, f"{prefix}{f.name}.")
                 continue
-            default = f.default if f.default is not dataclasses.MISSING else (
-                "[]" if typing.get_origin(tp) is tuple else "{}")
+            default = (
+                f.default
+                if f.default is not dataclasses.MISSING
+                else ("[]" if typing.get_origin(tp) is tuple else "{}")
+            )
             lines.append(f"| `{prefix}{f.name}` | `{default!s}` | {f.metadata['doc']} |")
 
     walk(Config, "")
     return "\n".join(lines)
-

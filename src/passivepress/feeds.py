@@ -17,8 +17,9 @@ def _limit(site: Site, essays: Sequence[Essay]) -> Sequence[Essay]:
     return essays[:limit] if limit else essays
 
 
-def _generator(site: Site, essays: Sequence[Essay], title: str, page_url: str,
-               feed_path: str, feed_type: str) -> FeedGenerator:
+def _generator(
+    site: Site, essays: Sequence[Essay], title: str, page_url: str, feed_path: str, feed_type: str
+) -> FeedGenerator:
     config = site.config
     fg = FeedGenerator()
     fg.id(absolute(page_url, config.base_url))
@@ -32,8 +33,9 @@ def _generator(site: Site, essays: Sequence[Essay], title: str, page_url: str,
             author["email"] = config.author.email
         fg.author(author)
     # feedgen takes the RSS <link> from the last link given: the page, not the feed.
-    fg.link(href=absolute(feed_path, config.base_url), rel="self",
-            type=f"application/{feed_type}+xml")
+    fg.link(
+        href=absolute(feed_path, config.base_url), rel="self", type=f"application/{feed_type}+xml"
+    )
     fg.link(href=absolute(page_url, config.base_url), rel="alternate")
     fg.generator("passivepress", __version__)
     # feedgen stamps "now" unless told otherwise; the newest change keeps builds identical.
@@ -52,11 +54,32 @@ def _generator(site: Site, essays: Sequence[Essay], title: str, page_url: str,
             entry.summary(essay.summary)
         entry.content(essay.feed_html, type="CDATA" if feed_type == "rss" else "html")
         if config.author.name:
-            entry.author({"name": config.author.name,
-                          **({"email": config.author.email} if config.author.email else {})})
+            entry.author(
+                {
+                    "name": config.author.name,
+                    **({"email": config.author.email} if config.author.email else {}),
+                }
+            )
         for tag in essay.tags:
             entry.category(term=tag.name, scheme=tag.permalink, label=tag.name)
     return fg
+
+
+def inputs(site: Site, essays: Sequence[Essay]) -> list[tuple]:
+    """Everything a feed shows of its essays (the rest comes from the configuration)."""
+    return [
+        (
+            e.key,
+            e.title,
+            e.permalink,
+            e.date,
+            e.updated,
+            e.summary,
+            e.feed_html,
+            [(t.name, t.permalink) for t in e.tags],
+        )
+        for e in _limit(site, essays)
+    ]
 
 
 def rss(site: Site, essays: Sequence[Essay], title: str, page_url: str, feed_path: str) -> bytes:

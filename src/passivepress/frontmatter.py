@@ -48,8 +48,14 @@ class FrontMatter:
     has_front_matter: bool
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], first_line: int,
-          problems: list[Problem], source: Path | str) -> Any:
+def _walk(
+    node: yaml.Node,
+    path: KeyPath,
+    lines: dict[KeyPath, int],
+    first_line: int,
+    problems: list[Problem],
+    source: Path | str,
+) -> Any:
     """The raw-text mirror of a node tree, recording the line of each key and item."""
     lines[path] = node.start_mark.line + first_line
     if isinstance(node, yaml.ScalarNode):
@@ -65,10 +71,14 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], first_line:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             line = key_node.start_mark.line + first_line
             if key in out:
-                problems.append(Problem(
-                    f"the key '{key}' appears twice", source, line,
-                    hint=f"the first '{key}' is on line {lines[(*path, key)]}; keep only one",
-                ))
+                problems.append(
+                    Problem(
+                        f"the key '{key}' appears twice",
+                        source,
+                        line,
+                        hint=f"the first '{key}' is on line {lines[(*path, key)]}; keep only one",
+                    )
+                )
                 continue
             lines[(*path, key)] = line
             out[key] = _walk(value_node, (*path, key), lines, first_line, problems, source)
@@ -93,11 +103,16 @@ def load_yaml(text: str, source: Path | str, first_line: int = 1) -> YamlDocumen
         line = mark.line + first_line if mark else None
         column = mark.column + 1 if mark else None
         what = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
-        raise ContentError(Problem(
-            f"could not parse YAML: {what}", source, line, column,
-            hint="check the indentation, and put values containing ': ' or starting with "
-            "a special character ([ { * & ! | > ' \" % @ `) in quotes",
-        )) from None
+        raise ContentError(
+            Problem(
+                f"could not parse YAML: {what}",
+                source,
+                line,
+                column,
+                hint="check the indentation, and put values containing ': ' or starting with "
+                "a special character ([ { * & ! | > ' \" % @ `) in quotes",
+            )
+        ) from None
     except yaml.YAMLError as exc:
         raise ContentError(Problem(f"could not parse YAML: {exc}", source, first_line)) from None
     finally:
@@ -116,10 +131,14 @@ def decode(data: bytes, source: Path | str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ContentError(Problem(
-            "the file is not valid UTF-8 text", source, line,
-            hint="save it as UTF-8 in your editor",
-        )) from None
+        raise ContentError(
+            Problem(
+                "the file is not valid UTF-8 text",
+                source,
+                line,
+                hint="save it as UTF-8 in your editor",
+            )
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -140,12 +159,20 @@ def split(text: str, source: Path | str) -> FrontMatter:
             if doc.data is None:
                 doc = YamlDocument({}, {}, {})
             elif not isinstance(doc.data, dict):
-                raise ContentError(Problem(
-                    "front matter must be a list of 'key: value' lines", source, 2,
-                    hint="for example:\n    title: My essay\n    date: 2024-03-01",
-                ))
+                raise ContentError(
+                    Problem(
+                        "front matter must be a list of 'key: value' lines",
+                        source,
+                        2,
+                        hint="for example:\n    title: My essay\n    date: 2024-03-01",
+                    )
+                )
             return FrontMatter(doc, body, i + 2, has_front_matter=True)
-    raise ContentError(Problem(
-        "the front matter that starts on line 1 is never closed", source, 1,
-        hint="end it with a line containing only '---'",
-    ))
+    raise ContentError(
+        Problem(
+            "the front matter that starts on line 1 is never closed",
+            source,
+            1,
+            hint="end it with a line containing only '---'",
+        )
+    )

@@ -22,10 +22,39 @@ from passivepress.urls import is_valid_slug, slug_from_filename, slugify
 
 log = logging.getLogger(__name__)
 
-ESSAY_KEYS = ("title", "date", "updated", "summary", "tags", "books", "slug", "draft", "image",
-              "aliases", "cta", "canonical", "lang")
-BOOK_KEYS = ("title", "subtitle", "author", "authors", "isbn", "year", "publisher", "cover",
-             "cover_alt", "links", "tags", "summary", "own", "featured", "slug", "draft")
+ESSAY_KEYS = (
+    "title",
+    "date",
+    "updated",
+    "summary",
+    "tags",
+    "books",
+    "slug",
+    "draft",
+    "image",
+    "aliases",
+    "cta",
+    "canonical",
+    "lang",
+)
+BOOK_KEYS = (
+    "title",
+    "subtitle",
+    "author",
+    "authors",
+    "isbn",
+    "year",
+    "publisher",
+    "cover",
+    "cover_alt",
+    "links",
+    "tags",
+    "summary",
+    "own",
+    "featured",
+    "slug",
+    "draft",
+)
 PAGE_KEYS = ("title", "slug", "summary", "menu", "cta", "template", "draft")
 
 _DATE = re.compile(
@@ -48,8 +77,9 @@ def parse_date(text: str, tz: Any) -> datetime | None:
         return None
     year, month, day, hour, minute, second, offset = m.groups()
     try:
-        value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                         int(second or 0))
+        value = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
     except ValueError:
         return None
     if offset is None:
@@ -87,14 +117,21 @@ class Fields:
         data = self.fm.doc.data
         if key not in data or data[key] is None or data[key] == "":
             if required:
-                self.problems.append(Problem(
-                    f"'{key}' is required", self.source,
-                    self.line(key) if key in data else 1,
-                    hint=hint or f"add a line '{key}: ...' to the front matter"))
+                self.problems.append(
+                    Problem(
+                        f"'{key}' is required",
+                        self.source,
+                        self.line(key) if key in data else 1,
+                        hint=hint or f"add a line '{key}: ...' to the front matter",
+                    )
+                )
             return ""
         if isinstance(data[key], (dict, list)):
-            self.problem(key, f"'{key}' must be text, not a {type(data[key]).__name__}",
-                         hint="quote the value if it contains ': ' or starts with [ or {")
+            self.problem(
+                key,
+                f"'{key}' must be text, not a {type(data[key]).__name__}",
+                hint="quote the value if it contains ': ' or starts with [ or {",
+            )
             return ""
         return str(self.fm.doc.raw[key]).strip()
 
@@ -108,8 +145,11 @@ class Fields:
         if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
             self.problem(key, f"'{key}' must be a list of text, such as [one, two]")
             return ()
-        return tuple(str(r).strip() for v, r in zip(value, raw, strict=True)
-                     if v is not None and str(r).strip())
+        return tuple(
+            str(r).strip()
+            for v, r in zip(value, raw, strict=True)
+            if v is not None and str(r).strip()
+        )
 
     def boolean(self, key: str, default: bool = False) -> bool:
         value = self.fm.doc.data.get(key, default)
@@ -130,29 +170,43 @@ class Fields:
         return value
 
     def date(self, key: str, tz: Any, *, required: bool = False) -> datetime | None:
-        text = self.text(key, required=required,
-                         hint=f"add a line such as '{key}: 2024-03-01' to the front matter")
+        text = self.text(
+            key,
+            required=required,
+            hint=f"add a line such as '{key}: 2024-03-01' to the front matter",
+        )
         if not text:
             return None
         value = parse_date(text, tz)
         if value is None:
-            self.problem(key, f"'{key}' is not a date: {text!r}",
-                         hint="write dates as 2024-03-01, 2024-03-01 10:00 or "
-                         "2024-03-01T10:00:00+02:00")
+            self.problem(
+                key,
+                f"'{key}' is not a date: {text!r}",
+                hint="write dates as 2024-03-01, 2024-03-01 10:00 or 2024-03-01T10:00:00+02:00",
+            )
         return value
 
     def slug(self, stem: str) -> str:
         given = self.text("slug")
         if given:
             if not is_valid_slug(given):
-                self.problem("slug", f"the slug {given!r} is not usable in a URL",
-                             hint=f"use lowercase words joined by hyphens, such as "
-                             f"'{slugify(given) or 'my-essay'}'")
+                self.problem(
+                    "slug",
+                    f"the slug {given!r} is not usable in a URL",
+                    hint=f"use lowercase words joined by hyphens, such as "
+                    f"'{slugify(given) or 'my-essay'}'",
+                )
             return given
         slug = slug_from_filename(stem)
         if not slug:
-            self.problems.append(Problem("cannot make a URL slug from the file name",
-                                         self.source, 1, hint="add 'slug: my-essay'"))
+            self.problems.append(
+                Problem(
+                    "cannot make a URL slug from the file name",
+                    self.source,
+                    1,
+                    hint="add 'slug: my-essay'",
+                )
+            )
         return slug
 
     def extra(self) -> dict[str, Any]:
@@ -164,9 +218,14 @@ class Fields:
                 continue
             guess = difflib.get_close_matches(key, self.known, n=1, cutoff=0.75)
             if guess and guess[0] not in self.fm.doc.data:
-                self.warnings.append(Problem(
-                    f"unknown front matter key '{key}'", self.source, self.line(key),
-                    hint=f"did you mean '{guess[0]}'?"))
+                self.warnings.append(
+                    Problem(
+                        f"unknown front matter key '{key}'",
+                        self.source,
+                        self.line(key),
+                        hint=f"did you mean '{guess[0]}'?",
+                    )
+                )
             extra[key] = value
         return extra
 
@@ -181,10 +240,13 @@ def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[Pa
         if any(_IGNORED.search(part) for part in path.relative_to(folder).parts[:-1]):
             continue
         if not path.resolve().is_relative_to(root):
-            problems.append(Problem(
-                "this file is a link to a file outside the site folder; it was not read",
-                path.relative_to(site_dir).as_posix(),
-                hint="copy the file into the site instead of linking to it"))
+            problems.append(
+                Problem(
+                    "this file is a link to a file outside the site folder; it was not read",
+                    path.relative_to(site_dir).as_posix(),
+                    hint="copy the file into the site instead of linking to it",
+                )
+            )
             continue
         yield path
 
@@ -206,9 +268,13 @@ def _cta(f: Fields) -> Any:
         for key, item in value.items():
             if key not in allowed:
                 guess = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                f.problem(("cta", key), f"unknown call-to-action field 'cta.{key}'",
-                          hint=f"did you mean '{guess[0]}'?" if guess else
-                          "known fields: " + ", ".join(sorted(allowed)))
+                f.problem(
+                    ("cta", key),
+                    f"unknown call-to-action field 'cta.{key}'",
+                    hint=f"did you mean '{guess[0]}'?"
+                    if guess
+                    else "known fields: " + ", ".join(sorted(allowed)),
+                )
                 continue
             out[key] = "" if item is None else str(f.fm.doc.raw["cta"][key])
         return out
@@ -247,10 +313,15 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     fm = _split(data, rel)
     f = Fields(fm, rel, ESSAY_KEYS)
     if not fm.has_front_matter:
-        f.problems.append(Problem(
-            "an essay needs front matter with at least a title and a date", rel, 1,
-            hint="start the file with:\n    ---\n    title: My essay\n    date: 2024-03-01\n"
-            "    ---"))
+        f.problems.append(
+            Problem(
+                "an essay needs front matter with at least a title and a date",
+                rel,
+                1,
+                hint="start the file with:\n    ---\n    title: My essay\n    date: 2024-03-01\n"
+                "    ---",
+            )
+        )
         return Pending(f, "", "/", lambda r, now: None)
     tz = config.tz
     title = f.text("title", required=True)
@@ -263,25 +334,44 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     aliases = f.text_list("aliases")
     for i, alias in enumerate(aliases):
         if not alias.startswith("/"):
-            f.problem(("aliases", i), f"the alias {alias!r} must be a path starting with /",
-                      hint="for example: /2019/05/old-title/")
+            f.problem(
+                ("aliases", i),
+                f"the alias {alias!r} must be a path starting with /",
+                hint="for example: /2019/05/old-title/",
+            )
     values = dict(
-        source=rel, lines=_lines(fm), key=f"essay:{rel}",
-        slug=slug, title=title, date=date or datetime.min.replace(tzinfo=tz), updated=updated,
-        tag_names=f.text_list("tags"), book_slugs=f.text_list("books"),
-        draft=f.boolean("draft"), image=f.text("image") or None,
-        aliases=aliases, cta=_cta(f), canonical=f.text("canonical") or None,
-        lang=f.text("lang") or config.language, extra=f.extra(),
-        path=site_path, url=url, permalink=permalink,
+        source=rel,
+        lines=_lines(fm),
+        key=f"essay:{rel}",
+        slug=slug,
+        title=title,
+        date=date or datetime.min.replace(tzinfo=tz),
+        updated=updated,
+        tag_names=f.text_list("tags"),
+        book_slugs=f.text_list("books"),
+        draft=f.boolean("draft"),
+        image=f.text("image") or None,
+        aliases=aliases,
+        cta=_cta(f),
+        canonical=f.text("canonical") or None,
+        lang=f.text("lang") or config.language,
+        extra=f.extra(),
+        path=site_path,
+        url=url,
+        permalink=permalink,
     )
     summary = f.text("summary")
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Essay:
         return Essay(
-            **values, summary=summary or rendered.first_paragraph,
+            **values,
+            summary=summary or rendered.first_paragraph,
             future=bool(date and date > now),
-            html=Markup(rendered.html), feed_html=rendered.feed_html, toc=rendered.toc,
-            words=rendered.words, body_links=_in_file(rendered.links, fm),
+            html=Markup(rendered.html),
+            feed_html=rendered.feed_html,
+            toc=rendered.toc,
+            words=rendered.words,
+            body_links=_in_file(rendered.links, fm),
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -297,9 +387,11 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     links: list[Link] = []
     raw_links = fm.doc.data.get("links") or []
     if not isinstance(raw_links, list):
-        f.problem("links", "'links' must be a list of entries with a label and a url",
-                  hint="for example:\n    links:\n      - label: Bookshop\n"
-                  "        url: https://...")
+        f.problem(
+            "links",
+            "'links' must be a list of entries with a label and a url",
+            hint="for example:\n    links:\n      - label: Bookshop\n        url: https://...",
+        )
         raw_links = []
     for i, item in enumerate(raw_links):
         raw_item = fm.doc.raw["links"][i]
@@ -310,24 +402,45 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         if not isinstance(affiliate, bool):
             f.problem(("links", i, "affiliate"), "'affiliate' must be true or false")
             affiliate = False
-        links.append(Link(label=str(raw_item.get("label") or raw_item["url"]),
-                          url=str(raw_item["url"]), affiliate=affiliate))
+        links.append(
+            Link(
+                label=str(raw_item.get("label") or raw_item["url"]),
+                url=str(raw_item["url"]),
+                affiliate=affiliate,
+            )
+        )
     values = dict(
-        source=rel, lines=_lines(fm), key=f"book:{rel}",
-        slug=slug, title=title, subtitle=f.text("subtitle"), authors=authors,
-        isbn=f.text("isbn"), year=f.integer("year"), publisher=f.text("publisher"),
+        source=rel,
+        lines=_lines(fm),
+        key=f"book:{rel}",
+        slug=slug,
+        title=title,
+        subtitle=f.text("subtitle"),
+        authors=authors,
+        isbn=f.text("isbn"),
+        year=f.integer("year"),
+        publisher=f.text("publisher"),
         cover=f.text("cover") or None,
         cover_alt=f.text("cover_alt") or (f"Cover of {title}" if title else ""),
-        links=tuple(links), tag_names=f.text_list("tags"),
-        own=f.boolean("own"), featured=f.boolean("featured"), draft=f.boolean("draft"),
-        extra=f.extra(), path=site_path, url=url, permalink=permalink,
+        links=tuple(links),
+        tag_names=f.text_list("tags"),
+        own=f.boolean("own"),
+        featured=f.boolean("featured"),
+        draft=f.boolean("draft"),
+        extra=f.extra(),
+        path=site_path,
+        url=url,
+        permalink=permalink,
     )
     summary = f.text("summary")
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Book:
         return Book(
-            **values, summary=summary or rendered.first_paragraph,
-            html=Markup(rendered.html), feed_html=rendered.feed_html, toc=rendered.toc,
+            **values,
+            summary=summary or rendered.first_paragraph,
+            html=Markup(rendered.html),
+            feed_html=rendered.feed_html,
+            toc=rendered.toc,
             body_links=_in_file(rendered.links, fm),
         )
 
@@ -352,18 +465,28 @@ def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     template = f.text("template") or ("contact.html" if slug == "contact" else "page.html")
     cta = _cta(f)
     values = dict(
-        source=rel, lines=_lines(fm), key=f"page:{rel}",
-        slug=slug, title=title, menu=menu,
-        cta=cta if cta is not None else slug == "contact", template=template,
-        draft=f.boolean("draft"), extra=f.extra(), path=site_path, url=url,
+        source=rel,
+        lines=_lines(fm),
+        key=f"page:{rel}",
+        slug=slug,
+        title=title,
+        menu=menu,
+        cta=cta if cta is not None else slug == "contact",
+        template=template,
+        draft=f.boolean("draft"),
+        extra=f.extra(),
+        path=site_path,
+        url=url,
         permalink=permalink,
     )
     summary = f.text("summary")
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Page:
         return Page(
-            **values, summary=summary or rendered.first_paragraph,
-            html=Markup(rendered.html), toc=rendered.toc,
+            **values,
+            summary=summary or rendered.first_paragraph,
+            html=Markup(rendered.html),
+            toc=rendered.toc,
             body_links=_in_file(rendered.links, fm),
         )
 
@@ -371,7 +494,9 @@ def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
 
 
 READERS: dict[str, Callable[[PurePosixPath, bytes, Config], Pending]] = {
-    "essays": read_essay, "books": read_book, "pages": read_page,
+    "essays": read_essay,
+    "books": read_book,
+    "pages": read_page,
 }
 
 RenderAll = Callable[[list[tuple[str, str]]], list[markdown.Rendered]]
@@ -379,8 +504,11 @@ RenderAll = Callable[[list[tuple[str, str]]], list[markdown.Rendered]]
 
 def markdown_options(config: Config) -> markdown.MarkdownOptions:
     return markdown.MarkdownOptions(
-        typographer=config.markdown.typographer, quotes=config.markdown.quotes,
-        raw_html=config.markdown.raw_html, highlight=config.markdown.highlight)
+        typographer=config.markdown.typographer,
+        quotes=config.markdown.quotes,
+        raw_html=config.markdown.raw_html,
+        highlight=config.markdown.highlight,
+    )
 
 
 def render_serially(config: Config) -> RenderAll:
@@ -388,8 +516,13 @@ def render_serially(config: Config) -> RenderAll:
 
     def render_all(jobs: list[tuple[str, str]]) -> list[markdown.Rendered]:
         return [
-            markdown.render(body, options, base_url=config.base_url,
-                            base_path=config.base_path, permalink=locate(config, path)[2])
+            markdown.render(
+                body,
+                options,
+                base_url=config.base_url,
+                base_path=config.base_path,
+                permalink=locate(config, path)[2],
+            )
             for body, path in jobs
         ]
 
@@ -407,9 +540,17 @@ class Loaded:
 ReadCache = dict[PurePosixPath, tuple[bytes, Pending]]
 
 
-def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
-         future: bool = False, preview: bool = False, render_all: RenderAll | None = None,
-         read_cache: ReadCache | None = None) -> Loaded:
+def load(
+    site_dir: Path,
+    config: Config,
+    *,
+    now: datetime,
+    drafts: bool = False,
+    future: bool = False,
+    preview: bool = False,
+    render_all: RenderAll | None = None,
+    read_cache: ReadCache | None = None,
+) -> Loaded:
     """Read every content file, link essays, books and tags, and check references.
 
     ``read_cache`` (kept by a long-running preview) maps a file to its last bytes and
@@ -454,8 +595,7 @@ def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
 
     jobs = [(p.body, p.site_path) for folder in READERS for p in pending[folder]]
     rendered = iter(render_all(jobs))
-    made = {folder: [p.finish(next(rendered), now) for p in pending[folder]]
-            for folder in READERS}
+    made = {folder: [p.finish(next(rendered), now) for p in pending[folder]] for folder in READERS}
     essays: list[Essay] = made["essays"]
     books: list[Book] = made["books"]
     pages: list[Page] = made["pages"]
@@ -467,10 +607,16 @@ def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
             if slug not in all_book_slugs:
                 guess = difflib.get_close_matches(slug, sorted(all_book_slugs), n=1)
                 line = cache[essay.source][1].fields.fm.doc.line_of("books", i)
-                problems.append(Problem(
-                    f"unknown book '{slug}'", essay.source, line,
-                    hint=f"did you mean '{guess[0]}'?" if guess else
-                    "books are the file names in content/books/ without '.md'"))
+                problems.append(
+                    Problem(
+                        f"unknown book '{slug}'",
+                        essay.source,
+                        line,
+                        hint=f"did you mean '{guess[0]}'?"
+                        if guess
+                        else "books are the file names in content/books/ without '.md'",
+                    )
+                )
     if problems:
         raise ContentError(sorted(problems, key=_order))
 
@@ -491,21 +637,30 @@ def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
                 continue
             if slug not in tags:
                 path, url, permalink = locate(config, f"/tags/{slug}/")
-                tags[slug] = Tag(name=name, slug=slug, path=path, url=url, permalink=permalink,
-                                 key=f"tag:{slug}")
+                tags[slug] = Tag(
+                    name=name, slug=slug, path=path, url=url, permalink=permalink, key=f"tag:{slug}"
+                )
             if essay not in tags[slug].essays:
                 tags[slug].essays.append(essay)
                 essay.tags.append(tags[slug])
 
-    ordered_books = sorted(books_by_slug.values(),
-                           key=lambda b: (not b.own, b.title.casefold(), b.slug))
+    ordered_books = sorted(
+        books_by_slug.values(), key=lambda b: (not b.own, b.title.casefold(), b.slug)
+    )
     shown_pages = sorted((p for p in pages if drafts or not p.draft), key=lambda p: p.slug)
     menu = [(item.title, item.url) for item in config.menu]
-    menu += [(p.title, p.path) for p in sorted(
-        (p for p in shown_pages if p.menu is not None), key=lambda p: (p.menu, p.title))]
+    menu += [
+        (p.title, p.path)
+        for p in sorted(
+            (p for p in shown_pages if p.menu is not None), key=lambda p: (p.menu, p.title)
+        )
+    ]
     site = Site(
-        config=config, essays=tuple(shown), books=tuple(ordered_books),
-        pages=tuple(shown_pages), tags=tuple(sorted(tags.values(), key=lambda t: t.slug)),
+        config=config,
+        essays=tuple(shown),
+        books=tuple(ordered_books),
+        pages=tuple(shown_pages),
+        tags=tuple(sorted(tags.values(), key=lambda t: t.slug)),
         preview=preview,
     )
     return Loaded(site, sorted(warnings, key=_order), menu, sources)
@@ -513,5 +668,3 @@ def load(site_dir: Path, config: Config, *, now: datetime, drafts: bool = False,
 
 def _order(problem: Problem) -> tuple[str, int]:
     return (str(problem.path or ""), problem.line or 0)
-
-

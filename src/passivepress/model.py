@@ -18,8 +18,15 @@ from passivepress.markdown import TocEntry
 from passivepress.urls import absolute, under_base
 
 
+class Tracked:
+    """An object templates read from; its ``key`` names it across builds, so what an output
+    read can be recorded and checked again next time (see :mod:`passivepress.cache`)."""
+
+    key: str
+
+
 @dataclass(frozen=True)
-class Located:
+class Located(Tracked):
     """Where an item came from, so every later message can point at the file."""
 
     source: PurePosixPath
@@ -42,7 +49,7 @@ class Link:
 
 
 @dataclass(frozen=True, eq=False)
-class Tag:
+class Tag(Tracked):
     name: str
     slug: str
     path: str

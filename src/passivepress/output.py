@@ -23,22 +23,37 @@ def check_target(target: Path, site_dir: Path) -> None:
     target = target.resolve()
     site = site_dir.resolve()
     if target == site:
-        raise ConfigError(Problem(f"the output folder {target} is the site folder itself",
-                                  hint="use the default _site or another empty folder"))
+        raise ConfigError(
+            Problem(
+                f"the output folder {target} is the site folder itself",
+                hint="use the default _site or another empty folder",
+            )
+        )
     if site.is_relative_to(target):
-        raise ConfigError(Problem(f"the output folder {target} contains the site folder",
-                                  hint="choose a folder inside or beside the site"))
+        raise ConfigError(
+            Problem(
+                f"the output folder {target} contains the site folder",
+                hint="choose a folder inside or beside the site",
+            )
+        )
     for name in SOURCE_FOLDERS:
         if target.is_relative_to(site / name):
-            raise ConfigError(Problem(f"the output folder {target} is inside the site's "
-                                      f"{name}/ folder", hint="use the default _site"))
+            raise ConfigError(
+                Problem(
+                    f"the output folder {target} is inside the site's {name}/ folder",
+                    hint="use the default _site",
+                )
+            )
     if target.exists() and not target.is_dir():
         raise ConfigError(Problem(f"the output path {target} is a file, not a folder"))
     if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
-        raise ConfigError(Problem(
-            f"the output folder {target} is not empty and was not created by passivepress",
-            hint="passivepress replaces its output folder on every build; choose an empty "
-            "or new folder, or empty this one yourself"))
+        raise ConfigError(
+            Problem(
+                f"the output folder {target} is not empty and was not created by passivepress",
+                hint="passivepress replaces its output folder on every build; choose an empty "
+                "or new folder, or empty this one yourself",
+            )
+        )
 
 
 class Stage:
@@ -47,8 +62,9 @@ class Stage:
     def __init__(self, target: Path) -> None:
         self.target = target.resolve()
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.building-",
-                                          dir=self.target.parent))
+        self.root = Path(
+            tempfile.mkdtemp(prefix=f".{self.target.name}.building-", dir=self.target.parent)
+        )
         self.files: dict[str, str] = {}  # output file → what produced it
 
     def write(self, rel: str, data: bytes, origin: str) -> None:
@@ -73,18 +89,25 @@ class Stage:
                     if name in _SKIP_STATIC or name.endswith(("~", ".swp", ".swx")):
                         continue
                     if inside_site and not path.resolve().is_relative_to(site):
-                        warnings.append(Problem(
-                            "this static file links outside the site folder and was not copied",
-                            path.relative_to(site_dir).as_posix()))
+                        warnings.append(
+                            Problem(
+                                "this static file links outside the site folder and was not copied",
+                                path.relative_to(site_dir).as_posix(),
+                            )
+                        )
                         continue
                     chosen[path.relative_to(folder).as_posix()] = path
         for rel in sorted(chosen):
             if rel in self.files:
-                raise ContentError(Problem(
-                    f"the static file {rel} and {self.files[rel]} both want /{rel}",
-                    chosen[rel].relative_to(site_dir).as_posix()
-                    if chosen[rel].is_relative_to(site_dir) else str(chosen[rel]),
-                    hint="rename the static file or change the page's slug"))
+                raise ContentError(
+                    Problem(
+                        f"the static file {rel} and {self.files[rel]} both want /{rel}",
+                        chosen[rel].relative_to(site_dir).as_posix()
+                        if chosen[rel].is_relative_to(site_dir)
+                        else str(chosen[rel]),
+                        hint="rename the static file or change the page's slug",
+                    )
+                )
             self.files[rel] = str(chosen[rel])
             dest = self.root / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +118,7 @@ class Stage:
         (self.root / MARKER).write_bytes(MARKER_TEXT)
         old = None
         if self.target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-",
-                                        dir=self.target.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.target.parent))
             os.replace(self.target, old / "site")
         os.replace(self.root, self.target)
         if old is not None:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from passivepress import feeds, seo
 from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
-from passivepress.model import Book, Essay, Page, Site
+from passivepress.model import Book, Essay, Page, Site, Tracked
 from passivepress.urls import absolute, output_path, under_base
 
 
@@ -28,6 +28,7 @@ class Route:
     template: str | None = None
     context: Callable[[], dict[str, Any]] | None = None
     produce: Callable[[], bytes] | None = None
+    inputs: Callable[[], Any] | None = None  # what ``produce`` reads, to skip it when unchanged
     sitemap: bool = False
     lastmod: Any = None
     sources: tuple[str, ...] = field(default=())
@@ -84,9 +85,10 @@ class Paginator:
 
 
 @dataclass(frozen=True)
-class SiteView:
+class SiteView(Tracked):
     """``site`` in templates."""
 
+    key: str
     title: str
     description: str
     base_url: str
@@ -103,8 +105,9 @@ class SiteView:
     copyright: str
 
 
-def make_cta(config: Config, override: Any, title: str, page_url: str,
-             contact_url: str | None) -> Cta | None:
+def make_cta(
+    config: Config, override: Any, title: str, page_url: str, contact_url: str | None
+) -> Cta | None:
     """The call-to-action for one page, or None when the page switched it off."""
     if override is False:
         return None
@@ -116,22 +119,40 @@ def make_cta(config: Config, override: Any, title: str, page_url: str,
     if fields["email"]:
         mailto = f"mailto:{fields['email']}?subject={quote(subject, safe='')}"
     return Cta(
-        heading=fields["heading"], text=fields["text"], email=fields["email"], mailto=mailto,
-        email_label=fields["email_label"], booking_url=fields["booking_url"],
-        booking_label=fields["booking_label"], form_action=fields["form_action"],
-        form_provider=fields["form_provider"] or None, form_label=fields["form_label"],
-        contact_url=contact_url, contact_label=fields["contact_label"], source=page_url,
+        heading=fields["heading"],
+        text=fields["text"],
+        email=fields["email"],
+        mailto=mailto,
+        email_label=fields["email_label"],
+        booking_url=fields["booking_url"],
+        booking_label=fields["booking_label"],
+        form_action=fields["form_action"],
+        form_provider=fields["form_provider"] or None,
+        form_label=fields["form_label"],
+        contact_url=contact_url,
+        contact_label=fields["contact_label"],
+        source=page_url,
     )
 
 
 def _site_feeds(config: Config) -> list[dict[str, str]]:
     out = []
     if config.feeds.rss:
-        out.append({"title": f"{config.title} (RSS)", "type": "application/rss+xml",
-                    "url": under_base("/feed.xml", config.base_path)})
+        out.append(
+            {
+                "title": f"{config.title} (RSS)",
+                "type": "application/rss+xml",
+                "url": under_base("/feed.xml", config.base_path),
+            }
+        )
     if config.feeds.atom:
-        out.append({"title": f"{config.title} (Atom)", "type": "application/atom+xml",
-                    "url": under_base("/atom.xml", config.base_path)})
+        out.append(
+            {
+                "title": f"{config.title} (Atom)",
+                "type": "application/atom+xml",
+                "url": under_base("/atom.xml", config.base_path),
+            }
+        )
     return out
 
 
@@ -139,11 +160,11 @@ def redirect_page(target: str) -> bytes:
     """A page that sends readers (and search engines, via canonical) to the new URL."""
     t = html.escape(target, quote=True)
     return (
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>Moved</title>\n<link rel=\"canonical\" href=\"{t}\">\n"
-        f"<meta http-equiv=\"refresh\" content=\"0; url={t}\">\n<meta name=\"robots\" "
-        f"content=\"noindex\">\n</head>\n<body>\n<p>This page has moved to "
-        f"<a href=\"{t}\">{t}</a>.</p>\n</body>\n</html>\n"
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<title>Moved</title>\n<link rel="canonical" href="{t}">\n'
+        f'<meta http-equiv="refresh" content="0; url={t}">\n<meta name="robots" '
+        f'content="noindex">\n</head>\n<body>\n<p>This page has moved to '
+        f'<a href="{t}">{t}</a>.</p>\n</body>\n</html>\n'
     ).encode()
 
 
@@ -157,41 +178,76 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
     def site_view(current: str) -> SiteView:
         entries = []
         for title, url in menu:
-            active = url == current or (url not in ("/",) and url.startswith("/")
-                                        and current.startswith(url))
+            active = url == current or (
+                url not in ("/",) and url.startswith("/") and current.startswith(url)
+            )
             entries.append(MenuEntry(title, under_base(url, config.base_path), active))
         return SiteView(
-            title=config.title, description=config.description, base_url=config.base_url,
-            base_path=config.base_path, language=config.language, author=config.author,
-            contact=config.contact, menu=tuple(entries), essays=site.essays, books=site.books,
-            pages=site.pages, tags=site.tags, extra=config.extra, copyright=config.copyright)
+            key="site",
+            title=config.title,
+            description=config.description,
+            base_url=config.base_url,
+            base_path=config.base_path,
+            language=config.language,
+            author=config.author,
+            contact=config.contact,
+            menu=tuple(entries),
+            essays=site.essays,
+            books=site.books,
+            pages=site.pages,
+            tags=site.tags,
+            extra=config.extra,
+            copyright=config.copyright,
+        )
 
-    def context(path: str, title: str, description: str, kind: str = "website",
-                lang: str | None = None, canonical: str | None = None,
-                extra_feeds: Sequence[dict[str, str]] = (), noindex: bool = False,
-                **values: Any) -> Callable[[], dict[str, Any]]:
+    def context(
+        path: str,
+        title: str,
+        description: str,
+        kind: str = "website",
+        lang: str | None = None,
+        canonical: str | None = None,
+        extra_feeds: Sequence[dict[str, str]] = (),
+        noindex: bool = False,
+        **values: Any,
+    ) -> Callable[[], dict[str, Any]]:
         def make() -> dict[str, Any]:
             meta = Meta(
                 title=seo.page_title(title, config),
                 description=seo.describe(description or config.description),
-                canonical=canonical or absolute(path, config.base_url), type=kind,
-                lang=lang or config.language, path=under_base(path, config.base_path),
-                feeds=(*site_feeds, *extra_feeds), noindex=noindex)
+                canonical=canonical or absolute(path, config.base_url),
+                type=kind,
+                lang=lang or config.language,
+                path=under_base(path, config.base_path),
+                feeds=(*site_feeds, *extra_feeds),
+                noindex=noindex,
+            )
             return {"site": site_view(path), "meta": meta, "preview": site.preview, **values}
+
         return make
 
     routes: list[Route] = []
 
     # Home
-    home_cta = make_cta(config, True, config.title, under_base("/", config.base_path),
-                        contact_url)
+    home_cta = make_cta(config, True, config.title, under_base("/", config.base_path), contact_url)
     featured = [b for b in site.books if b.featured] or [b for b in site.books if b.own]
-    routes.append(Route(
-        "/", "the home page", "page", "home.html",
-        context("/", config.title, config.description,
-                essays=site.essays[: config.home.essays], featured_books=featured,
-                cta=home_cta),
-        sitemap=True))
+    routes.append(
+        Route(
+            "/",
+            "the home page",
+            "page",
+            "home.html",
+            context(
+                "/",
+                config.title,
+                config.description,
+                essays=site.essays[: config.home.essays],
+                featured_books=featured,
+                cta=home_cta,
+            ),
+            sitemap=True,
+        )
+    )
 
     # Essays
     for essay in site.essays:
@@ -199,17 +255,38 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
         canonical = essay.canonical
         if canonical and canonical.startswith("/"):
             canonical = absolute(canonical, config.base_url)
-        routes.append(Route(
-            essay.path, str(essay.source), "page", "essay.html",
-            context(essay.path, essay.title, essay.summary, "article", essay.lang, canonical,
-                    essay=essay, cta=cta),
-            sitemap=not essay.draft, lastmod=essay.updated or essay.date,
-            sources=(str(essay.source),)))
+        routes.append(
+            Route(
+                essay.path,
+                str(essay.source),
+                "page",
+                "essay.html",
+                context(
+                    essay.path,
+                    essay.title,
+                    essay.summary,
+                    "article",
+                    essay.lang,
+                    canonical,
+                    essay=essay,
+                    cta=cta,
+                ),
+                sitemap=not essay.draft,
+                lastmod=essay.updated or essay.date,
+                sources=(str(essay.source),),
+            )
+        )
         for alias in essay.aliases:
-            routes.append(Route(
-                alias, f"{essay.source} (alias {alias})", "redirect",
-                produce=lambda url=essay.permalink: redirect_page(url),
-                sources=(str(essay.source),)))
+            routes.append(
+                Route(
+                    alias,
+                    f"{essay.source} (alias {alias})",
+                    "redirect",
+                    produce=lambda url=essay.permalink: redirect_page(url),
+                    inputs=lambda url=essay.permalink: url,
+                    sources=(str(essay.source),),
+                )
+            )
 
     # The archive, paginated
     per_page = config.pagination.per_page
@@ -219,76 +296,180 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
     archive_urls = tuple(under_base(p, config.base_path) for p in archive_paths)
     for n, (path, chunk) in enumerate(zip(archive_paths, chunks, strict=True), start=1):
         paginator = Paginator(
-            number=n, count=len(chunks), total=len(site.essays),
+            number=n,
+            count=len(chunks),
+            total=len(site.essays),
             prev_url=archive_urls[n - 2] if n > 1 else None,
-            next_url=archive_urls[n] if n < len(chunks) else None, urls=archive_urls)
+            next_url=archive_urls[n] if n < len(chunks) else None,
+            urls=archive_urls,
+        )
         title = "Essays" if n == 1 else f"Essays, page {n}"
-        routes.append(Route(
-            path, "the essay archive", "page", "archive.html",
-            context(path, title, f"All essays by {config.author.name or config.title}.",
-                    essays=chunk, paginator=paginator),
-            sitemap=True))
+        routes.append(
+            Route(
+                path,
+                "the essay archive",
+                "page",
+                "archive.html",
+                context(
+                    path,
+                    title,
+                    f"All essays by {config.author.name or config.title}.",
+                    essays=chunk,
+                    paginator=paginator,
+                ),
+                sitemap=True,
+            )
+        )
 
     # Tags
-    routes.append(Route("/tags/", "the tag index", "page", "tags.html",
-                        context("/tags/", "Tags", f"Essays by topic on {config.title}.",
-                                tags=site.tags),
-                        sitemap=bool(site.tags)))
+    routes.append(
+        Route(
+            "/tags/",
+            "the tag index",
+            "page",
+            "tags.html",
+            context("/tags/", "Tags", f"Essays by topic on {config.title}.", tags=site.tags),
+            sitemap=bool(site.tags),
+        )
+    )
     for tag in site.tags:
         tag_feeds = []
         if config.feeds.tags and config.feeds.rss:
-            tag_feeds.append({"title": f"{config.title}: {tag.name} (RSS)",
-                              "type": "application/rss+xml", "url": tag.feed_url})
-        routes.append(Route(
-            tag.path, f"the tag '{tag.name}'", "page", "tag.html",
-            context(tag.path, f"Essays about {tag.name}",
-                    f"Essays about {tag.name} on {config.title}.", extra_feeds=tag_feeds,
-                    tag=tag, essays=tag.essays),
-            sitemap=True))
+            tag_feeds.append(
+                {
+                    "title": f"{config.title}: {tag.name} (RSS)",
+                    "type": "application/rss+xml",
+                    "url": tag.feed_url,
+                }
+            )
+        routes.append(
+            Route(
+                tag.path,
+                f"the tag '{tag.name}'",
+                "page",
+                "tag.html",
+                context(
+                    tag.path,
+                    f"Essays about {tag.name}",
+                    f"Essays about {tag.name} on {config.title}.",
+                    extra_feeds=tag_feeds,
+                    tag=tag,
+                    essays=tag.essays,
+                ),
+                sitemap=True,
+            )
+        )
         if config.feeds.tags and config.feeds.rss:
-            routes.append(Route(
-                tag.feed_path, f"the feed of tag '{tag.name}'", "feed",
-                produce=lambda tag=tag: feeds.rss(
-                    site, [e for e in tag.essays if not e.draft and not e.future],
-                    f"{config.title}: {tag.name}", tag.path, tag.feed_path)))
+            tag_public = [e for e in tag.essays if not e.draft and not e.future]
+            routes.append(
+                Route(
+                    tag.feed_path,
+                    f"the feed of tag '{tag.name}'",
+                    "feed",
+                    produce=lambda tag=tag, essays=tag_public: feeds.rss(
+                        site, essays, f"{config.title}: {tag.name}", tag.path, tag.feed_path
+                    ),
+                    inputs=lambda tag=tag, essays=tag_public: (
+                        tag.name,
+                        feeds.inputs(site, essays),
+                    ),
+                )
+            )
 
     # Books
-    routes.append(Route("/books/", "the book shelf", "page", "books.html",
-                        context("/books/", "Books", f"Books by and recommended by "
-                                f"{config.author.name or config.title}.", books=site.books),
-                        sitemap=bool(site.books)))
+    routes.append(
+        Route(
+            "/books/",
+            "the book shelf",
+            "page",
+            "books.html",
+            context(
+                "/books/",
+                "Books",
+                f"Books by and recommended by {config.author.name or config.title}.",
+                books=site.books,
+            ),
+            sitemap=bool(site.books),
+        )
+    )
     for book in site.books:
-        routes.append(Route(
-            book.path, str(book.source), "page", "book.html",
-            context(book.path, book.title, book.summary, "book", book=book),
-            sitemap=True, sources=(str(book.source),)))
+        routes.append(
+            Route(
+                book.path,
+                str(book.source),
+                "page",
+                "book.html",
+                context(book.path, book.title, book.summary, "book", book=book),
+                sitemap=True,
+                sources=(str(book.source),),
+            )
+        )
 
     # Pages
     for page in site.pages:
         cta = make_cta(config, page.cta, page.title, page.url, contact_url)
-        routes.append(Route(
-            page.path, str(page.source), "page", page.template,
-            context(page.path, page.title, page.summary, page=page, cta=cta),
-            sitemap=not page.draft, sources=(str(page.source),)))
+        routes.append(
+            Route(
+                page.path,
+                str(page.source),
+                "page",
+                page.template,
+                context(page.path, page.title, page.summary, page=page, cta=cta),
+                sitemap=not page.draft,
+                sources=(str(page.source),),
+            )
+        )
 
     # 404, feeds, sitemap, robots
-    routes.append(Route("/404.html", "the 404 page", "page", "404.html",
-                        context("/404.html", "Page not found", config.description,
-                                noindex=True)))
+    routes.append(
+        Route(
+            "/404.html",
+            "the 404 page",
+            "page",
+            "404.html",
+            context("/404.html", "Page not found", config.description, noindex=True),
+        )
+    )
     public = [e for e in site.essays if not e.draft and not e.future]
     if config.feeds.rss:
-        routes.append(Route("/feed.xml", "the RSS feed", "feed",
-                            produce=lambda: feeds.rss(site, public, config.title, "/",
-                                                      "/feed.xml")))
+        routes.append(
+            Route(
+                "/feed.xml",
+                "the RSS feed",
+                "feed",
+                produce=lambda: feeds.rss(site, public, config.title, "/", "/feed.xml"),
+                inputs=lambda: feeds.inputs(site, public),
+            )
+        )
     if config.feeds.atom:
-        routes.append(Route("/atom.xml", "the Atom feed", "feed",
-                            produce=lambda: feeds.atom(site, public, config.title, "/",
-                                                       "/atom.xml")))
+        routes.append(
+            Route(
+                "/atom.xml",
+                "the Atom feed",
+                "feed",
+                produce=lambda: feeds.atom(site, public, config.title, "/", "/atom.xml"),
+                inputs=lambda: feeds.inputs(site, public),
+            )
+        )
     entries = [seo.SitemapEntry(r.path, r.lastmod) for r in routes if r.sitemap]
-    routes.append(Route("/sitemap.xml", "the sitemap", "sitemap",
-                        produce=lambda: seo.sitemap(entries, config)))
-    routes.append(Route("/robots.txt", "robots.txt", "robots",
-                        produce=lambda: seo.robots(config)))
+    routes.append(
+        Route(
+            "/sitemap.xml",
+            "the sitemap",
+            "sitemap",
+            produce=lambda: seo.sitemap(entries, config),
+            inputs=lambda: entries,
+        )
+    )
+    routes.append(
+        Route(
+            "/robots.txt",
+            "robots.txt",
+            "robots",
+            produce=lambda: seo.robots(config),
+            inputs=lambda: (),
+        )
+    )
 
     _check_collisions(routes)
     return routes
@@ -300,13 +481,14 @@ def _check_collisions(routes: Sequence[Route]) -> None:
     for route in routes:
         other = seen.get(route.file)
         if other is not None:
-            problems.append(Problem(
-                f"{route.origin} and {other.origin} both want the URL {route.path}",
-                route.sources[0] if route.sources else None,
-                hint="give one of them another 'slug:'"))
+            problems.append(
+                Problem(
+                    f"{route.origin} and {other.origin} both want the URL {route.path}",
+                    route.sources[0] if route.sources else None,
+                    hint="give one of them another 'slug:'",
+                )
+            )
         else:
             seen[route.file] = route
     if problems:
         raise ContentError(problems)
-
-

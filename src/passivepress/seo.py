@@ -38,16 +38,21 @@ class SitemapEntry:
 
 
 def sitemap(entries: Iterable[SitemapEntry], config: Config) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
     for entry in sorted(entries, key=lambda e: e.path):
-        lines.append(f"  <url><loc>{escape(absolute(entry.path, config.base_url))}</loc>"
-                     + (f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod
-                        else "") + "</url>")
+        lines.append(
+            f"  <url><loc>{escape(absolute(entry.path, config.base_url))}</loc>"
+            + (f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else "")
+            + "</url>"
+        )
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode()
 
 
 def robots(config: Config) -> bytes:
-    return (f"User-agent: *\nAllow: /\n\nSitemap: {absolute('/sitemap.xml', config.base_url)}\n"
-            ).encode()
+    return (
+        f"User-agent: *\nAllow: /\n\nSitemap: {absolute('/sitemap.xml', config.base_url)}\n"
+    ).encode()

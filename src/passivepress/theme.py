@@ -23,6 +23,7 @@ from jinja2 import (
 
 from passivepress.config import Config
 from passivepress.errors import ConfigError, ContentError, Problem
+from passivepress.model import Tracked
 from passivepress.urls import absolute, under_base
 
 
@@ -33,6 +34,24 @@ def builtin_theme_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return here.parents[1] / "themes" / "default"
+
+
+class TrackingEnvironment(Environment):
+    """A Jinja environment that records every ``object.attribute`` a template reads from
+    model objects, while :attr:`recording` is a set. This is how an output's dependencies
+    are known exactly instead of guessed (a theme may show any essay on any page)."""
+
+    recording: set[tuple[str, str]] | None = None
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if self.recording is not None and isinstance(obj, Tracked):
+            self.recording.add((obj.key, attribute))
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if self.recording is not None and isinstance(obj, Tracked) and isinstance(argument, str):
+            self.recording.add((obj.key, argument))
+        return super().getitem(obj, argument)
 
 
 class Theme:
@@ -48,9 +67,13 @@ class Theme:
         elif config.theme == "default":
             self.theme_dir = None
         else:
-            raise ConfigError(Problem(
-                f"theme '{config.theme}' not found: no folder themes/{config.theme}/",
-                "passivepress.yml", hint="use 'theme: default' or create the theme folder"))
+            raise ConfigError(
+                Problem(
+                    f"theme '{config.theme}' not found: no folder themes/{config.theme}/",
+                    "passivepress.yml",
+                    hint="use 'theme: default' or create the theme folder",
+                )
+            )
 
     @property
     def template_dirs(self) -> list[Path]:
@@ -70,18 +93,23 @@ class Theme:
         dirs.append(self.site_dir / "static")
         return [d for d in dirs if d.is_dir()]
 
-    def environment(self) -> Environment:
+    def environment(self) -> TrackingEnvironment:
         site_templates = self.site_dir / "templates"
         levels = [FileSystemLoader(d) for d in self.template_dirs]
         below_site = [FileSystemLoader(d) for d in self.template_dirs if d != site_templates]
-        loader = ChoiceLoader([
-            PrefixLoader({
-                "!theme": ChoiceLoader(below_site),
-                "!default": FileSystemLoader(self.default_dir / "templates"),
-            }, delimiter="/"),
-            *levels,
-        ])
-        env = Environment(
+        loader = ChoiceLoader(
+            [
+                PrefixLoader(
+                    {
+                        "!theme": ChoiceLoader(below_site),
+                        "!default": FileSystemLoader(self.default_dir / "templates"),
+                    },
+                    delimiter="/",
+                ),
+                *levels,
+            ]
+        )
+        env = TrackingEnvironment(
             loader=loader,
             autoescape=select_autoescape(["html", "htm", "xml", "j2"], default=True),
             undefined=StrictUndefined,
@@ -110,11 +138,14 @@ def template_problem(exc: Exception, what: str, site_dir: Path) -> Problem:
     """A located message for a template that failed to load or render."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         filename = exc.filename or exc.name or "template"
-        return Problem(f"template syntax error: {exc.message}", _rel(filename, site_dir),
-                       exc.lineno)
+        return Problem(
+            f"template syntax error: {exc.message}", _rel(filename, site_dir), exc.lineno
+        )
     if isinstance(exc, jinja2.TemplateNotFound):
-        return Problem(f"template not found: {exc.name} (while rendering {what})",
-                       hint="put it in templates/ or in your theme's templates/")
+        return Problem(
+            f"template not found: {exc.name} (while rendering {what})",
+            hint="put it in templates/ or in your theme's templates/",
+        )
     frame = _template_frame(exc)
     message = f"while rendering {what}: {type(exc).__name__ if not str(exc) else exc}"
     if isinstance(exc, jinja2.UndefinedError):
@@ -144,9 +175,14 @@ def _rel(filename: str, site_dir: Path) -> str:
         return str(path)
 
 
-def render(env: Environment, template: str, context: dict[str, Any], what: str,
-           site_dir: Path) -> str:
+def render(
+    env: TrackingEnvironment, template: str, context: dict[str, Any], what: str, site_dir: Path
+) -> tuple[str, set[tuple[str, str]]]:
+    """Render a template; returns the text and the model attributes it read."""
+    env.recording = read = set()
     try:
-        return env.get_template(template).render(context)
-    except Exception as exc:  # noqa: BLE001 - any template failure is the site's error
+        return env.get_template(template).render(context), read
+    except Exception as exc:  # any failure inside a template is the site's to fix
         raise ContentError(template_problem(exc, what, site_dir)) from exc
+    finally:
+        env.recording = None

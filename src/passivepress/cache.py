@@ -1,0 +1,194 @@
+"""What is up to date.
+
+Every output remembers what it read while it was made: the template context it was given
+and each ``object.attribute`` its templates looked at (recorded by
+:class:`passivepress.theme.TrackingEnvironment`). A later build recomputes the fingerprint
+of exactly those values; when nothing an output read has changed, its previous bytes are
+reused instead of rendering it again. Nothing here trusts modification times of sources.
+
+The Markdown cache maps a document's text and rendering settings to its rendered form, so
+an unchanged essay is never parsed twice, in one process or, through the cache folder,
+across builds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import pickle
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from passivepress import __version__
+from passivepress.model import Tracked
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR = ".passivepress/cache"
+_FORMAT = 1  # bump when the pickled layout changes
+
+
+def fingerprint(value: Any) -> str:
+    """A stable text standing for a value; model objects stand for themselves by key.
+
+    Two values with the same fingerprint render the same. Model objects are not followed:
+    whatever a template reads *through* them is recorded as a dependency of its own.
+    """
+    if isinstance(value, Tracked):
+        return "@" + value.key
+    if isinstance(value, str):
+        if len(value) <= 120:
+            return repr(value)
+        return (
+            "#"
+            + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        )
+    if isinstance(value, (list, tuple)):
+        text = "[" + ",".join(map(fingerprint, value)) + "]"
+        return text if len(text) <= 120 else fingerprint(text)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{fingerprint(k)}:{fingerprint(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__
+            + "("
+            + ",".join(fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value))
+            + ")"
+        )
+    return repr(value)
+
+
+def digest(*parts: str) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def files_digest(folders: Iterable[Path]) -> str:
+    """The content of every file in some folders (templates), in a stable order."""
+    h = hashlib.blake2b(digest_size=20)
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            h.update(path.relative_to(folder).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+Dep = tuple[str, str]  # (model key, attribute)
+
+
+# Attributes whose value differs from one output to the next (the menu marks the current
+# page); everything else a key names is the same object for every output of a build.
+LOCAL = frozenset({("site", "menu")})
+
+
+class Resolver:
+    """Current values of recorded dependencies, each fingerprinted once per build."""
+
+    def __init__(self, objects: dict[str, Any]) -> None:
+        self.objects = objects
+        self.memo: dict[Dep, str] = {}
+
+    def value(self, dep: Dep, local: dict[str, Any] | None = None) -> str:
+        key, attr = dep
+        if local is not None and dep in LOCAL:
+            return self._read(local[key], attr)
+        found = self.memo.get(dep)
+        if found is None:
+            obj = self.objects.get(key)
+            found = "\x00gone" if obj is None else self._read(obj, attr)
+            self.memo[dep] = found
+        return found
+
+    @staticmethod
+    def _read(obj: Any, attr: str) -> str:
+        try:
+            return fingerprint(getattr(obj, attr))
+        except AttributeError:
+            try:
+                return fingerprint(obj[attr])
+            except Exception:
+                return "\x00missing"
+
+    def deps_digest(self, deps: Iterable[Dep], local: dict[str, Any] | None = None) -> str:
+        return digest(*(f"{k}.{a}={self.value((k, a), local)}" for k, a in deps))
+
+
+@dataclass
+class OutputRecord:
+    """How one output file was made, to decide next time whether to make it again."""
+
+    inputs: str  # digest of everything it read
+    deps: tuple[Dep, ...]
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class State:
+    """What the last successful build wrote, kept in memory by the preview server and on
+    disk between CLI builds."""
+
+    output: str = ""
+    settings: str = ""  # digest of tool version, config, templates and build options
+    outputs: dict[str, OutputRecord] = field(default_factory=dict)
+    markdown: dict[str, Any] = field(default_factory=dict)
+
+
+def load_state(site_dir: Path) -> State:
+    path = site_dir / CACHE_DIR / "state.pickle"
+    try:
+        with path.open("rb") as fh:
+            version, fmt, state = pickle.load(fh)
+    except FileNotFoundError:
+        return State()
+    except Exception as exc:
+        log.debug("ignoring unreadable cache %s: %s", path, exc)
+        return State()
+    if version != __version__ or fmt != _FORMAT or not isinstance(state, State):
+        return State()
+    return state
+
+
+def save_state(site_dir: Path, state: State) -> None:
+    folder = site_dir / CACHE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        gitignore = folder.parent / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# passivepress's cache: safe to delete, not for git\n*\n")
+        tmp = folder / f"state.pickle.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump((__version__, _FORMAT, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / "state.pickle")
+    except OSError as exc:
+        log.debug("could not write the cache: %s", exc)
+
+
+def reuse(previous: Path, rel: str, record: OutputRecord, dest: Path) -> bool:
+    """Put the previous build's file in the new output if it is still what we wrote."""
+    src = previous / rel
+    try:
+        st = src.stat()
+    except OSError:
+        return False
+    if st.st_size != record.size or st.st_mtime_ns != record.mtime_ns:
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dest)  # same bytes, same inode: no copy and a stable mtime
+    except OSError:
+        return False
+    return True
+
+
+Produce = Callable[[], bytes]
