@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from passivepress import __version__, loader, markdown, routes, theme
+from passivepress import __version__, loader, markdown, published, routes, theme
 from passivepress import cache as cache_module
 from passivepress import config as config_module
 from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
@@ -47,6 +47,7 @@ class BuildOptions:
     preview: bool = False
     now: datetime | None = None
     use_cache: bool = True  # read and write .passivepress/cache/ (False: --clean)
+    record_urls: bool = True  # check and extend published-urls.txt
     jobs: int | None = None  # worker processes for Markdown; None: all cores
 
 
@@ -151,6 +152,11 @@ class Builder:
             plan = routes.plan(site, content.menu)
 
         warnings = [*loaded.warnings, *content.warnings]
+        with step("urls"):
+            produced = published_paths(plan, site)
+            history = published.read(site_dir) if options.record_urls else []
+            aliases = {a for e in site.essays for a in e.aliases}
+            warnings += published.lost([u for u in history if u not in aliases], produced, produced)
         settings = digest(
             __version__,
             fingerprint(config),
@@ -187,6 +193,8 @@ class Builder:
         except BaseException:
             stage.discard()
             raise
+        if options.record_urls and not (options.drafts or options.future or options.preview):
+            published.record(site_dir, history, produced)
 
         self.state = State(
             output=str(out_dir), settings=settings, outputs=records, markdown=markdown_cache
@@ -337,6 +345,28 @@ def build(
 ) -> BuildResult:
     """Build the site in ``site_dir`` once."""
     return Builder(site_dir, options, reporter).build()
+
+
+# Listing pages whose URL is part of the site's address book, besides every content page.
+_MAIN_URLS = frozenset({"/", "/essays/", "/books/", "/tags/", "/feed.xml", "/atom.xml"})
+
+
+def published_paths(plan: list[routes.Route], site: Site) -> dict[str, str]:
+    """URLs readers may have kept, each with the file that makes it: content pages, their
+    aliases, the main listings and feeds; not paginated or tag pages, not drafts."""
+    unpublished = {e.path for e in site.essays if e.draft or e.future}
+    unpublished |= {p.path for p in site.pages if p.draft}
+    out = {}
+    for route in plan:
+        if route.path in unpublished:
+            continue
+        if route.sources and not any(
+            route.sources[0] == str(e.source) and (e.draft or e.future) for e in site.essays
+        ):
+            out[route.path] = route.sources[0]
+        elif route.path in _MAIN_URLS:
+            out[route.path] = route.origin
+    return out
 
 
 def check_links(site: Site, files: dict[str, str]) -> list[Problem]:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import ClassVar, TextIO
 
 from passivepress import __version__
 from passivepress.errors import PassivepressError, Problem
@@ -20,23 +23,74 @@ log = logging.getLogger("passivepress")
 
 
 class ConsoleReporter(Reporter):
-    """Warnings as they come; per-step timings with --verbose."""
+    """Warnings as they come, a progress bar on a terminal, step timings with --verbose.
 
-    def __init__(self, verbose: bool) -> None:
+    When stderr is not a terminal (CI logs), output is plain lines without escape codes.
+    """
+
+    def __init__(self, verbose: bool = False, quiet: bool = False, stream: TextIO | None = None):
         self.verbose = verbose
+        self.stream = stream or sys.stderr
+        self.bar = not quiet and _is_terminal(self.stream)
+        self._last = 0.0
+        self._shown = False
 
     def step(self, name: str, seconds: float) -> None:
+        self._clear()
         if self.verbose:
             log.info("  %-8s %7.1f ms", name, seconds * 1000)
 
     def warning(self, problem: Problem) -> None:
+        self._clear()
         log.warning("warning: %s", problem)
+
+    def progress(self, done: int, total: int) -> None:
+        # Only long builds get a bar; a short one would just flicker.
+        if not self.bar or total < 300:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = width * done // total
+        self.stream.write(f"\r  rendering [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.stream.flush()
+        self._shown = True
+
+    def _clear(self) -> None:
+        if self._shown:
+            self.stream.write("\r\033[K")
+            self._shown = False
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+class _Formatter(logging.Formatter):
+    """'error:' in red and 'warning:' in yellow on a terminal; plain text elsewhere."""
+
+    COLOURS: ClassVar[dict[str, str]] = {"error:": "\033[31m", "warning:": "\033[33m"}
+
+    def __init__(self, colour: bool) -> None:
+        super().__init__("%(message)s")
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if self.colour:
+            for prefix, code in self.COLOURS.items():
+                if text.startswith(prefix):
+                    return f"{code}{prefix}\033[0m{text[len(prefix) :]}"
+        return text
 
 
 def _setup_logging(quiet: bool, verbose: bool) -> None:
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    colour = _is_terminal(sys.stderr) and "NO_COLOR" not in os.environ
+    handler.setFormatter(_Formatter(colour))
     root = logging.getLogger("passivepress")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -68,15 +122,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
             use_cache=not args.clean,
             jobs=args.jobs,
         ),
-        ConsoleReporter(args.verbose),
+        ConsoleReporter(args.verbose, args.quiet),
     )
+    log.debug("%d outputs rendered, the others were unchanged", result.rendered)
     log.info(
-        "Built %d pages, %d feeds in %.2f s (%d rendered, %d unchanged) → %s",
+        "Built %d pages, %d feeds in %.2f s → %s",
         result.pages,
         result.feeds,
         result.seconds,
-        result.rendered,
-        result.pages + result.feeds - result.rendered,
         _shown(result.output),
     )
     return 0

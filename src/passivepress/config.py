@@ -110,6 +110,11 @@ class Config:
     date_format: str = doc("strftime format of dates shown on pages.", "%-d %B %Y")
     copyright: str = doc("Footer copyright line; empty for none.", "")
     output: str = doc("Output folder, relative to the site folder.", "_site")
+    cname: bool | None = doc(
+        "Write a CNAME file for GitHub Pages: true, false, or empty to decide from base_url "
+        "(written unless the host is *.github.io, *.netlify.app, *.pages.dev or localhost).",
+        None,
+    )
     extra: dict[str, Any] = doc(
         "Anything else, available to templates as site.extra.", factory=dict
     )
@@ -150,7 +155,7 @@ def _convert(
     problems: list[Problem],
     warnings: list[Problem],
 ) -> Any:
-    if dataclasses.is_dataclass(tp):
+    if dataclasses.is_dataclass(tp) and not typing.get_args(tp):
         if not isinstance(value, dict):
             problems.append(Problem(f"'{key}' must be a mapping of settings", source, line))
             return _INVALID
@@ -190,6 +195,11 @@ def _convert(
             return _INVALID
         # The author's text as typed: 'title: yes' means the word, not True.
         return str(raw) if isinstance(raw, str) else str(value)
+    args = typing.get_args(tp)
+    if type(None) in args:  # an optional setting: empty means "decide for me"
+        if value is None or value == "":
+            return None
+        (tp,) = (a for a in args if a is not type(None))
     if tp is bool:
         if not isinstance(value, bool):
             problems.append(Problem(f"'{key}' must be true or false, not {raw!r}", source, line))

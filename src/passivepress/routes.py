@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from passivepress import feeds, seo
 from passivepress.config import Config, Contact
@@ -470,9 +470,53 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
             inputs=lambda: (),
         )
     )
+    routes += host_files(site)
 
     _check_collisions(routes)
     return routes
+
+
+# Hosts whose own domain needs no CNAME file (a CNAME there would break the deploy).
+_NO_CNAME = ("localhost", "127.0.0.1", ".github.io", ".netlify.app", ".pages.dev")
+
+
+def host_files(site: Site) -> list[Route]:
+    """Files static hosts read: .nojekyll (GitHub Pages would otherwise skip files starting
+    with _), CNAME for a custom domain, and _redirects (Netlify, Cloudflare Pages) for aliases.
+    """
+    config = site.config
+    out = [
+        Route("/.nojekyll", "the .nojekyll file", "host", produce=lambda: b"", inputs=lambda: ())
+    ]
+    host = urlsplit(config.base_url).hostname or ""
+    if config.cname is True or (
+        config.cname is None and not any(host == h or host.endswith(h) for h in _NO_CNAME)
+    ):
+        out.append(
+            Route(
+                "/CNAME",
+                "the CNAME file",
+                "host",
+                produce=lambda: (host + "\n").encode(),
+                inputs=lambda: host,
+            )
+        )
+    lines = sorted(
+        f"{under_base(alias, config.base_path)} {essay.url} 301"
+        for essay in site.essays
+        for alias in essay.aliases
+    )
+    if lines:
+        out.append(
+            Route(
+                "/_redirects",
+                "the _redirects file",
+                "host",
+                produce=lambda: ("\n".join(lines) + "\n").encode(),
+                inputs=lambda: lines,
+            )
+        )
+    return out
 
 
 def _check_collisions(routes: Sequence[Route]) -> None:
