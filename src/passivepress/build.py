@@ -10,6 +10,7 @@ whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 from __future__ import annotations
 
 import dataclasses
+import html
 import multiprocessing
 import os
 import threading
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from passivepress import __version__, loader, markdown, published, routes, theme
+from passivepress import __version__, embeds, loader, markdown, published, routes, theme
 from passivepress import cache as cache_module
 from passivepress import config as config_module
 from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
@@ -147,6 +148,10 @@ class Builder:
                 render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
             )
             site = content.site
+
+        with step("embeds"):
+            contact = site.page("contact")
+            embeds.resolve(site, env, site_dir, contact.url if contact else None)
 
         with step("routes"):
             plan = routes.plan(site, content.menu)
@@ -302,6 +307,7 @@ class Builder:
                     result.pages += 1
                     continue
                 text, read = theme.render(env, route.template, context, route.origin, self.site_dir)
+                text = disclose(text, site.config.affiliate.disclosure)
                 deps = tuple(sorted(read))
                 inputs = digest(route.template, context_fp, resolver.deps_digest(deps, local))
                 data = text.encode("utf-8")
@@ -345,6 +351,23 @@ def build(
 ) -> BuildResult:
     """Build the site in ``site_dir`` once."""
     return Builder(site_dir, options, reporter).build()
+
+
+DISCLOSURE_SLOT = "<!--passivepress:affiliate-disclosure-->"
+
+
+def disclose(page: str, disclosure: str) -> str:
+    """Fill the theme's disclosure slot on pages that show an affiliate link; drop it elsewhere.
+
+    Decided on the finished page, so it holds whatever showed the link: a book card, a
+    shop link in the text, a template of the site's own.
+    """
+    if DISCLOSURE_SLOT not in page:
+        return page
+    note = ""
+    if 'rel="sponsored' in page and disclosure:
+        note = f'<p class="affiliate-disclosure">{html.escape(disclosure)}</p>'
+    return page.replace(DISCLOSURE_SLOT, note, 1).replace(DISCLOSURE_SLOT, "")
 
 
 # Listing pages whose URL is part of the site's address book, besides every content page.

@@ -51,6 +51,15 @@ class Contact:
     form_provider: str = doc("'netlify' adds Netlify's form attributes; else empty.", "")
     form_label: str = doc("Label of the form's send button.", "Send message")
     contact_label: str = doc("Label of the link to the contact page.", "More ways to reach me")
+    variants: dict[str, Any] = doc(
+        "Named variants (mentoring, speaking ...), each a set of the fields above that "
+        "differ from the default; an essay picks one with 'cta: <name>'.",
+        factory=dict,
+    )
+    tags: dict[str, Any] = doc(
+        "Variant by tag: essays with the tag use the variant unless they choose one.",
+        factory=dict,
+    )
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,27 @@ class Feeds:
     atom: bool = doc("Write /atom.xml (Atom).", True)
     limit: int = doc("Newest essays in each feed; 0 for all.", 20)
     tags: bool = doc("Write a feed per tag at /tags/<tag>/feed.xml.", True)
+    cta: bool = doc("End each essay in the feeds with the call-to-action.", True)
+
+
+@dataclass(frozen=True)
+class AffiliateRule:
+    domain: str = doc("Shop domain, such as amazon.com (subdomains match too).", "")
+    param: str = doc("Query parameter added to its links, such as tag.", "")
+    value: str = doc("Its value: your associate id.", "")
+
+
+@dataclass(frozen=True)
+class Affiliate:
+    disclosure: str = doc(
+        "Shown once on every page that has an affiliate link.",
+        "Some links on this page are affiliate links: if you buy through them, I may earn a "
+        "small commission at no extra cost to you.",
+    )
+    rules: tuple[AffiliateRule, ...] = doc(
+        "Shops whose links are always affiliate links (rel=sponsored, your id added).",
+        factory=tuple,
+    )
 
 
 @dataclass(frozen=True)
@@ -107,6 +137,7 @@ class Config:
     pagination: Pagination = doc("The essay archive.", factory=Pagination)
     home: Home = doc("The home page.", factory=Home)
     markdown: MarkdownConfig = doc("How Markdown is rendered.", factory=MarkdownConfig)
+    affiliate: Affiliate = doc("Affiliate links and their disclosure.", factory=Affiliate)
     date_format: str = doc("strftime format of dates shown on pages.", "%-d %B %Y")
     copyright: str = doc("Footer copyright line; empty for none.", "")
     output: str = doc("Output folder, relative to the site folder.", "_site")
@@ -328,6 +359,53 @@ def _validate(config: Config, source: Path | str, doc_: YamlDocument) -> list[Pr
                 at("contact", "form_provider"),
             )
         )
+    contact_fields = {f.name for f in dataclasses.fields(Contact)} - {"variants", "tags"}
+    for name, fields in config.contact.variants.items():
+        if not isinstance(fields, dict):
+            problems.append(
+                Problem(
+                    f"contact variant '{name}' must be a mapping of fields",
+                    source,
+                    at("contact", "variants", name),
+                )
+            )
+            continue
+        for key, value in fields.items():
+            if key not in contact_fields:
+                guess = difflib.get_close_matches(str(key), sorted(contact_fields), n=1)
+                problems.append(
+                    Problem(
+                        f"unknown field '{key}' in contact variant '{name}'",
+                        source,
+                        at("contact", "variants", name, key),
+                        hint=f"did you mean '{guess[0]}'?" if guess else None,
+                    )
+                )
+            elif not isinstance(value, (str, type(None))):
+                problems.append(
+                    Problem(
+                        f"'contact.variants.{name}.{key}' must be text",
+                        source,
+                        at("contact", "variants", name, key),
+                    )
+                )
+    for tag, variant in config.contact.tags.items():
+        if variant not in config.contact.variants:
+            problems.append(
+                Problem(
+                    f"tag '{tag}' uses the unknown contact variant {variant!r}",
+                    source,
+                    at("contact", "tags", tag),
+                    hint="define it under contact.variants",
+                )
+            )
+    for i, rule in enumerate(config.affiliate.rules):
+        if not rule.domain:
+            problems.append(
+                Problem(
+                    f"affiliate rule {i + 1} needs a domain", source, at("affiliate", "rules", i)
+                )
+            )
     for i, item in enumerate(config.menu):
         if not item.title or not item.url:
             problems.append(

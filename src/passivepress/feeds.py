@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
@@ -17,8 +17,21 @@ def _limit(site: Site, essays: Sequence[Essay]) -> Sequence[Essay]:
     return essays[:limit] if limit else essays
 
 
+Footer = Callable[[Essay], str]
+
+
+def _no_footer(essay: Essay) -> str:
+    return ""
+
+
 def _generator(
-    site: Site, essays: Sequence[Essay], title: str, page_url: str, feed_path: str, feed_type: str
+    site: Site,
+    essays: Sequence[Essay],
+    title: str,
+    page_url: str,
+    feed_path: str,
+    feed_type: str,
+    footer: Footer,
 ) -> FeedGenerator:
     config = site.config
     fg = FeedGenerator()
@@ -52,7 +65,8 @@ def _generator(
         entry.updated(essay.updated or essay.date)
         if essay.summary:
             entry.summary(essay.summary)
-        entry.content(essay.feed_html, type="CDATA" if feed_type == "rss" else "html")
+        content = essay.feed_html + footer(essay)
+        entry.content(content, type="CDATA" if feed_type == "rss" else "html")
         if config.author.name:
             entry.author(
                 {
@@ -65,7 +79,7 @@ def _generator(
     return fg
 
 
-def inputs(site: Site, essays: Sequence[Essay]) -> list[tuple]:
+def inputs(site: Site, essays: Sequence[Essay], footer: Footer = _no_footer) -> list[tuple]:
     """Everything a feed shows of its essays (the rest comes from the configuration)."""
     return [
         (
@@ -77,16 +91,31 @@ def inputs(site: Site, essays: Sequence[Essay]) -> list[tuple]:
             e.summary,
             e.feed_html,
             [(t.name, t.permalink) for t in e.tags],
+            footer(e),
         )
         for e in _limit(site, essays)
     ]
 
 
-def rss(site: Site, essays: Sequence[Essay], title: str, page_url: str, feed_path: str) -> bytes:
-    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "rss")
+def rss(
+    site: Site,
+    essays: Sequence[Essay],
+    title: str,
+    page_url: str,
+    feed_path: str,
+    footer: Footer = _no_footer,
+) -> bytes:
+    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "rss", footer)
     return fg.rss_str(pretty=True)
 
 
-def atom(site: Site, essays: Sequence[Essay], title: str, page_url: str, feed_path: str) -> bytes:
-    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "atom")
+def atom(
+    site: Site,
+    essays: Sequence[Essay],
+    title: str,
+    page_url: str,
+    feed_path: str,
+    footer: Footer = _no_footer,
+) -> bytes:
+    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "atom", footer)
     return fg.atom_str(pretty=True)

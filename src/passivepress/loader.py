@@ -13,11 +13,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from passivepress import markdown
+from passivepress import markdown, taxonomy
 from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
 from passivepress.frontmatter import FrontMatter, decode, split
-from passivepress.model import Book, Essay, Link, Page, Site, Tag, locate
+from passivepress.model import Book, Essay, Link, Page, Site, locate
 from passivepress.urls import is_valid_slug, slug_from_filename, slugify
 
 log = logging.getLogger(__name__)
@@ -372,6 +372,10 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
             toc=rendered.toc,
             words=rendered.words,
             body_links=_in_file(rendered.links, fm),
+            ids=rendered.ids,
+            embeds=rendered.embeds,
+            body_line=fm.body_line,
+            affiliate=rendered.affiliate,
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -402,11 +406,14 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         if not isinstance(affiliate, bool):
             f.problem(("links", i, "affiliate"), "'affiliate' must be true or false")
             affiliate = False
+        # A shop named by an affiliate rule in the config gets the associate id added
+        # here, so changing it in one place changes every link.
+        shop_url, matched = markdown.affiliate_url(str(raw_item["url"]), affiliate_rules(config))
         links.append(
             Link(
                 label=str(raw_item.get("label") or raw_item["url"]),
-                url=str(raw_item["url"]),
-                affiliate=affiliate,
+                url=shop_url,
+                affiliate=affiliate or matched,
             )
         )
     values = dict(
@@ -442,6 +449,10 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
             feed_html=rendered.feed_html,
             toc=rendered.toc,
             body_links=_in_file(rendered.links, fm),
+            ids=rendered.ids,
+            embeds=rendered.embeds,
+            body_line=fm.body_line,
+            affiliate=rendered.affiliate,
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -486,8 +497,13 @@ def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
             **values,
             summary=summary or rendered.first_paragraph,
             html=Markup(rendered.html),
+            feed_html=rendered.feed_html,
             toc=rendered.toc,
             body_links=_in_file(rendered.links, fm),
+            ids=rendered.ids,
+            embeds=rendered.embeds,
+            body_line=fm.body_line,
+            affiliate=rendered.affiliate,
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -508,7 +524,12 @@ def markdown_options(config: Config) -> markdown.MarkdownOptions:
         quotes=config.markdown.quotes,
         raw_html=config.markdown.raw_html,
         highlight=config.markdown.highlight,
+        affiliate=affiliate_rules(config),
     )
+
+
+def affiliate_rules(config: Config) -> tuple[markdown.AffiliateRule, ...]:
+    return tuple(markdown.AffiliateRule(r.domain, r.param, r.value) for r in config.affiliate.rules)
 
 
 def render_serially(config: Config) -> RenderAll:
@@ -601,48 +622,17 @@ def load(
     pages: list[Page] = made["pages"]
 
     books_by_slug = {b.slug: b for b in books if not b.draft or drafts}
-    all_book_slugs = {b.slug for b in books}
-    for essay in essays:
-        for i, slug in enumerate(essay.book_slugs):
-            if slug not in all_book_slugs:
-                guess = difflib.get_close_matches(slug, sorted(all_book_slugs), n=1)
-                line = cache[essay.source][1].fields.fm.doc.line_of("books", i)
-                problems.append(
-                    Problem(
-                        f"unknown book '{slug}'",
-                        essay.source,
-                        line,
-                        hint=f"did you mean '{guess[0]}'?"
-                        if guess
-                        else "books are the file names in content/books/ without '.md'",
-                    )
-                )
+    all_book_slugs = sorted(b.slug for b in books)
+    for item in (*essays, *books, *pages):
+        problems += _check_references(item, cache, all_book_slugs, config)
     if problems:
         raise ContentError(sorted(problems, key=_order))
 
     shown = [e for e in essays if (drafts or not e.draft) and (future or not e.future)]
     shown.sort(key=lambda e: (e.date, e.slug), reverse=True)
-    for essay in shown:
-        for slug in dict.fromkeys(essay.book_slugs):
-            book = books_by_slug.get(slug)
-            if book is not None:
-                essay.books.append(book)
-                book.essays.append(essay)
-
-    tags: dict[str, Tag] = {}
-    for essay in shown:
-        for name in essay.tag_names:
-            slug = slugify(name)
-            if not slug:
-                continue
-            if slug not in tags:
-                path, url, permalink = locate(config, f"/tags/{slug}/")
-                tags[slug] = Tag(
-                    name=name, slug=slug, path=path, url=url, permalink=permalink, key=f"tag:{slug}"
-                )
-            if essay not in tags[slug].essays:
-                tags[slug].essays.append(essay)
-                essay.tags.append(tags[slug])
+    taxonomy.link_books(shown, books_by_slug, config.base_path)
+    tags = taxonomy.group_tags(shown, config)
+    taxonomy.relate(shown, config.base_path)
 
     ordered_books = sorted(
         books_by_slug.values(), key=lambda b: (not b.own, b.title.casefold(), b.slug)
@@ -660,10 +650,73 @@ def load(
         essays=tuple(shown),
         books=tuple(ordered_books),
         pages=tuple(shown_pages),
-        tags=tuple(sorted(tags.values(), key=lambda t: t.slug)),
+        tags=tuple(tags),
         preview=preview,
     )
     return Loaded(site, sorted(warnings, key=_order), menu, sources)
+
+
+def _unknown_book(slug: str, known: list[str]) -> str:
+    guess = difflib.get_close_matches(slug, known, n=1)
+    if guess:
+        return f"did you mean '{guess[0]}'?"
+    return "books are the file names in content/books/ without '.md'"
+
+
+def _check_references(
+    item: Essay | Book | Page, cache: ReadCache, books: list[str], config: Config
+) -> list[Problem]:
+    """Unknown books (listed, embedded or linked by role) and call-to-action variants."""
+    problems = []
+    doc = cache[item.source][1].fields.fm.doc
+    variants = sorted(config.contact.variants)
+    for i, slug in enumerate(getattr(item, "book_slugs", ())):
+        if slug not in books:
+            problems.append(
+                Problem(
+                    f"unknown book '{slug}'",
+                    item.source,
+                    doc.line_of("books", i),
+                    hint=_unknown_book(slug, books),
+                )
+            )
+    for embed in item.embeds:
+        line = item.body_line + embed.line - 1
+        if embed.kind in ("book", "book-link") and embed.arg not in books:
+            what = "{book}" if embed.kind == "book" else "{book} role"
+            problems.append(
+                Problem(
+                    f"unknown book '{embed.arg}' in {what}"
+                    if embed.arg
+                    else f"the {what} needs a book, such as {{book}} the-book-slug",
+                    item.source,
+                    line,
+                    hint=_unknown_book(embed.arg, books),
+                )
+            )
+        elif embed.kind == "cta" and embed.arg and embed.arg not in variants:
+            problems.append(
+                Problem(
+                    f"unknown call-to-action variant '{embed.arg}'",
+                    item.source,
+                    line,
+                    hint=f"variants in passivepress.yml: {', '.join(variants) or 'none yet'}",
+                )
+            )
+    cta = getattr(item, "cta", None)
+    if isinstance(cta, str) and cta not in variants:
+        guess = difflib.get_close_matches(cta, variants, n=1)
+        problems.append(
+            Problem(
+                f"unknown call-to-action variant '{cta}'",
+                item.source,
+                doc.line_of("cta"),
+                hint=f"did you mean '{guess[0]}'?"
+                if guess
+                else "define it under contact.variants in passivepress.yml, or use cta: false",
+            )
+        )
+    return problems
 
 
 def _order(problem: Problem) -> tuple[str, int]:

@@ -11,11 +11,13 @@ import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.myst_role import myst_role_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -28,12 +30,55 @@ _FORMATTER = HtmlFormatter(nowrap=True)
 
 
 @dataclass(frozen=True)
+class AffiliateRule:
+    """Links to ``domain`` (or a subdomain) are affiliate links; ``param=value`` is added."""
+
+    domain: str
+    param: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True)
 class MarkdownOptions:
     typographer: bool = True
     quotes: str = "“”‘’"
     raw_html: bool = True
     highlight: bool = True
     anchors: bool = True
+    affiliate: tuple[AffiliateRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Embed:
+    """A directive or role whose output needs the whole site: ``{book}`` cards and links,
+    ``{cta}`` boxes. The renderer leaves a placeholder that the builder fills in."""
+
+    kind: str  # "book", "book-link" or "cta"
+    arg: str  # a book slug or a call-to-action variant ("" for the page's own)
+    line: int  # 1-based, in the Markdown body
+
+    @property
+    def placeholder(self) -> str:
+        return f"<!--passivepress:{self.kind}:{self.arg}:{self.line}-->"
+
+
+def affiliate_url(url: str, rules: tuple[AffiliateRule, ...]) -> tuple[str, bool]:
+    """The URL with the affiliate parameter of the first matching rule, and whether one did."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https"):
+        return url, False
+    for rule in rules:
+        domain = rule.domain.lower().strip(".")
+        if host == domain or host.endswith("." + domain):
+            if not rule.param:
+                return url, True
+            query = [
+                (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != rule.param
+            ]
+            query.append((rule.param, rule.value))
+            return urlunsplit(parts._replace(query=urlencode(query))), True
+    return url, False
 
 
 @dataclass(frozen=True)
@@ -53,6 +98,9 @@ class Rendered:
     first_paragraph: str = ""
     words: int = 0
     links: tuple[tuple[str, int], ...] = field(default=())  # (URL, 1-based body line)
+    ids: frozenset[str] = frozenset()  # element ids, for checking #anchor links
+    embeds: tuple[Embed, ...] = ()
+    affiliate: bool = False  # the body links to an affiliate shop
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
@@ -87,11 +135,38 @@ def _rewrite_attr(token: Token, attr: str, env: dict[str, Any]) -> None:
 def _render_link_open(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
     token = tokens[idx]
     original = token.attrGet("href")
+    original_rel = token.attrGet("rel")
     _rewrite_attr(token, "href", env)
+    href = token.attrGet("href")
+    if isinstance(href, str) and env.get("affiliate"):
+        new_href, matched = affiliate_url(href, env["affiliate"])
+        if matched:
+            token.attrSet("href", new_href)
+            token.attrSet("rel", "sponsored noopener")
     out = self.renderToken(tokens, idx, options, env)
     if original is not None:
         token.attrSet("href", original)
+    if original_rel is None and "rel" in (token.attrs or {}):
+        del token.attrs["rel"]
     return out
+
+
+def _render_fence(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    token = tokens[idx]
+    name, _, arg = token.info.strip().partition(" ")
+    if name in ("{book}", "{cta}"):
+        line = token.map[0] + 1 if token.map else 1
+        embed = Embed(name.strip("{}"), arg.strip(), line)
+        return embed.placeholder + "\n"
+    return self.fence(tokens, idx, options, env)
+
+
+def _render_role(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    token = tokens[idx]
+    if token.meta.get("name") == "book":
+        return Embed("book-link", token.content.strip(), token.meta.get("line", 1)).placeholder
+    # An unknown role is shown as the author wrote it rather than dropped.
+    return html.escape(f"{{{token.meta.get('name')}}}`{token.content}`")
 
 
 def _render_image(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
@@ -131,8 +206,11 @@ def make_parser(options: MarkdownOptions) -> MarkdownIt:
             permalink=True,
             permalinkSymbol="#",
         )
+    md.use(myst_role_plugin)
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
+    md.add_render_rule("fence", _render_fence)
+    md.add_render_rule("myst_role", _render_role)
     return md
 
 
@@ -158,14 +236,29 @@ def render(
 ) -> Rendered:
     """Render Markdown for a page and for a feed, collecting headings, links and a lead."""
     md = make_parser(options)
-    env: dict[str, Any] = {"base_url": base_url, "base_path": base_path, "permalink": permalink}
+    env: dict[str, Any] = {
+        "base_url": base_url,
+        "base_path": base_path,
+        "permalink": permalink,
+        "affiliate": options.affiliate,
+    }
     tokens = md.parse(text, env)
+    ids: set[str] = set()
+    embeds: list[Embed] = []
+    affiliate = False
 
     toc: list[TocEntry] = []
     first_paragraph = ""
     words = 0
     links: list[tuple[str, int]] = []
     for i, token in enumerate(tokens):
+        if token.attrGet("id"):
+            ids.add(str(token.attrGet("id")))
+        if token.type == "fence":
+            name, _, arg = token.info.strip().partition(" ")
+            if name in ("{book}", "{cta}"):
+                line = token.map[0] + 1 if token.map else 1
+                embeds.append(Embed(name.strip("{}"), arg.strip(), line))
         if token.type == "heading_open" and token.attrGet("id"):
             title = _inline_text(tokens[i + 1])
             toc.append(TocEntry(int(token.tag[1]), str(token.attrGet("id")), title))
@@ -178,7 +271,12 @@ def render(
                 if child.type == "text":
                     words += len(child.content.split())
                 elif child.type == "link_open" and child.attrGet("class") != "header-anchor":
-                    links.append((str(child.attrGet("href")), line))
+                    href = str(child.attrGet("href"))
+                    links.append((href, line))
+                    affiliate = affiliate or affiliate_url(href, options.affiliate)[1]
+                elif child.type == "myst_role" and child.meta.get("name") == "book":
+                    child.meta["line"] = line
+                    embeds.append(Embed("book-link", child.content.strip(), line))
                 elif child.type == "image":
                     links.append((str(child.attrGet("src")), line))
             if (
@@ -198,4 +296,7 @@ def render(
         first_paragraph=first_paragraph,
         words=words,
         links=tuple(links),
+        ids=frozenset(ids),
+        embeds=tuple(embeds),
+        affiliate=affiliate,
     )

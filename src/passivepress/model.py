@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from passivepress.config import Config
-from passivepress.markdown import TocEntry
+from passivepress.markdown import Embed, TocEntry
 from passivepress.urls import absolute, under_base
 
 
@@ -92,12 +92,17 @@ class Essay(Located):
     toc: tuple[TocEntry, ...] = ()
     words: int = 0
     body_links: tuple[tuple[str, int], ...] = ()  # site links and images in the body, for checks
+    ids: frozenset[str] = frozenset()
+    embeds: tuple[Embed, ...] = ()
+    body_line: int = 1  # the file line where the Markdown body starts
+    affiliate: bool = False  # the body links to an affiliate shop
     extra: dict[str, Any] = field(default_factory=dict)
     path: str = ""
     url: str = ""
     permalink: str = ""
     tags: list[Tag] = field(default_factory=list, repr=False)
     books: list[Book] = field(default_factory=list, repr=False)
+    related: list[Essay] = field(default_factory=list, repr=False)
 
     kind = "essay"
 
@@ -127,6 +132,10 @@ class Book(Located):
     feed_html: str = ""
     toc: tuple[TocEntry, ...] = ()
     body_links: tuple[tuple[str, int], ...] = ()
+    ids: frozenset[str] = frozenset()
+    embeds: tuple[Embed, ...] = ()
+    body_line: int = 1
+    affiliate: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     path: str = ""
     url: str = ""
@@ -134,6 +143,10 @@ class Book(Located):
     essays: list[Essay] = field(default_factory=list, repr=False)
 
     kind = "book"
+
+    @property
+    def affiliate_links(self) -> bool:
+        return any(link.affiliate for link in self.links)
 
     @property
     def author(self) -> str:
@@ -154,6 +167,11 @@ class Page(Located):
     html: Markup = Markup("")
     toc: tuple[TocEntry, ...] = ()
     body_links: tuple[tuple[str, int], ...] = ()  # site links and images in the body, for checks
+    ids: frozenset[str] = frozenset()
+    embeds: tuple[Embed, ...] = ()
+    body_line: int = 1
+    affiliate: bool = False
+    feed_html: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     path: str = ""
     url: str = ""
@@ -181,6 +199,16 @@ class Site:
 
     def page(self, slug: str) -> Page | None:
         return next((p for p in self.pages if p.slug == slug), None)
+
+
+def bind_html(item: Essay | Book | Page, html: str, feed_html: str) -> None:
+    """Set an item's final HTML once embedded cards and calls-to-action are filled in.
+
+    The one late-bound field: embeds need every book to be known, which happens after
+    the item itself is read.
+    """
+    object.__setattr__(item, "html", Markup(html))
+    object.__setattr__(item, "feed_html", feed_html)
 
 
 def locate(config: Config, path: str) -> tuple[str, str, str]:

@@ -11,10 +11,10 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from passivepress import feeds, seo
-from passivepress.config import Config, Contact
+from passivepress import cta, feeds, seo
+from passivepress.config import Config
 from passivepress.errors import ContentError, Problem
 from passivepress.model import Book, Essay, Page, Site, Tracked
 from passivepress.urls import absolute, output_path, under_base
@@ -43,23 +43,6 @@ class MenuEntry:
     title: str
     url: str
     active: bool
-
-
-@dataclass(frozen=True)
-class Cta:
-    heading: str
-    text: str
-    email: str
-    mailto: str
-    email_label: str
-    booking_url: str
-    booking_label: str
-    form_action: str
-    form_provider: str | None
-    form_label: str
-    contact_url: str | None
-    contact_label: str
-    source: str
 
 
 @dataclass(frozen=True)
@@ -105,36 +88,6 @@ class SiteView(Tracked):
     copyright: str
 
 
-def make_cta(
-    config: Config, override: Any, title: str, page_url: str, contact_url: str | None
-) -> Cta | None:
-    """The call-to-action for one page, or None when the page switched it off."""
-    if override is False:
-        return None
-    fields = {name: getattr(config.contact, name) for name in Contact.__dataclass_fields__}
-    if isinstance(override, dict):
-        fields.update(override)
-    subject = fields["subject"].replace("{title}", title)
-    mailto = ""
-    if fields["email"]:
-        mailto = f"mailto:{fields['email']}?subject={quote(subject, safe='')}"
-    return Cta(
-        heading=fields["heading"],
-        text=fields["text"],
-        email=fields["email"],
-        mailto=mailto,
-        email_label=fields["email_label"],
-        booking_url=fields["booking_url"],
-        booking_label=fields["booking_label"],
-        form_action=fields["form_action"],
-        form_provider=fields["form_provider"] or None,
-        form_label=fields["form_label"],
-        contact_url=contact_url,
-        contact_label=fields["contact_label"],
-        source=page_url,
-    )
-
-
 def _site_feeds(config: Config) -> list[dict[str, str]]:
     out = []
     if config.feeds.rss:
@@ -174,6 +127,20 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
     contact_page = site.page("contact")
     contact_url = contact_page.url if contact_page else None
     site_feeds = _site_feeds(config)
+
+    def footer(essay: Essay) -> str:
+        """What ends an essay in the feeds: its call-to-action, so feed readers see it too."""
+        if not config.feeds.cta:
+            return ""
+        chosen = cta.make(
+            config,
+            essay.cta,
+            essay.title,
+            essay.permalink,
+            contact_url,
+            [t.slug for t in essay.tags],
+        )
+        return cta.feed_html(chosen, config)
 
     def site_view(current: str) -> SiteView:
         entries = []
@@ -229,7 +196,7 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
     routes: list[Route] = []
 
     # Home
-    home_cta = make_cta(config, True, config.title, under_base("/", config.base_path), contact_url)
+    home_cta = cta.make(config, True, config.title, under_base("/", config.base_path), contact_url)
     featured = [b for b in site.books if b.featured] or [b for b in site.books if b.own]
     routes.append(
         Route(
@@ -251,7 +218,9 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
 
     # Essays
     for essay in site.essays:
-        cta = make_cta(config, essay.cta, essay.title, essay.url, contact_url)
+        essay_cta = cta.make(
+            config, essay.cta, essay.title, essay.url, contact_url, [t.slug for t in essay.tags]
+        )
         canonical = essay.canonical
         if canonical and canonical.startswith("/"):
             canonical = absolute(canonical, config.base_url)
@@ -269,7 +238,7 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
                     essay.lang,
                     canonical,
                     essay=essay,
-                    cta=cta,
+                    cta=essay_cta,
                 ),
                 sitemap=not essay.draft,
                 lastmod=essay.updated or essay.date,
@@ -367,11 +336,11 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
                     f"the feed of tag '{tag.name}'",
                     "feed",
                     produce=lambda tag=tag, essays=tag_public: feeds.rss(
-                        site, essays, f"{config.title}: {tag.name}", tag.path, tag.feed_path
+                        site, essays, f"{config.title}: {tag.name}", tag.path, tag.feed_path, footer
                     ),
                     inputs=lambda tag=tag, essays=tag_public: (
                         tag.name,
-                        feeds.inputs(site, essays),
+                        feeds.inputs(site, essays, footer),
                     ),
                 )
             )
@@ -407,14 +376,14 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
 
     # Pages
     for page in site.pages:
-        cta = make_cta(config, page.cta, page.title, page.url, contact_url)
+        page_cta = cta.make(config, page.cta, page.title, page.url, contact_url)
         routes.append(
             Route(
                 page.path,
                 str(page.source),
                 "page",
                 page.template,
-                context(page.path, page.title, page.summary, page=page, cta=cta),
+                context(page.path, page.title, page.summary, page=page, cta=page_cta),
                 sitemap=not page.draft,
                 sources=(str(page.source),),
             )
@@ -437,8 +406,8 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
                 "/feed.xml",
                 "the RSS feed",
                 "feed",
-                produce=lambda: feeds.rss(site, public, config.title, "/", "/feed.xml"),
-                inputs=lambda: feeds.inputs(site, public),
+                produce=lambda: feeds.rss(site, public, config.title, "/", "/feed.xml", footer),
+                inputs=lambda: feeds.inputs(site, public, footer),
             )
         )
     if config.feeds.atom:
@@ -447,8 +416,8 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
                 "/atom.xml",
                 "the Atom feed",
                 "feed",
-                produce=lambda: feeds.atom(site, public, config.title, "/", "/atom.xml"),
-                inputs=lambda: feeds.inputs(site, public),
+                produce=lambda: feeds.atom(site, public, config.title, "/", "/atom.xml", footer),
+                inputs=lambda: feeds.inputs(site, public, footer),
             )
         )
     entries = [seo.SitemapEntry(r.path, r.lastmod) for r in routes if r.sitemap]

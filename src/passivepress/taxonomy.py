@@ -1,0 +1,96 @@
+"""What connects essays: tags, the books they mention, and essays related to each other.
+
+Everything here is linear in the number of essays (times a small constant): related essays
+are searched only among an essay's nearest neighbours in each of its tags and books, so a
+tag shared by thousands of essays does not make the build quadratic.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from passivepress.config import Config
+from passivepress.model import Book, Essay, Tag, locate
+from passivepress.urls import slugify
+
+RELATED = 3  # essays shown under "Related essays"
+_NEIGHBOURS = 24  # candidates looked at on each side, in each shared tag or book
+
+
+def mentioned_books(essay: Essay, base_path: str) -> list[str]:
+    """Slugs of books an essay lists (``books:``), embeds (``{book}``) or links to."""
+    slugs = list(essay.book_slugs)
+    slugs += [e.arg for e in essay.embeds if e.kind in ("book", "book-link")]
+    for link, _ in essay.body_links:
+        path = urlsplit(link).path
+        if base_path != "/" and path.startswith(base_path):
+            path = "/" + path[len(base_path) :]
+        parts = path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "books":
+            slugs.append(parts[1])
+    return list(dict.fromkeys(slugs))
+
+
+def link_books(essays: Sequence[Essay], books: dict[str, Book], base_path: str) -> None:
+    """``essay.books``: the books it lists; ``book.essays``: every essay mentioning it."""
+    for essay in essays:
+        for slug in dict.fromkeys(essay.book_slugs):
+            if slug in books:
+                essay.books.append(books[slug])
+        for slug in mentioned_books(essay, base_path):
+            if slug in books:
+                books[slug].essays.append(essay)
+
+
+def group_tags(essays: Sequence[Essay], config: Config) -> list[Tag]:
+    """Tags by slug ("Career" and "career" are one tag, named as first written)."""
+    tags: dict[str, Tag] = {}
+    for essay in essays:
+        for name in essay.tag_names:
+            slug = slugify(name)
+            if not slug:
+                continue
+            tag = tags.get(slug)
+            if tag is None:
+                path, url, permalink = locate(config, f"/tags/{slug}/")
+                tag = tags[slug] = Tag(
+                    name=name,
+                    slug=slug,
+                    path=path,
+                    url=url,
+                    permalink=permalink,
+                    key=f"tag:{slug}",
+                )
+            if not tag.essays or tag.essays[-1] is not essay:
+                tag.essays.append(essay)
+                essay.tags.append(tag)
+    return sorted(tags.values(), key=lambda t: t.slug)
+
+
+def relate(essays: Sequence[Essay], base_path: str) -> None:
+    """``essay.related``: essays sharing the most tags and books (a book counts double),
+    closest in date first. ``essays`` is newest first."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    keys: list[list[tuple[str, int]]] = []
+    for i, essay in enumerate(essays):
+        mine = [(f"t:{t.slug}", 1) for t in essay.tags]
+        mine += [(f"b:{slug}", 2) for slug in mentioned_books(essay, base_path)]
+        keys.append(mine)
+        for key, _ in mine:
+            groups[key].append(i)
+    position: dict[tuple[str, int], int] = {}
+    for key, members in groups.items():
+        for pos, i in enumerate(members):
+            position[(key, i)] = pos
+    for i, essay in enumerate(essays):
+        scores: dict[int, int] = defaultdict(int)
+        for key, weight in keys[i]:
+            members = groups[key]
+            pos = position[(key, i)]
+            for j in members[max(0, pos - _NEIGHBOURS) : pos + _NEIGHBOURS + 1]:
+                if j != i:
+                    scores[j] += weight
+        best = sorted(scores, key=lambda j: (-scores[j], abs(j - i), j))[:RELATED]
+        essay.related.extend(essays[j] for j in best)
