@@ -393,25 +393,59 @@ def published_paths(plan: list[routes.Route], site: Site) -> dict[str, str]:
 
 
 def check_links(site: Site, files: dict[str, str]) -> list[Problem]:
-    """Internal links and images in content that lead to no file of the built site."""
+    """Internal links, anchors and images in content that lead to nothing on the built site.
+
+    Links in Markdown are written from the site's root (``/essays/x/``); passivepress puts
+    them under the base path. A link that already includes the base path is therefore
+    broken, and the hint says so.
+    """
     problems = []
     base_path = site.config.base_path
+    ids = {output_path(item.path): item.ids for item in (*site.essays, *site.books, *site.pages)}
     for item in (*site.essays, *site.books, *site.pages):
         for link, line in item.body_links:
             parts = urlsplit(link)
-            if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+            if parts.scheme or parts.netloc:
+                continue
+            if not parts.path:  # '#section' on the same page
+                if parts.fragment and parts.fragment not in item.ids:
+                    problems.append(
+                        Problem(
+                            f"broken link: no heading with id '{parts.fragment}' on this page",
+                            str(item.source),
+                            line,
+                            hint="heading ids are the heading text in lowercase, words joined by -",
+                        )
+                    )
+                continue
+            if not parts.path.startswith("/"):
                 continue
             path = unquote(parts.path)
-            if base_path != "/" and path.startswith(base_path):
-                path = "/" + path[len(base_path) :]
-            if output_path(path) in files or output_path(path + "/") in files:
-                continue
-            problems.append(
-                Problem(
-                    f"broken link: nothing on the site at {link}",
-                    str(item.source),
-                    line,
-                    hint="check the spelling; essays live at /essays/<slug>/",
+            target = output_path(path)
+            if target not in files and output_path(path + "/") in files:
+                target = output_path(path + "/")
+            if target not in files:
+                hint = "check the spelling; essays live at /essays/<slug>/"
+                if base_path != "/" and path.startswith(base_path):
+                    inner = "/" + path[len(base_path) :]
+                    hint = (
+                        f"write links from the site's root, as {inner}: passivepress adds "
+                        f"{base_path.rstrip('/')} itself"
+                    )
+                problems.append(
+                    Problem(
+                        f"broken link: nothing on the site at {link}",
+                        str(item.source),
+                        line,
+                        hint=hint,
+                    )
                 )
-            )
+            elif parts.fragment and target in ids and parts.fragment not in ids[target]:
+                problems.append(
+                    Problem(
+                        f"broken link: {parts.path} has no heading with id '{parts.fragment}'",
+                        str(item.source),
+                        line,
+                    )
+                )
     return problems

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
@@ -52,7 +52,7 @@ def _generator(
     fg.link(href=absolute(page_url, config.base_url), rel="alternate")
     fg.generator("passivepress", __version__)
     # feedgen stamps "now" unless told otherwise; the newest change keeps builds identical.
-    newest = max((e.updated or e.date for e in essays), default=datetime(2000, 1, 1).astimezone())
+    newest = max((e.updated or e.date for e in essays), default=datetime(2000, 1, 1, tzinfo=UTC))
     fg.updated(newest)
     fg.lastBuildDate(newest)
     for essay in reversed(list(essays)):  # feedgen prepends: add oldest first

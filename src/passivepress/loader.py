@@ -18,7 +18,7 @@ from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
 from passivepress.frontmatter import FrontMatter, decode, split
 from passivepress.model import Book, Essay, Link, Page, Site, locate
-from passivepress.urls import is_valid_slug, slug_from_filename, slugify
+from passivepress.urls import is_valid_slug, slug_from_filename, slugify, under_base
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +296,11 @@ class Pending:
     finish: Callable[[markdown.Rendered, datetime], Any]
 
 
+def _asset(path: str, config: Config) -> str | None:
+    """An image named in front matter, as a URL that works under the site's base path."""
+    return under_base(path, config.base_path) if path else None
+
+
 def _split(data: bytes, rel: PurePosixPath) -> FrontMatter:
     return split(decode(data, rel), rel)
 
@@ -350,7 +355,7 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         tag_names=f.text_list("tags"),
         book_slugs=f.text_list("books"),
         draft=f.boolean("draft"),
-        image=f.text("image") or None,
+        image=_asset(f.text("image"), config),
         aliases=aliases,
         cta=_cta(f),
         canonical=f.text("canonical") or None,
@@ -427,7 +432,7 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         isbn=f.text("isbn"),
         year=f.integer("year"),
         publisher=f.text("publisher"),
-        cover=f.text("cover") or None,
+        cover=_asset(f.text("cover"), config),
         cover_alt=f.text("cover_alt") or (f"Cover of {title}" if title else ""),
         links=tuple(links),
         tag_names=f.text_list("tags"),
@@ -626,7 +631,11 @@ def load(
     for item in (*essays, *books, *pages):
         problems += _check_references(item, cache, all_book_slugs, config)
     if problems:
-        raise ContentError(sorted(problems, key=_order))
+        # Warnings about the same files often explain the error ('tittle' → 'title' is
+        # required), so they go with it.
+        broken = {p.path for p in problems}
+        related = [w for w in warnings if w.path in broken]
+        raise ContentError(sorted(problems + related, key=_order))
 
     shown = [e for e in essays if (drafts or not e.draft) and (future or not e.future)]
     shown.sort(key=lambda e: (e.date, e.slug), reverse=True)

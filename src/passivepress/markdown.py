@@ -8,6 +8,7 @@ feed readers have no base URL to resolve against).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -27,6 +28,8 @@ from pygments.util import ClassNotFound
 from passivepress.urls import absolute, slugify, under_base
 
 _FORMATTER = HtmlFormatter(nowrap=True)
+# ids in the author's raw HTML are anchors too (<a id="top"></a>).
+_HTML_ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,18 @@ def _render_link_open(self, tokens, idx, options, env):  # type: ignore[no-untyp
     return out
 
 
+def _in_page_anchor(renderer_rule):  # type: ignore[no-untyped-def]
+    """Footnote links are '#fn1'; in a feed they must point into the essay's page."""
+
+    def render(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        out = renderer_rule(tokens, idx, options, env)
+        if env.get("absolute"):
+            out = out.replace('href="#', f'href="{html.escape(env["permalink"])}#')
+        return out
+
+    return render
+
+
 def _render_fence(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
     token = tokens[idx]
     name, _, arg = token.info.strip().partition(" ")
@@ -206,6 +221,8 @@ def make_parser(options: MarkdownOptions) -> MarkdownIt:
             permalink=True,
             permalinkSymbol="#",
         )
+    for rule in ("footnote_ref", "footnote_anchor"):
+        md.add_render_rule(rule, _in_page_anchor(md.renderer.rules[rule]))
     md.use(myst_role_plugin)
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
@@ -254,6 +271,8 @@ def render(
     for i, token in enumerate(tokens):
         if token.attrGet("id"):
             ids.add(str(token.attrGet("id")))
+        if token.type == "html_block":
+            ids.update(_HTML_ID.findall(token.content))
         if token.type == "fence":
             name, _, arg = token.info.strip().partition(" ")
             if name in ("{book}", "{cta}"):
@@ -270,6 +289,8 @@ def render(
             for child in token.children or []:
                 if child.type == "text":
                     words += len(child.content.split())
+                elif child.type == "html_inline":
+                    ids.update(_HTML_ID.findall(child.content))
                 elif child.type == "link_open" and child.attrGet("class") != "header-anchor":
                     href = str(child.attrGet("href"))
                     links.append((href, line))

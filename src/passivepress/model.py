@@ -56,6 +56,7 @@ class Tag(Tracked):
     url: str
     permalink: str
     key: str = ""
+    has_feed: bool = True
     essays: list[Essay] = field(default_factory=list, repr=False)
 
     @property
@@ -67,8 +68,9 @@ class Tag(Tracked):
         return self.path + "feed.xml"
 
     @property
-    def feed_url(self) -> str:
-        return self.url + "feed.xml"
+    def feed_url(self) -> str | None:
+        """The tag's own feed, or None when the site has no tag feeds."""
+        return self.url + "feed.xml" if self.has_feed else None
 
 
 @dataclass(frozen=True, eq=False)

@@ -62,6 +62,7 @@ def group_tags(essays: Sequence[Essay], config: Config) -> list[Tag]:
                     url=url,
                     permalink=permalink,
                     key=f"tag:{slug}",
+                    has_feed=config.feeds.tags and config.feeds.rss,
                 )
             if not tag.essays or tag.essays[-1] is not essay:
                 tag.essays.append(essay)

@@ -7,17 +7,20 @@ to the built-in theme.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
+    TemplateNotFound,
     select_autoescape,
 )
 
@@ -52,6 +55,27 @@ class TrackingEnvironment(Environment):
         if self.recording is not None and isinstance(obj, Tracked) and isinstance(argument, str):
             self.recording.add((obj.key, argument))
         return super().getitem(obj, argument)
+
+
+class _BelowLoader(BaseLoader):
+    """``!theme/x.html``: the first level below the site that has ``x.html`` and is not
+    itself the template asking for it. A theme's own ``essay.html`` that extends
+    ``!theme/essay.html`` thus gets the built-in default's, not itself."""
+
+    def __init__(self, levels: list[FileSystemLoader]) -> None:
+        self.levels = levels
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        marker = re.compile(r"""extends\s+["']!theme/""" + re.escape(template) + r"""["']""")
+        for level in self.levels:
+            try:
+                source = level.get_source(environment, template)
+            except TemplateNotFound:
+                continue
+            if marker.search(source[0]) and level is not self.levels[-1]:
+                continue  # this level extends the one below: go there
+            return source
+        raise TemplateNotFound(template)
 
 
 class Theme:
@@ -101,7 +125,7 @@ class Theme:
             [
                 PrefixLoader(
                     {
-                        "!theme": ChoiceLoader(below_site),
+                        "!theme": _BelowLoader(below_site),
                         "!default": FileSystemLoader(self.default_dir / "templates"),
                     },
                     delimiter="/",

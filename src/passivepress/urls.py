@@ -55,14 +55,22 @@ def base_path_of(base_url: str) -> str:
     return path
 
 
+class Based(str):
+    """A URL already under the site's base path (``/sub/essays/x/``).
+
+    Model URLs carry this type, so putting them under the base path again is a no-op. We
+    cannot tell by looking: on a site published at ``/essays/``, ``/essays/x/`` may be
+    either.
+    """
+
+    __slots__ = ()
+
+
 def under_base(url: str, base_path: str) -> str:
     """Put a root-relative site URL under the site's base path; leave other URLs alone."""
-    if not url.startswith("/") or url.startswith("//"):
+    if isinstance(url, Based) or not url.startswith("/") or url.startswith("//"):
         return url
-    if base_path != "/" and (url + "/").startswith(base_path):
-        # Already under the base path (an author wrote the full path); don't double it.
-        return url
-    return base_path.rstrip("/") + quote(url, safe="/#?=&%:@!$'()*+,;~")
+    return Based(base_path.rstrip("/") + quote(url, safe="/#?=&%:@!$'()*+,;~"))
 
 
 def absolute(url: str, base_url: str) -> str:
