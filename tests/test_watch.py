@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from editor_saves import JUNK_NAMES, SAVES
 
+from editor_saves import JUNK_NAMES, SAVES
 from passivepress.watch import Timing, Watcher, is_junk
 
 ESSAY = "---\ntitle: {title}\ndate: 2024-03-01\n---\n{body}\n"
