@@ -142,6 +142,160 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+# -- init, new, check (issue 5) ---------------------------------------------------------
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from passivepress.scaffold import init
+
+    target = Path(args.dir)
+    created = init(target, force=args.force, host=args.host)
+    for path in created:
+        log.info("  created %s", _shown(path))
+    log.info(
+        "Created %d files in %s. Next: cd %s, edit passivepress.yml, and run "
+        "'passivepress serve' to see the site.",
+        len(created),
+        _shown(target),
+        _shown(target),
+    )
+    return 0
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from passivepress.scaffold import new
+
+    path = new(Path(args.site), args.kind, args.title)
+    # Only the path on stdout, so that `$EDITOR "$(passivepress new essay ...)"` works.
+    print(_shown(path))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from passivepress.check import check
+
+    report = check(
+        Path(args.site_dir),
+        external=args.external,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        reporter=ConsoleReporter(args.verbose, args.quiet),
+    )
+    if args.format == "json":
+        print(report.to_json())
+    else:
+        sys.stdout.write(report.to_text(errors_only=args.quiet))
+    return report.exit_code
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+        return value
+
+    return parse
+
+
+def _add_starting_commands(commands: argparse._SubParsersAction) -> None:
+    """``init``, ``new`` and ``check``: from nothing to a site, and keeping it correct."""
+    from passivepress.scaffold import HOSTS, KINDS
+
+    init = commands.add_parser(
+        "init",
+        help="create a new site, ready to publish",
+        description="Create a complete, working site in DIR: passivepress.yml with every "
+        "setting explained, a sample essay, book, about and contact pages, .gitignore, and "
+        "what your host needs to build and publish it (GitHub Pages: a workflow that builds "
+        "with --strict on every push and every morning). Refuses a folder that is not empty "
+        "(exit code 2) unless --force; never overwrites a file.",
+    )
+    init.add_argument("dir", metavar="DIR", help="folder for the new site (created if needed)")
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that is not empty: only missing files are written",
+    )
+    init.add_argument(
+        "--host",
+        choices=HOSTS,
+        default="github",
+        help="where the site will be published (default: github, i.e. GitHub Pages); "
+        "netlify writes netlify.toml, cloudflare writes wrangler.toml and build.sh",
+    )
+    init.add_argument("--debug", action="store_true", help="show a Python traceback for errors")
+    init.set_defaults(func=_cmd_init)
+
+    new = commands.add_parser(
+        "new",
+        help="start a new essay, book or page",
+        description="Write a new Markdown file with its front matter filled in and print its "
+        "path: an essay (content/essays/DATE-SLUG.md, dated now in the site's time zone, "
+        "marked draft: true), a book (content/books/SLUG.md) or a page "
+        "(content/pages/SLUG.md). The slug comes from the title. Never overwrites a file "
+        "(exit code 1).",
+    )
+    new.add_argument("kind", choices=KINDS, help="what to create")
+    new.add_argument("title", metavar="TITLE", help='its title, in quotes: "My essay"')
+    new.add_argument(
+        "--site",
+        default=".",
+        metavar="SITE_DIR",
+        help="folder holding passivepress.yml (default: current folder)",
+    )
+    new.add_argument("--debug", action="store_true", help="show a Python traceback for errors")
+    new.set_defaults(func=_cmd_new)
+
+    check = commands.add_parser(
+        "check",
+        help="list what to fix before publishing",
+        description="Build the site into a temporary folder and report, page by page, what "
+        "hurts it: broken links and #anchors, missing images (errors); images without alt "
+        "text, essays without a summary or tags, pages without a description, essays "
+        "without a call to action, affiliate links without a disclosure, published URLs that "
+        "are gone (warnings). Exit code 1 when there are errors, 0 otherwise; a build that "
+        "fails exits as 'build' would.",
+    )
+    check.add_argument(
+        "site_dir",
+        nargs="?",
+        default=".",
+        metavar="SITE_DIR",
+        help="folder holding passivepress.yml (default: current folder)",
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default, grouped by page) or json (for tools)",
+    )
+    check.add_argument(
+        "--external",
+        action="store_true",
+        help="also try links to other sites (one request per address; failures are warnings)",
+    )
+    check.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for another site to answer (default: 10)",
+    )
+    check.add_argument(
+        "--concurrency",
+        type=_positive(int),
+        default=8,
+        metavar="N",
+        help="requests to other sites at a time (default: 8)",
+    )
+    _add_common(check)
+    check.set_defaults(func=_cmd_check)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="passivepress",
@@ -190,6 +344,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_common(build)
     build.set_defaults(func=_cmd_build)
+    _add_starting_commands(commands)
     return parser
 
 

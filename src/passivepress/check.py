@@ -1,0 +1,695 @@
+"""``passivepress check``: what, on the site as it would be published, hurts the author's
+promotion.
+
+The site is built into a temporary folder exactly as ``build`` would write it; then every
+HTML page of that output is read back with html5lib, independently of our templates, and
+every link, image and anchor is followed to a file of the output. The model adds what the
+pages cannot tell (was the summary written by the author or derived from the first
+paragraph?). Links to other hosts are tried only when asked (``--external``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http
+import http.client
+import json
+import logging
+import tempfile
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+
+import html5lib
+
+from passivepress import __version__, published
+from passivepress.build import BuildOptions, build
+from passivepress.errors import ContentError, Problem
+from passivepress.frontmatter import decode, split
+from passivepress.model import Book, Essay, Page, Site
+from passivepress.report import Reporter
+from passivepress.urls import output_path, under_base
+
+log = logging.getLogger(__name__)
+
+ERROR = "error"
+WARNING = "warning"
+_SEVERITIES = (ERROR, WARNING)
+
+# Attributes whose value is a URL the browser loads or the reader follows.
+_URL_ATTRS = {
+    "a": ("href",),
+    "area": ("href",),
+    "link": ("href",),
+    "img": ("src",),
+    "source": ("src",),
+    "script": ("src",),
+    "iframe": ("src",),
+    "embed": ("src",),
+    "audio": ("src",),
+    "video": ("src", "poster"),
+    "track": ("src",),
+    "object": ("data",),
+}
+_IMAGE_TAGS = {"img", "source"}
+# <link rel> values that name a host to talk to early rather than a resource.
+_HINT_RELS = {"preconnect", "dns-prefetch"}
+# Link-preview images: a missing one leaves a shared link without its picture.
+_SOCIAL_IMAGES = {"og:image", "twitter:image"}
+_SKIP_SCHEMES = {"mailto", "tel", "sms", "javascript", "data", "blob", "about"}
+_USER_AGENT = f"passivepress/{__version__} (link check)"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to fix, on one page of the site."""
+
+    severity: str  # "error" or "warning"
+    page: str  # the page's URL path as a browser shows it ("/essays/x/"); "" for site-wide
+    message: str
+    source: str | None = None  # the content file the page is made from, if any
+    line: int | None = None
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            self.page,
+            _SEVERITIES.index(self.severity),
+            self.source or "",
+            self.line or 0,
+            self.message,
+        )
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    pages: int = 0  # HTML pages checked
+    external: int = 0  # distinct external URLs tried
+    base_url: str = ""
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def to_json(self) -> str:
+        """A stable document for tools: findings sorted, keys sorted."""
+        return json.dumps(
+            {
+                "base_url": self.base_url,
+                "pages": self.pages,
+                "external_links": self.external,
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+                "findings": [dataclasses.asdict(f) for f in self.findings],
+            },
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+
+    def to_text(self, *, errors_only: bool = False) -> str:
+        """Findings grouped by page, then one closing line (left out with ``errors_only``)."""
+        shown = self.errors if errors_only else self.findings
+        by_page: dict[str, list[Finding]] = defaultdict(list)
+        for finding in shown:
+            by_page[finding.page].append(finding)
+        out: list[str] = []
+        for page, findings in by_page.items():
+            sources = ", ".join(sorted({f.source for f in findings if f.source}))
+            if not page:  # about the whole site, such as passivepress.yml
+                out.append(sources or "(the whole site)")
+            else:
+                out.append(f"{page} ({sources})" if sources else page)
+            for f in findings:
+                where = f"{f.source}:{f.line}: " if f.source and f.line else ""
+                out.append(f"  {f.severity}: {where}{f.message}")
+                if f.hint:
+                    out.append(f"    hint: {f.hint}")
+            out.append("")
+        if not errors_only:
+            checked = f"Checked {self.pages} pages"
+            if self.external:
+                checked += f" and {self.external} external links"
+            if self.findings:
+                out.append(
+                    f"{checked}: {_count(len(self.errors), 'error')}, "
+                    f"{_count(len(self.warnings), 'warning')}."
+                )
+            else:
+                out.append(f"{checked}: no problems found.")
+        return "\n".join(out).rstrip("\n") + "\n" if out else ""
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def check(
+    site_dir: Path,
+    *,
+    external: bool = False,
+    timeout: float = 10.0,
+    concurrency: int = 8,
+    reporter: Reporter | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Build the site into a temporary folder and report what needs fixing.
+
+    A build failure raises as ``build`` would (ContentError, ConfigError ...); the build's
+    own warnings go to ``reporter``.
+    """
+    collector = _Collector(reporter or Reporter())
+    with tempfile.TemporaryDirectory(prefix="passivepress-check-") as tmp:
+        out = Path(tmp) / "site"
+        # record_urls=False: checking must not change the site's published-urls.txt.
+        options = BuildOptions(output=out, use_cache=False, record_urls=False, now=now)
+        result = build(site_dir, options, collector)
+        assert result.site is not None
+        checker = _Checker(site_dir.resolve(), out, result.site)
+        checker.run()
+        checker.add_build_warnings(collector.warnings)
+    if external:
+        checker.check_external(timeout=timeout, concurrency=concurrency)
+    return checker.report()
+
+
+class _Collector(Reporter):
+    """Keeps the build's warnings for the report (rather than printing them beside it);
+    passes timings and progress on."""
+
+    def __init__(self, inner: Reporter) -> None:
+        self.inner = inner
+        self.warnings: list[Problem] = []
+
+    def step(self, name: str, seconds: float) -> None:
+        self.inner.step(name, seconds)
+
+    def progress(self, done: int, total: int) -> None:
+        self.inner.progress(done, total)
+
+    def warning(self, problem: Problem) -> None:
+        self.warnings.append(problem)
+
+
+# -- the checks -------------------------------------------------------------------------
+
+
+@dataclass
+class _Html:
+    rel: str  # the output file, relative to the output folder
+    path: str  # the site path it serves ("/essays/x/"), without the base path
+    root: ET.Element
+    ids: set[str]
+
+
+class _Checker:
+    def __init__(self, site_dir: Path, out: Path, site: Site) -> None:
+        self.site_dir = site_dir
+        self.out = out
+        self.site = site
+        config = site.config
+        parts = urlsplit(config.base_url)
+        self.origin = (parts.scheme, parts.netloc)
+        self.base_url = config.base_url
+        self.base_path = config.base_path
+        self.files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+        self.pages: dict[str, _Html] = {}
+        for rel in sorted(self.files):
+            if rel.endswith((".html", ".htm")):
+                root = html5lib.parse((out / rel).read_bytes(), namespaceHTMLElements=False)
+                ids = {el.get("id") for el in root.iter() if el.get("id")}
+                ids |= {el.get("name") for el in root.iter("a") if el.get("name")}
+                self.pages[rel] = _Html(rel, _site_path(rel), root, ids)  # type: ignore[arg-type]
+        self.items: dict[str, Essay | Book | Page] = {
+            item.path: item for item in (*site.essays, *site.books, *site.pages)
+        }
+        contact = site.page("contact")
+        self.contact_path = contact.path if contact else None
+        self.findings: set[Finding] = set()
+        self.external_refs: dict[str, set[str]] = defaultdict(set)  # URL → pages (output files)
+        self.external_tried = 0
+
+    # -- driving ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for page in self.pages.values():
+            item = self.items.get(page.path)
+            self._links(page, item)
+            if _is_redirect(page.root):
+                continue  # a moved page: only its target matters, checked above
+            self._images(page, item)
+            self._description(page, item)
+            self._affiliate(page, item)
+            if isinstance(item, Essay):
+                self._essay(page, item)
+        self._lost_urls()
+
+    def add_build_warnings(self, warnings: list[Problem]) -> None:
+        """What the build warned about (a likely typo of a front matter key, an unknown
+        setting ...), on the page made from the file, unless a finding of ours is already at
+        that spot (the build's own link check)."""
+        pages = {str(item.source): item.url for item in self.items.values()}
+        located = {(f.source, f.line) for f in self.findings if f.line is not None}
+        for w in warnings:
+            source = str(w.path) if w.path is not None else None
+            if w.line is not None and (source, w.line) in located:
+                continue
+            self.findings.add(
+                Finding(
+                    severity=WARNING,
+                    page=pages.get(source or "", ""),
+                    message=w.message,
+                    source=source,
+                    line=w.line,
+                    hint=w.hint,
+                )
+            )
+
+    def report(self) -> Report:
+        return Report(
+            findings=sorted(self.findings, key=Finding.sort_key),
+            pages=len(self.pages),
+            external=self.external_tried,
+            base_url=self.base_url,
+        )
+
+    def add(
+        self,
+        severity: str,
+        page: _Html,
+        item: Any,
+        message: str,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.findings.add(
+            Finding(
+                severity=severity,
+                page=under_base(page.path, self.base_path),
+                message=message,
+                source=str(item.source) if item is not None else None,
+                line=line,
+                hint=hint,
+            )
+        )
+
+    # -- links, images, anchors ---------------------------------------------------------
+
+    def _links(self, page: _Html, item: Any) -> None:
+        page_url = urljoin(self.base_url, page.path.lstrip("/"))
+        for tag, ref in _references(page.root):
+            ref = ref.strip()
+            if not ref:
+                continue
+            parts = urlsplit(ref)
+            if parts.scheme.lower() in _SKIP_SCHEMES:
+                continue
+            target = urlsplit(urljoin(page_url, ref))
+            if target.scheme not in ("http", "https"):
+                continue
+            path = unquote(target.path) or "/"
+            on_site = (target.scheme, target.netloc) == self.origin
+            if not on_site or (parts.netloc and not path.startswith(self.base_path)):
+                # Another host, or another site on this host (user.github.io/other/).
+                url = urlunsplit(target._replace(fragment=""))
+                self.external_refs[url].add(page.rel)
+                continue
+            image = tag in _IMAGE_TAGS
+            line = self._line_of(item, ref)
+            if not path.startswith(self.base_path):
+                self.add(
+                    ERROR,
+                    page,
+                    item,
+                    f"{'missing image' if image else 'broken link'} {ref}: it is outside the "
+                    f"site, which is published under {self.base_path}",
+                    line,
+                    hint=f"write site links from the site's root, such as /about/; passivepress "
+                    f"puts them under {self.base_path}",
+                )
+                continue
+            site_path = "/" + path[len(self.base_path) :]
+            rel = self._file_for(site_path)
+            if rel is None:
+                if image:
+                    self.add(
+                        ERROR,
+                        page,
+                        item,
+                        f"missing image {ref}: no file of the site is there",
+                        line,
+                        hint="put the file in static/ (static/images/a.png is /images/a.png)",
+                    )
+                else:
+                    self.add(
+                        ERROR,
+                        page,
+                        item,
+                        f"broken link {ref}: no page of the site is there",
+                        line,
+                        hint="check the spelling; essays live at /essays/<slug>/",
+                    )
+                continue
+            fragment = unquote(target.fragment)
+            if fragment and rel in self.pages:
+                ids = self.pages[rel].ids
+                # "#top" scrolls to the top of any page (HTML's rules for fragments).
+                if fragment not in ids and fragment.lower() != "top":
+                    where = "this page" if rel == page.rel else site_path
+                    self.add(
+                        ERROR,
+                        page,
+                        item,
+                        f"broken anchor {ref}: {where} has no heading or element with the "
+                        f"id '{fragment}'",
+                        line,
+                        hint="headings get ids from their text: '## How it works' is #how-it-works",
+                    )
+
+    def _lost_urls(self) -> None:
+        """URLs the site published before (published-urls.txt) that nothing serves now."""
+        for url in published.read(self.site_dir):
+            if self._file_for(url) is None:
+                self.findings.add(
+                    Finding(
+                        severity=WARNING,
+                        page=under_base(url, self.base_path),
+                        message="this URL was published and no longer exists: links that "
+                        "readers saved or shared now lead nowhere",
+                        source=published.FILE,
+                        hint=f"add 'aliases: [\"{url}\"]' to the essay that replaced it, or "
+                        f"delete its line from {published.FILE} if it is gone for good",
+                    )
+                )
+
+    def _file_for(self, site_path: str) -> str | None:
+        rel = output_path(site_path)
+        if rel in self.files:
+            return rel
+        # /essays/x without its slash: every static host redirects it to /essays/x/.
+        if not site_path.endswith("/") and output_path(site_path + "/") in self.files:
+            return output_path(site_path + "/")
+        return None
+
+    def _line_of(self, item: Any, ref: str) -> int | None:
+        """The line of the content file where a link was written, when it came from there."""
+        if item is None:
+            return None
+        for url, line in item.body_links:
+            if ref in (url, under_base(url, self.base_path)):
+                return int(line)
+        return None
+
+    def _images(self, page: _Html, item: Any) -> None:
+        hint = (
+            "describe the picture for readers who cannot see it: "
+            "![a sketch of the two paths](/images/paths.png)"
+        )
+        for img in page.root.iter("img"):
+            if img.get("alt") is None:
+                src = img.get("src", "")
+                self.add(
+                    WARNING,
+                    page,
+                    item,
+                    f"image without alt text: {src}",
+                    self._line_of(item, src),
+                    hint,
+                )
+        # In the author's own text an empty alt is an omission (Markdown's ![](x.png)); in
+        # the theme it marks a decorative image, which is right.
+        if item is not None and item.html:
+            body = html5lib.parseFragment(str(item.html), namespaceHTMLElements=False)
+            for img in body.iter("img"):
+                if not (img.get("alt") or "").strip():
+                    src = img.get("src", "")
+                    self.add(
+                        WARNING,
+                        page,
+                        item,
+                        f"image without alt text: {src}",
+                        self._line_of(item, src),
+                        hint,
+                    )
+
+    # -- what a page says about itself --------------------------------------------------
+
+    def _description(self, page: _Html, item: Any) -> None:
+        if page.rel == "404.html" or "noindex" in _meta(page.root, "robots"):
+            return  # never shown in search results
+        if not _meta(page.root, "description").strip():
+            self.add(
+                WARNING,
+                page,
+                item,
+                "no meta description: search engines will pick some text of the page",
+                hint="write a 'summary' in the front matter"
+                if item is not None
+                else "set 'description' in passivepress.yml",
+            )
+
+    def _affiliate(self, page: _Html, item: Any) -> None:
+        sponsored = [
+            a.get("href", "")
+            for a in page.root.iter("a")
+            if "sponsored" in (a.get("rel") or "").lower().split()
+        ]
+        if not sponsored:
+            return
+        disclosed = any(
+            "affiliate-disclosure" in (el.get("class") or "").split() for el in page.root.iter()
+        )
+        if not disclosed:
+            self.add(
+                WARNING,
+                page,
+                item,
+                f"affiliate link without a disclosure: {', '.join(sorted(set(sponsored)))}",
+                self._line_of(item, sponsored[0]),
+                hint="set 'affiliate.disclosure' in passivepress.yml; a theme of your own "
+                "needs <!--passivepress:affiliate-disclosure--> in its base.html, or an "
+                'element with class="affiliate-disclosure"',
+            )
+
+    def _essay(self, page: _Html, essay: Essay) -> None:
+        summary, line = self._front_matter_summary(essay)
+        if not summary:
+            self.add(
+                WARNING,
+                page,
+                essay,
+                "no summary: lists, search results and shared links show the first "
+                "paragraph instead",
+                line,
+                hint="add 'summary: ...' to the front matter: one or two sentences that "
+                "make the right reader want to read on",
+            )
+        if not essay.tag_names:
+            self.add(
+                WARNING,
+                page,
+                essay,
+                "no tags: readers cannot find related essays from this one",
+                essay.line_of("tags"),
+                hint="add 'tags: [mentoring]' to the front matter",
+            )
+        if not self._has_call_to_action(page):
+            self.add(
+                WARNING,
+                page,
+                essay,
+                "no call to action: a reader of this essay has no link to write to you or "
+                "to reach your contact page",
+                essay.line_of("cta"),
+                hint="set contact.email in passivepress.yml, add content/pages/contact.md, "
+                "or remove 'cta: off'",
+            )
+
+    def _front_matter_summary(self, essay: Essay) -> tuple[str, int | None]:
+        """The summary the author wrote (the model's falls back to the first paragraph)."""
+        try:
+            fm = split(
+                decode((self.site_dir / essay.source).read_bytes(), essay.source), essay.source
+            )
+        except (OSError, ContentError):  # pragma: no cover - the build just read it
+            return "", None
+        value = fm.doc.data.get("summary")
+        text = "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
+        return text, fm.doc.line_of("summary") if "summary" in fm.doc.data else None
+
+    def _has_call_to_action(self, page: _Html) -> bool:
+        """A mail link or a link to the contact page in the page's own content: the
+        navigation's contact link, on every page, is not an invitation."""
+        page_url = urljoin(self.base_url, page.path.lstrip("/"))
+        main = page.root.find(".//main")
+        for a in (main if main is not None else page.root).iter("a"):
+            href = (a.get("href") or "").strip()
+            if href.lower().startswith("mailto:"):
+                return True
+            if self.contact_path is None:
+                continue
+            target = urlsplit(urljoin(page_url, href))
+            if (target.scheme, target.netloc) == self.origin and unquote(target.path).rstrip(
+                "/"
+            ) == under_base(self.contact_path, self.base_path).rstrip("/"):
+                return True
+        return False
+
+    # -- other hosts --------------------------------------------------------------------
+
+    def check_external(self, *, timeout: float, concurrency: int) -> None:
+        urls = sorted(self.external_refs)
+        self.external_tried = len(urls)
+        if not urls:
+            return
+        log.info("Checking %d external links ...", len(urls))
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            results = list(pool.map(lambda u: probe(u, timeout), urls))
+        for url, problem in zip(urls, results, strict=True):
+            if problem is None:
+                continue
+            for rel in sorted(self.external_refs[url]):
+                page = self.pages[rel]
+                item = self.items.get(page.path)
+                self.add(
+                    WARNING,
+                    page,
+                    item,
+                    f"external link {url}: {problem}",
+                    self._line_of(item, url),
+                    hint="if the page moved, link to its new address",
+                )
+
+
+def probe(url: str, timeout: float) -> str | None:
+    """None when ``url`` answers, else what went wrong.
+
+    One HEAD request (a GET when the server refuses HEAD). Only a failed connection is
+    tried once more; a timeout or an HTTP error status is not, so a slow or unhappy host
+    is never hammered.
+    """
+    for attempt in (1, 2):
+        try:
+            status = _status(url, "HEAD", timeout)
+            if status in (405, 501):
+                status = _status(url, "GET", timeout)
+        except TimeoutError:
+            return f"no answer within {timeout:g} s"
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                return f"no answer within {timeout:g} s"
+            if attempt == 1:
+                continue
+            return f"could not be reached ({exc.reason})"
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            if attempt == 1:
+                continue
+            return f"could not be reached ({exc})"
+        if status >= 400:
+            try:
+                phrase = http.HTTPStatus(status).phrase
+            except ValueError:
+                phrase = ""
+            return f"answered {status} {phrase}".rstrip()
+        return None
+    return None  # pragma: no cover - the loop always returns
+
+
+def _status(url: str, method: str, timeout: float) -> int:
+    request = urllib.request.Request(
+        _ascii_url(url), method=method, headers={"User-Agent": _USER_AGENT, "Accept": "*/*"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code
+
+
+def _ascii_url(url: str) -> str:
+    """Non-ASCII paths percent-encoded and hosts in IDNA, as a browser sends them."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    safe = "/%:@!$&'()*+,;=~"
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            quote(parts.path, safe=safe),
+            quote(parts.query, safe=safe + "?"),
+            "",
+        )
+    )
+
+
+# -- reading pages ----------------------------------------------------------------------
+
+
+def _site_path(rel: str) -> str:
+    """The site path an output file serves: index.html → /, a/index.html → /a/."""
+    posix = PurePosixPath(rel)
+    if posix.name == "index.html":
+        parent = posix.parent.as_posix()
+        return "/" if parent == "." else f"/{parent}/"
+    return "/" + rel
+
+
+def _references(root: ET.Element) -> Iterator[tuple[str, str]]:
+    """(tag, URL) of everything a page links to or loads."""
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue  # a comment
+        if tag == "link" and set((el.get("rel") or "").lower().split()) & _HINT_RELS:
+            continue
+        for attr in _URL_ATTRS.get(tag, ()):
+            value = el.get(attr)
+            if value is not None:
+                yield tag, value
+        srcset = el.get("srcset")
+        if srcset and tag in _IMAGE_TAGS:
+            for candidate in srcset.split(","):
+                if candidate.strip():
+                    yield "img", candidate.split()[0]
+        if tag == "meta":
+            key = el.get("property") or el.get("name") or ""
+            if key in _SOCIAL_IMAGES and el.get("content"):
+                yield "img", el.get("content", "")
+            if (el.get("http-equiv") or "").lower() == "refresh":
+                content = el.get("content") or ""
+                _, _, target = content.partition("=")
+                if "url" in content.lower() and target.strip():
+                    yield "a", target.strip().strip("'\"")
+
+
+def _is_redirect(root: ET.Element) -> bool:
+    return any((el.get("http-equiv") or "").lower() == "refresh" for el in root.iter("meta"))
+
+
+def _meta(root: ET.Element, name: str) -> str:
+    for el in root.iter("meta"):
+        if (el.get("name") or "").lower() == name:
+            return el.get("content") or ""
+    return ""

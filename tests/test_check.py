@@ -1,0 +1,481 @@
+"""``passivepress check``: a small site with one of each problem, written inline, is built
+into a temporary folder and every problem is reported on its page, in text and in JSON.
+Links to other hosts are tried against a local HTTP server (there is no internet here)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import NOW
+from passivepress.check import check
+
+# No description in the config, so a page without a summary has no meta description.
+PROBLEMS = """
+-- passivepress.yml --
+title: Check Site
+base_url: https://example.com/
+timezone: UTC
+author:
+  name: Ada Author
+contact:
+  email: ada@example.com
+affiliate:
+  disclosure: ""
+-- static/images/pic.svg --
+<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>
+-- content/essays/2024-03-01-careless.md --
+---
+title: Careless
+date: 2024-03-01
+---
+A [link to nowhere](/nope/) and an [anchor to nowhere](#missing).
+
+A [good link](/essays/careful/#the-point) and a [bad anchor](/essays/careful/#nowhere).
+
+![](/images/pic.svg)
+
+![A picture that is not there](/images/missing.png)
+
+Buy <a href="https://shop.example/book" rel="sponsored">the book</a> here.
+-- content/essays/2024-04-01-careful.md --
+---
+title: Careful
+date: 2024-04-01
+summary: Everything a reader and a search engine need.
+tags: [mentoring]
+cta: false
+---
+## The point
+
+Back to [the careless one](/essays/careless/).
+-- content/pages/plain.md --
+---
+title: Plain
+---
+- only a list, so there is no first paragraph to describe the page
+"""
+
+
+def findings_by_page(report_json: str) -> dict[str, list[tuple[str, str]]]:
+    data = json.loads(report_json)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for f in data["findings"]:
+        out.setdefault(f["page"], []).append((f["severity"], f["message"]))
+    return out
+
+
+def messages(found: list[tuple[str, str]], severity: str) -> str:
+    return "\n".join(m for s, m in found if s == severity)
+
+
+@pytest.fixture
+def problems(tmp_path, make_site):
+    return make_site(tmp_path, PROBLEMS)
+
+
+def test_check_reports_each_problem_on_its_page_as_json(problems, cli):
+    result = cli("check", str(problems), "--format", "json")
+    assert result.code == 1
+    pages = findings_by_page(result.out)
+
+    careless = pages["/essays/careless/"]
+    errors = messages(careless, "error")
+    assert "broken link /nope/" in errors
+    assert "broken anchor #missing" in errors
+    assert "broken anchor /essays/careful/#nowhere" in errors
+    assert "missing image /images/missing.png" in errors
+    assert "/essays/careful/#the-point" not in errors  # that heading exists
+    warnings = messages(careless, "warning")
+    assert "image without alt text: /images/pic.svg" in warnings
+    assert "no summary" in warnings
+    assert "no tags" in warnings
+    assert "affiliate link without a disclosure: https://shop.example/book" in warnings
+    assert "no call to action" not in warnings  # the default invitation is there
+
+    careful = pages["/essays/careful/"]
+    assert [s for s, _ in careful] == ["warning"], careful
+    assert "no call to action" in careful[0][1]  # cta: false
+
+    assert any("no meta description" in m for _, m in pages["/plain/"])
+
+
+def test_build_warnings_are_part_of_the_report(tmp_path, make_site, cli):
+    site = make_site(
+        tmp_path,
+        """
+        -- passivepress.yml --
+        title: Typos
+        description: A site with a typo in the front matter.
+        base_url: https://example.com/
+        contact:
+          email: me@example.com
+        -- content/essays/2024-03-01-typo.md --
+        ---
+        title: Typo
+        date: 2024-03-01
+        summary: A summary.
+        tags: [x]
+        updatd: 2024-03-02
+        ---
+        Hello.
+        """,
+    )
+    result = cli("check", str(site), "--format", "json")
+    assert result.code == 0
+    assert "updatd" not in result.err  # in the report, not printed beside it
+    (typo,) = json.loads(result.out)["findings"]
+    assert typo["page"] == "/essays/typo/"
+    assert typo["line"] == 6
+    assert "updatd" in typo["message"] and "updated" in typo["hint"]
+
+
+def test_a_contact_link_in_the_navigation_is_not_a_call_to_action(tmp_path, make_site, cli):
+    site = make_site(
+        tmp_path,
+        """
+        -- passivepress.yml --
+        title: Quiet
+        description: An essay that switched its invitation off.
+        base_url: https://example.com/
+        contact:
+          email: me@example.com
+        -- content/essays/2024-03-01-quiet.md --
+        ---
+        title: Quiet
+        date: 2024-03-01
+        summary: No invitation here.
+        tags: [x]
+        cta: false
+        ---
+        Hello.
+        -- content/pages/contact.md --
+        ---
+        title: Contact
+        summary: Write to me.
+        menu: 1
+        ---
+        Write.
+        """,
+    )
+    built = cli("build", str(site))
+    assert built.code == 0
+    assert "/contact/" in (site / "_site/essays/quiet/index.html").read_text()  # the menu
+    found = json.loads(cli("check", str(site), "--format", "json").out)["findings"]
+    assert [(f["page"], f["message"].split(":")[0]) for f in found] == [
+        ("/essays/quiet/", "no call to action")
+    ]
+
+
+def test_json_report_is_stable_sorted_and_counts_what_it_lists(problems, cli):
+    first = cli("check", str(problems), "--format", "json").out
+    second = cli("check", str(problems), "--format", "json").out
+    assert first == second
+    data = json.loads(first)
+    assert data["errors"] == sum(f["severity"] == "error" for f in data["findings"]) == 4
+    assert data["warnings"] == len(data["findings"]) - 4
+    keys = [(f["page"], f["severity"] != "error") for f in data["findings"]]
+    assert keys == sorted(keys)
+    broken = next(f for f in data["findings"] if f["message"].startswith("broken link /nope/"))
+    assert broken["source"] == "content/essays/2024-03-01-careless.md"
+    assert broken["line"] == 5  # the line of the Markdown file, front matter counted
+
+
+def test_text_report_groups_findings_under_their_page(problems, cli):
+    result = cli("check", str(problems))
+    assert result.code == 1
+    lines = result.out.splitlines()
+    header = lines.index("/essays/careless/ (content/essays/2024-03-01-careless.md)")
+    block = []
+    for line in lines[header + 1 :]:
+        if not line.strip():
+            break
+        block.append(line)
+    assert "  error: content/essays/2024-03-01-careless.md:5: broken link /nope/" in "\n".join(
+        block
+    )
+    assert any(line.startswith("  warning: ") and "no tags" in line for line in block)
+    assert lines[-1].startswith("Checked ") and "4 errors" in lines[-1]
+
+
+def test_quiet_text_report_shows_only_errors(problems, cli):
+    result = cli("check", str(problems), "--quiet")
+    assert result.code == 1
+    assert "error: " in result.out
+    assert "warning: " not in result.out
+
+
+def test_warnings_alone_exit_zero(tmp_path, make_site, cli):
+    site = make_site(
+        tmp_path,
+        """
+        -- passivepress.yml --
+        title: Fine
+        description: A site with one untagged essay.
+        base_url: https://example.com/
+        contact:
+          email: me@example.com
+        -- content/essays/2024-03-01-untagged.md --
+        ---
+        title: Untagged
+        date: 2024-03-01
+        summary: Written, summarised, but never tagged.
+        ---
+        Hello.
+        """,
+    )
+    result = cli("check", str(site), "--format", "json")
+    assert result.code == 0
+    found = json.loads(result.out)["findings"]
+    assert [(f["page"], f["severity"]) for f in found] == [("/essays/untagged/", "warning")]
+
+
+def test_a_site_under_a_sub_path_checks_clean(tmp_path, make_site, cli):
+    site = make_site(
+        tmp_path,
+        """
+        -- passivepress.yml --
+        title: Sub
+        description: A site published under a sub-path.
+        base_url: https://user.example.io/my-site/
+        contact:
+          email: me@example.com
+        -- content/essays/2024-03-01-hello.md --
+        ---
+        title: Hello
+        date: 2024-03-01
+        summary: A first essay.
+        tags: [start]
+        ---
+        See [about](/about/#who) and the [contact page](/contact/).
+        -- content/pages/about.md --
+        ---
+        title: About
+        summary: Who I am.
+        ---
+        ## Who
+
+        Me.
+        -- content/pages/contact.md --
+        ---
+        title: Contact
+        summary: Write to me.
+        ---
+        Write.
+        """,
+    )
+    result = cli("check", str(site), "--format", "json")
+    assert json.loads(result.out)["findings"] == []
+    assert result.code == 0
+
+
+def test_a_link_outside_the_sub_path_is_broken(tmp_path, make_site, cli):
+    site = make_site(
+        tmp_path,
+        """
+        -- passivepress.yml --
+        title: Sub
+        description: A site published under a sub-path.
+        base_url: https://user.example.io/my-site/
+        -- content/pages/about.md --
+        ---
+        title: About
+        summary: Who I am.
+        ---
+        <a href="/elsewhere/">raw HTML is not moved under the sub-path</a>
+        """,
+    )
+    result = cli("check", str(site), "--format", "json")
+    assert result.code == 1
+    found = json.loads(result.out)["findings"]
+    assert any(
+        f["page"] == "/my-site/about/" and "broken link /elsewhere/" in f["message"] for f in found
+    )
+
+
+def test_check_leaves_the_site_folder_as_it_was(problems, cli):
+    before = sorted(p.relative_to(problems) for p in problems.rglob("*"))
+    cli("check", str(problems))
+    assert sorted(p.relative_to(problems) for p in problems.rglob("*")) == before
+
+
+def test_a_lost_published_url_is_reported(tmp_path, make_site, cli):
+    site = make_site(
+        tmp_path,
+        """
+        -- passivepress.yml --
+        title: Moved
+        description: A site that renamed an essay.
+        base_url: https://example.com/
+        contact:
+          email: me@example.com
+        -- published-urls.txt --
+        /essays/old-name/
+        -- content/essays/2024-03-01-new-name.md --
+        ---
+        title: New name
+        date: 2024-03-01
+        summary: Renamed.
+        tags: [x]
+        ---
+        Hello.
+        """,
+    )
+    result = cli("check", str(site), "--format", "json")
+    found = json.loads(result.out)["findings"]
+    lost = [f for f in found if f["page"] == "/essays/old-name/"]
+    assert lost and lost[0]["source"] == "published-urls.txt"
+    assert "aliases" in lost[0]["hint"]
+
+
+@pytest.mark.parametrize(
+    ("archive", "code"),
+    [
+        ("-- passivepress.yml --\ntitle: T\nbase_url: not a url\n", 2),
+        (
+            "-- passivepress.yml --\ntitle: T\n-- content/essays/x.md --\n---\ntitle: X\n---\n",
+            1,
+        ),
+    ],
+)
+def test_a_failed_build_exits_as_build_would(tmp_path, make_site, cli, archive, code):
+    site = make_site(tmp_path, archive)
+    result = cli("check", str(site))
+    assert result.code == code
+    assert "error:" in result.err
+    assert result.out == ""
+
+
+# -- links to other hosts -------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """/ok answers 200, /gone 404, /nohead refuses HEAD (405) but answers GET, /slow never
+    answers in time. Every request is counted."""
+
+    counts: Counter[tuple[str, str]]
+
+    def _answer(self) -> None:
+        self.counts[(self.command, self.path)] += 1
+        if self.path == "/slow":
+            time.sleep(2)
+        status = {"/ok": 200, "/gone": 404, "/slow": 200}.get(self.path, 200)
+        if self.path == "/nohead":
+            status = 405 if self.command == "HEAD" else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_HEAD = _answer
+    do_GET = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Counter[tuple[str, str]]]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    handler = type("Handler", (_Handler,), {"counts": counts})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", counts
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def external_site(tmp_path, make_site, root: str, dead: str):
+    return make_site(
+        tmp_path,
+        f"""
+        -- passivepress.yml --
+        title: Out
+        description: A site that links out.
+        base_url: https://example.com/
+        contact:
+          email: me@example.com
+        -- content/essays/2024-03-01-one.md --
+        ---
+        title: One
+        date: 2024-03-01
+        summary: Links out.
+        tags: [links]
+        ---
+        [ok]({root}/ok) [gone]({root}/gone) [no head]({root}/nohead) [slow]({root}/slow)
+        [dead]({dead}/x)
+        -- content/essays/2024-03-02-two.md --
+        ---
+        title: Two
+        date: 2024-03-02
+        summary: Links to the same places.
+        tags: [links]
+        ---
+        [ok again]({root}/ok#part) [gone again]({root}/gone)
+        """,
+    )
+
+
+def test_external_links_are_tried_once_each_and_failures_are_warnings(tmp_path, make_site, server):
+    root, counts = server
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    site = external_site(tmp_path, make_site, root, dead)
+    report = check(site, external=True, timeout=0.5, concurrency=4, now=NOW)
+
+    assert report.exit_code == 0  # other sites' trouble is a warning
+    assert report.external == 5
+    external = {(f.page, f.message) for f in report.findings if "external link" in f.message}
+    assert ("/essays/one/", f"external link {root}/gone: answered 404 Not Found") in external
+    assert ("/essays/two/", f"external link {root}/gone: answered 404 Not Found") in external
+    assert ("/essays/one/", f"external link {root}/slow: no answer within 0.5 s") in external
+    assert any(m.startswith(f"external link {dead}/x: could not be reached") for _, m in external)
+    assert not any("/ok" in m or "/nohead" in m for _, m in external)
+
+    # One request per distinct URL (the fragment does not make another), GET only where
+    # HEAD was refused, and no retry for a timeout.
+    assert counts[("HEAD", "/ok")] == 1
+    assert counts[("HEAD", "/gone")] == 1
+    assert counts[("HEAD", "/nohead")] == 1 and counts[("GET", "/nohead")] == 1
+    assert counts[("HEAD", "/slow")] == 1
+    assert counts[("GET", "/ok")] == counts[("GET", "/gone")] == 0
+
+
+def test_external_links_are_left_alone_unless_asked(tmp_path, make_site, server, cli):
+    root, counts = server
+    site = external_site(tmp_path, make_site, root, root)
+    result = cli("check", str(site), "--format", "json")
+    assert result.code == 0
+    assert json.loads(result.out)["external_links"] == 0
+    assert sum(counts.values()) == 0
+
+
+def test_external_option_on_the_command_line(tmp_path, make_site, server, cli):
+    root, _ = server
+    site = external_site(tmp_path, make_site, root, root)
+    result = cli("check", str(site), "--external", "--timeout", "0.5", "--concurrency", "2")
+    assert result.code == 0
+    assert f"external link {root}/gone: answered 404 Not Found" in result.out
+    assert "external links" in result.out.splitlines()[-1]
+
+
+def test_bad_timeout_is_a_usage_error(tmp_path, make_site, cli):
+    with pytest.raises(SystemExit) as exc:
+        cli("check", str(tmp_path), "--timeout", "0")
+    assert exc.value.code == 2
