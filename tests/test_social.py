@@ -1,0 +1,204 @@
+"""Social cards: 1200×630 PNGs, read back with Pillow and checked pixel by pixel."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from passivepress.errors import ConfigError
+from passivepress.social import CardColours, card
+
+ROOT = Path(__file__).resolve().parents[1]
+BAND = 40  # text must never reach this far towards an edge
+# A theme-provided font with Hebrew and Arabic, where the machine happens to have one.
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+LONG_TITLE = (
+    "On the slow and unglamorous craft of mentoring people who are smarter than you, "
+    "written over many winters, revised in spring, and still not finished, because every "
+    "new person you teach shows you another thing you had wrong about teaching, listening, "
+    "writing and the patience it takes"
+)
+
+
+def open_png(data: bytes) -> Image.Image:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    image.load()
+    return image.convert("RGB")
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def band_colours(image: Image.Image, band: int = BAND) -> set[tuple[int, int, int]]:
+    """Every colour in the outer ``band`` pixels of the image."""
+    width, height = image.size
+    colours = set()
+    for box in (
+        (0, 0, width, band),
+        (0, height - band, width, height),
+        (0, 0, band, height),
+        (width - band, 0, width, height),
+    ):
+        colours |= {colour for _count, colour in image.crop(box).getcolors(1 << 20)}
+    return colours
+
+
+def ink_box(image: Image.Image, background: str) -> tuple[int, int, int, int] | None:
+    """The bounding box of every pixel that is not the background."""
+    plain = Image.new("RGB", image.size, rgb(background))
+    from PIL import ImageChops
+
+    return ImageChops.difference(image, plain).getbbox()
+
+
+def test_a_card_is_a_1200_by_630_png():
+    image = open_png(card("Why I still write letters", "Maren Holt", "marenholt.com"))
+    assert image.size == (1200, 630)
+
+
+def test_the_same_input_gives_the_same_bytes():
+    args = ("Why I still write letters", "Maren Holt", "marenholt.com")
+    assert card(*args) == card(*args)
+
+
+def test_the_same_input_gives_the_same_bytes_in_another_process():
+    code = (
+        "import sys, hashlib; from passivepress.social import card; "
+        "sys.stdout.write(hashlib.sha256(card('Letters — a note', 'Maren Holt', 'x.org'))"
+        ".hexdigest())"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    import hashlib
+
+    assert other == hashlib.sha256(card("Letters — a note", "Maren Holt", "x.org")).hexdigest()
+
+
+def test_different_titles_give_different_images():
+    one = open_png(card("Why I still write letters", "Maren Holt", "marenholt.com"))
+    other = open_png(card("Why I stopped writing letters", "Maren Holt", "marenholt.com"))
+    assert one.tobytes() != other.tobytes()
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        pytest.param(LONG_TITLE[:300], id="300-characters"),
+        pytest.param("Pneumonoultramicroscopicsilicovolcanoconiosis" + "x" * 35, id="80-char-word"),
+        pytest.param("W" * 5000, id="5000-wide-letters"),
+        pytest.param("WWWWWWWWWW " * 200, id="many-wide-words"),
+    ],
+)
+def test_long_titles_stay_inside_the_card(title):
+    colours = CardColours()
+    image = open_png(card(title, "Maren Holt " * 10, "marenholt.com " * 10))
+    assert band_colours(image) == {rgb(colours.background)}
+    # ... and something was drawn: the title is shrunk and cut, not left out.
+    left, top, right, bottom = ink_box(image, colours.background)
+    assert right - left > 900
+    assert bottom - top > 400
+
+
+def test_a_long_title_uses_the_room_it_has_and_a_short_one_is_larger():
+    colours = CardColours()
+    short = open_png(card("On rest", "", ""))
+    long = open_png(card(LONG_TITLE, "", ""))
+    # The short title's capitals are taller than the long title's, which wraps at a small size.
+    short_box = ink_box(short.crop((0, 100, 1200, 630)), colours.background)
+    long_box = ink_box(long.crop((0, 100, 1200, 630)), colours.background)
+    assert short_box[3] - short_box[1] < long_box[3] - long_box[1]
+    assert long_box[2] - long_box[0] > short_box[2] - short_box[0]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "",
+        "   \n\t ",
+        "日本語のタイトル",
+        "שלום עולם",
+        "السلام عليكم",
+        "Emoji 😀👩‍👩‍👧 and flags 🇳🇴",
+        "Café crème — Zoë’s “naïve” résumé, Łódź & Ærø",
+        "Zalgo: Z̷̢̛̛a̴̡̕l̸̨̛g̵̢̛o" + "\u0301" * 200,
+        "control \x00\x1b[31m characters\u200f and a lone \ud800 surrogate",
+    ],
+)
+def test_any_title_gives_a_card(title):
+    image = open_png(card(title, "Zoë Müller", "例え.jp"))
+    assert image.size == (1200, 630)
+    assert band_colours(image) == {rgb(CardColours().background)}
+
+
+def test_the_given_colours_are_applied():
+    colours = CardColours(background="#102030", text="#f0e0d0", muted="#a0a0a0", accent="#ff8800")
+    image = open_png(card("Colours", "Maren Holt", "marenholt.com", colours=colours))
+    assert image.getpixel((0, 0)) == rgb(colours.background)
+    assert image.getpixel((600, 620)) == rgb(colours.background)
+    used = {colour for _count, colour in image.getcolors(1 << 20)}
+    # Solid glyph stems and the accent bar are drawn in exactly the given colours.
+    assert {rgb(colours.text), rgb(colours.muted), rgb(colours.accent)} <= used
+
+
+def test_the_default_colours_are_the_default_themes_light_palette():
+    css = (ROOT / "themes/default/static/css/style.css").read_text(encoding="utf-8")
+    assert CardColours.from_css(css) == CardColours()
+
+
+def test_colours_from_css_keep_the_default_for_what_is_missing_or_not_hex(caplog):
+    colours = CardColours.from_css(":root { --bg: #FFF; --text: rgb(0 0 0); --accent: #abcdef; }")
+    assert colours == CardColours(background="#ffffff", accent="#abcdef")
+    assert "--text is 'rgb(0 0 0)'" in caplog.text
+    assert "no --muted" in caplog.text
+
+
+@pytest.mark.parametrize("bad", ["red", "#fff", "#12345g", ""])
+def test_a_colour_that_is_not_rrggbb_is_refused(bad):
+    with pytest.raises(ValueError, match=r"CardColours\.accent"):
+        CardColours(accent=bad)
+
+
+def test_a_missing_font_file_is_an_error_naming_it(tmp_path):
+    missing = tmp_path / "fonts" / "Card.ttf"
+    with pytest.raises(ConfigError) as raised:
+        card("Title", "Author", "Site", font_path=missing)
+    assert str(missing) in str(raised.value)
+
+
+def test_a_file_that_is_not_a_font_is_an_error_naming_it(tmp_path):
+    fake = tmp_path / "Card.ttf"
+    fake.write_text("not a font")
+    with pytest.raises(ConfigError, match=r"Card\.ttf"):
+        card("Title", "Author", "Site", font_path=fake)
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs DejaVu Sans as a theme font")
+def test_a_theme_font_renders_right_to_left_titles_from_the_right():
+    colours = CardColours()
+    image = open_png(card("שלום עולם", "מרן הולט", "marenholt.com", font_path=DEJAVU))
+    assert band_colours(image) == {rgb(colours.background)}
+    left, _top, right, _bottom = ink_box(image, colours.background)
+    assert right > 1100  # text hugs the right margin ...
+    assert left > 400  # ... and leaves the left side free
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs DejaVu Sans as a theme font")
+def test_a_theme_font_draws_the_accents_the_bundled_font_lacks():
+    title = "Zoë’s résumé"
+    with_theme_font = open_png(card(title, "", "", font_path=DEJAVU))
+    spelt_out = open_png(card("Zoe’s resume", "", "", font_path=DEJAVU))
+    assert with_theme_font.tobytes() != spelt_out.tobytes()
+    # The bundled font has no ë or é, so it spells them as e.
+    assert card(title, "", "") == card("Zoe’s resume", "", "")
