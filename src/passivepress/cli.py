@@ -142,6 +142,54 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+# -- serve (issue 3) ---------------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from passivepress.serve import ServeOptions, run
+
+    options = ServeOptions(
+        host=args.host, port=args.port, drafts=not args.no_drafts, future=not args.no_future
+    )
+    try:
+        run(Path(args.site_dir), options, ConsoleReporter(args.verbose, args.quiet), args.open)
+    except KeyboardInterrupt:
+        log.info("Stopped.")
+    return 0
+
+
+def _add_serve_command(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="preview the site; pages reload on every save",
+        description="Build the site into a temporary folder, serve it on this computer and "
+        "rebuild on every save; open pages reload by themselves. Drafts and future essays "
+        "are shown. A broken file shows its error in the page and here; the server keeps "
+        "running. Stop it with Ctrl-C.",
+    )
+    serve.add_argument(
+        "site_dir",
+        nargs="?",
+        default=".",
+        metavar="SITE_DIR",
+        help="folder holding passivepress.yml (default: current folder)",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this computer only; "
+        "0.0.0.0 lets other devices on your network see your drafts)",
+    )
+    serve.add_argument("-p", "--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--no-drafts", action="store_true", help="leave out essays marked draft")
+    serve.add_argument(
+        "--no-future", action="store_true", help="leave out essays dated in the future"
+    )
+    serve.add_argument("--open", action="store_true", help="open the site in a web browser")
+    _add_common(serve)
+    serve.set_defaults(func=_cmd_serve)
+
+
 # -- init, new, check (issue 5) ---------------------------------------------------------
 
 
@@ -344,6 +392,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_common(build)
     build.set_defaults(func=_cmd_build)
+    _add_serve_command(commands)
     _add_starting_commands(commands)
     return parser
 
