@@ -176,13 +176,16 @@ class Builder:
             else State()
         )
         records: dict[str, OutputRecord] = {}
-        stage = Stage(out_dir)
+        stage = Stage(out_dir, update=bool(previous.outputs))
+        same_output = self.state.output == str(out_dir)
         try:
             with step("render"):
                 self._render_routes(plan, site, env, stage, previous, records, result)
 
             with step("static"):
-                warnings += stage.copy_static(site_theme.static_dirs, site_dir)
+                warnings += stage.copy_static(
+                    site_theme.static_dirs, site_dir, self.state.static if same_output else None
+                )
 
             with step("check"):
                 warnings += check_links(site, stage.files)
@@ -202,7 +205,11 @@ class Builder:
             published.record(site_dir, history, produced)
 
         self.state = State(
-            output=str(out_dir), settings=settings, outputs=records, markdown=markdown_cache
+            output=str(out_dir),
+            settings=settings,
+            outputs=records,
+            markdown=markdown_cache,
+            static=stage.static,
         )
         if self.persist:
             with step("cache"):
@@ -290,6 +297,7 @@ class Builder:
         resolver = Resolver(objects)
         previous_dir = Path(previous.output) if previous.output else None
         for i, route in enumerate(plan):
+            self.reporter.progress(i, len(plan))
             rel = route.file
             old = previous.outputs.get(rel)
             if route.template is not None and route.context is not None:
@@ -323,12 +331,11 @@ class Builder:
                 if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
                     continue
                 data = route.produce()
-            stage.write(rel, data, route.origin)
-            st = (stage.root / rel).stat()
+            st = stage.write(rel, data, route.origin)
             records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
             result.rendered += 1
             self.reporter.rendered(route.path)
-            self.reporter.progress(i + 1, len(plan))
+        self.reporter.progress(len(plan), len(plan))
 
     @staticmethod
     def _reuse(
@@ -339,9 +346,8 @@ class Builder:
         route: routes.Route,
         records: dict[str, OutputRecord],
     ) -> bool:
-        if rel in stage.files or not cache_module.reuse(previous_dir, rel, old, stage.root / rel):
+        if not stage.keep(rel, route.origin, old.size, old.mtime_ns, previous_dir):
             return False
-        stage.files[rel] = route.origin
         records[rel] = old
         return True
 
@@ -377,16 +383,13 @@ _MAIN_URLS = frozenset({"/", "/essays/", "/books/", "/tags/", "/feed.xml", "/ato
 def published_paths(plan: list[routes.Route], site: Site) -> dict[str, str]:
     """URLs readers may have kept, each with the file that makes it: content pages, their
     aliases, the main listings and feeds; not paginated or tag pages, not drafts."""
-    unpublished = {e.path for e in site.essays if e.draft or e.future}
-    unpublished |= {p.path for p in site.pages if p.draft}
+    unpublished = {str(e.source) for e in site.essays if e.draft or e.future}
+    unpublished |= {str(p.source) for p in site.pages if p.draft}
     out = {}
     for route in plan:
-        if route.path in unpublished:
-            continue
-        if route.sources and not any(
-            route.sources[0] == str(e.source) and (e.draft or e.future) for e in site.essays
-        ):
-            out[route.path] = route.sources[0]
+        if route.sources:
+            if route.sources[0] not in unpublished:
+                out[route.path] = route.sources[0]
         elif route.path in _MAIN_URLS:
             out[route.path] = route.origin
     return out

@@ -30,7 +30,7 @@ from passivepress.model import Tracked
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 1  # bump when the pickled layout changes
+_FORMAT = 2  # bump when the pickled layout changes
 
 
 def fingerprint(value: Any) -> str:
@@ -99,14 +99,15 @@ class Resolver:
         self.memo: dict[Dep, str] = {}
 
     def value(self, dep: Dep, local: dict[str, Any] | None = None) -> str:
+        """``key.attr=fingerprint`` of a dependency's current value."""
         key, attr = dep
         if local is not None and dep in LOCAL:
-            return self._read(local[key], attr)
+            return f"{key}.{attr}={self._read(local[key], attr)}"
         found = self.memo.get(dep)
         if found is None:
             obj = self.objects.get(key)
-            found = "\x00gone" if obj is None else self._read(obj, attr)
-            self.memo[dep] = found
+            value = "\x00gone" if obj is None else self._read(obj, attr)
+            found = self.memo[dep] = f"{key}.{attr}={value}"
         return found
 
     @staticmethod
@@ -120,7 +121,8 @@ class Resolver:
                 return "\x00missing"
 
     def deps_digest(self, deps: Iterable[Dep], local: dict[str, Any] | None = None) -> str:
-        return digest(*(f"{k}.{a}={self.value((k, a), local)}" for k, a in deps))
+        value = self.value
+        return digest("\x00".join([value(dep, local) for dep in deps]))
 
 
 @dataclass
@@ -142,6 +144,7 @@ class State:
     settings: str = ""  # digest of tool version, config, templates and build options
     outputs: dict[str, OutputRecord] = field(default_factory=dict)
     markdown: dict[str, Any] = field(default_factory=dict)
+    static: dict[str, Any] = field(default_factory=dict)  # output.StaticRecord by file
 
 
 def load_state(site_dir: Path) -> State:
@@ -172,23 +175,6 @@ def save_state(site_dir: Path, state: State) -> None:
         os.replace(tmp, folder / "state.pickle")
     except OSError as exc:
         log.debug("could not write the cache: %s", exc)
-
-
-def reuse(previous: Path, rel: str, record: OutputRecord, dest: Path) -> bool:
-    """Put the previous build's file in the new output if it is still what we wrote."""
-    src = previous / rel
-    try:
-        st = src.stat()
-    except OSError:
-        return False
-    if st.st_size != record.size or st.st_mtime_ns != record.mtime_ns:
-        return False
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dest)  # same bytes, same inode: no copy and a stable mtime
-    except OSError:
-        return False
-    return True
 
 
 Produce = Callable[[], bytes]

@@ -117,7 +117,7 @@ class MarkdownConfig:
 
 @dataclass(frozen=True)
 class Config:
-    title: str = doc("The site's name.", "")
+    title: str = doc("The site's name (required).", "")
     description: str = doc("One sentence about the site, for search engines and feeds.", "")
     base_url: str = doc(
         "Where the site is published, such as https://name.github.io/site/.",
@@ -453,23 +453,38 @@ def load(site_dir: Path) -> Loaded:
 
 
 def reference() -> str:
-    """The configuration reference as Markdown, generated from the schema above."""
+    """The configuration reference as Markdown, generated from the schema above (the README
+    includes it, and a test keeps the two the same)."""
     lines = ["| setting | default | meaning |", "| --- | --- | --- |"]
+
+    def shown(value: Any) -> str:
+        if value is None:
+            return "(decided for you)"
+        if isinstance(value, bool):
+            return f"`{str(value).lower()}`"
+        if value == "":
+            return "(empty)"
+        return f"`{value}`"
 
     def walk(cls: Any, prefix: str) -> None:
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             tp = hints[f.name]
+            meaning = f.metadata["doc"].replace("|", "\\|")
             if dataclasses.is_dataclass(tp):
-                lines.append(f"| `{prefix}{f.name}` | | {f.metadata['doc']} |")
+                lines.append(f"| `{prefix}{f.name}` | | {meaning} |")
                 walk(tp, f"{prefix}{f.name}.")
                 continue
-            default = (
-                f.default
-                if f.default is not dataclasses.MISSING
-                else ("[]" if typing.get_origin(tp) is tuple else "{}")
-            )
-            lines.append(f"| `{prefix}{f.name}` | `{default!s}` | {f.metadata['doc']} |")
+            if typing.get_origin(tp) is tuple:
+                lines.append(f"| `{prefix}{f.name}` | `[]` | {meaning} |")
+                item = typing.get_args(tp)[0]
+                if dataclasses.is_dataclass(item):
+                    walk(item, f"{prefix}{f.name}[].")
+                continue
+            if f.default is dataclasses.MISSING:
+                lines.append(f"| `{prefix}{f.name}` | `{{}}` | {meaning} |")
+                continue
+            lines.append(f"| `{prefix}{f.name}` | {shown(f.default)} | {meaning} |")
 
     walk(Config, "")
     return "\n".join(lines)

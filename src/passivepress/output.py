@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from passivepress.errors import ConfigError, ContentError, Problem
@@ -56,27 +57,84 @@ def check_target(target: Path, site_dir: Path) -> None:
         )
 
 
-class Stage:
-    """A fresh folder beside the target; :meth:`commit` swaps it in, :meth:`discard` drops it."""
+@dataclass(frozen=True)
+class StaticRecord:
+    """A static file as copied: its source's size and mtime, and the copy's."""
 
-    def __init__(self, target: Path) -> None:
+    source: str
+    size: int
+    mtime_ns: int
+    out_size: int
+    out_mtime_ns: int
+
+
+class Stage:
+    """The next state of the output folder, made aside and applied only on success.
+
+    A first build writes every file into a fresh folder beside the target and swaps it in.
+    When the target holds the previous build (``update=True``), only new and changed files
+    are written aside; :meth:`commit` then renames them into place one by one and removes
+    what is no longer produced, so an incremental build touches only what changed (and
+    unchanged files keep their modification times, which rsync and CDNs like). Nothing in
+    the target changes before :meth:`commit`: a failed build leaves it as it was.
+    """
+
+    def __init__(self, target: Path, *, update: bool = False) -> None:
         self.target = target.resolve()
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.update = update and (self.target / MARKER).is_file()
         self.root = Path(
             tempfile.mkdtemp(prefix=f".{self.target.name}.building-", dir=self.target.parent)
         )
         self.files: dict[str, str] = {}  # output file → what produced it
+        self.staged: list[str] = []  # files written into self.root
+        self.made: set[Path] = {self.root}  # folders created so far
+        self.static: dict[str, StaticRecord] = {}
 
-    def write(self, rel: str, data: bytes, origin: str) -> None:
+    def _make_parent(self, path: Path) -> None:
+        if path.parent not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
+
+    def write(self, rel: str, data: bytes, origin: str) -> os.stat_result:
+        """Stage a file; returns its stat (size and mtime survive the move into place)."""
         if rel in self.files:
             raise ContentError(Problem(f"{origin} and {self.files[rel]} both want /{rel}"))
         self.files[rel] = origin
         path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_parent(path)
         path.write_bytes(data)
+        self.staged.append(rel)
+        return path.stat()
 
-    def copy_static(self, folders: list[Path], site_dir: Path) -> list[Problem]:
-        """Copy static folders, lowest priority first; later folders override earlier ones."""
+    def keep(self, rel: str, origin: str, size: int, mtime_ns: int, previous: Path) -> bool:
+        """Keep the previous build's file if it is still exactly what that build wrote."""
+        if rel in self.files:
+            return False
+        source = (self.target if self.update else previous) / rel
+        try:
+            st = source.stat()
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime_ns:
+            return False
+        if not self.update:
+            dest = self.root / rel
+            self._make_parent(dest)
+            try:
+                os.link(source, dest)  # same bytes, same inode: no copy, a stable mtime
+            except OSError:
+                return False
+        self.files[rel] = origin
+        return True
+
+    def copy_static(
+        self, folders: list[Path], site_dir: Path, previous: dict[str, StaticRecord] | None = None
+    ) -> list[Problem]:
+        """Copy static folders, lowest priority first; later folders override earlier ones.
+
+        A file whose source has the size and mtime recorded last time is kept as it is.
+        """
         warnings: list[Problem] = []
         site = site_dir.resolve()
         chosen: dict[str, Path] = {}
@@ -97,24 +155,44 @@ class Stage:
                         )
                         continue
                     chosen[path.relative_to(folder).as_posix()] = path
+        previous = previous or {}
         for rel in sorted(chosen):
+            source = chosen[rel]
             if rel in self.files:
                 raise ContentError(
                     Problem(
                         f"the static file {rel} and {self.files[rel]} both want /{rel}",
-                        chosen[rel].relative_to(site_dir).as_posix()
-                        if chosen[rel].is_relative_to(site_dir)
-                        else str(chosen[rel]),
+                        source.relative_to(site_dir).as_posix()
+                        if source.is_relative_to(site_dir)
+                        else str(source),
                         hint="rename the static file or change the page's slug",
                     )
                 )
-            self.files[rel] = str(chosen[rel])
+            st = source.stat()
+            old = previous.get(rel)
+            if (
+                old is not None
+                and old.source == str(source)
+                and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns)
+                and self.keep(rel, str(source), old.out_size, old.out_mtime_ns, self.target)
+            ):
+                self.static[rel] = old
+                continue
+            self.files[rel] = str(source)
             dest = self.root / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(chosen[rel], dest)
+            self._make_parent(dest)
+            shutil.copyfile(source, dest)
+            self.staged.append(rel)
+            out = dest.stat()
+            self.static[rel] = StaticRecord(
+                str(source), st.st_size, st.st_mtime_ns, out.st_size, out.st_mtime_ns
+            )
         return warnings
 
     def commit(self) -> None:
+        if self.update:
+            self._apply()
+            return
         (self.root / MARKER).write_bytes(MARKER_TEXT)
         old = None
         if self.target.exists():
@@ -123,6 +201,27 @@ class Stage:
         os.replace(self.root, self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+    def _apply(self) -> None:
+        """Move staged files into the target, then remove what the new build did not make."""
+        made: set[Path] = set()
+        for rel in self.staged:
+            dest = self.target / rel
+            if dest.parent not in made:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dest.parent)
+            os.replace(self.root / rel, dest)
+        keep = set(self.files) | {MARKER}
+        for dirpath, _dirnames, filenames in os.walk(self.target, topdown=False):
+            folder = Path(dirpath)
+            rel_dir = folder.relative_to(self.target).as_posix()
+            for name in filenames:
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                if rel not in keep:
+                    (folder / name).unlink()
+            if folder != self.target and not any(folder.iterdir()):
+                folder.rmdir()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def discard(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

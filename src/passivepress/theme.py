@@ -144,11 +144,16 @@ class Theme:
             cache_size=-1,
         )
         config = self.config
-        env.filters["url"] = lambda path: under_base(str(path), config.base_path)
-        env.filters["absolute_url"] = lambda path: absolute(str(path), config.base_url)
+        # Not str(path): a Based URL (already under the base path) must keep its type.
+        env.filters["url"] = lambda path: under_base(_text(path), config.base_path)
+        env.filters["absolute_url"] = lambda path: absolute(_text(path), config.base_url)
         env.filters["date"] = lambda value, fmt=None: format_date(value, fmt or config.date_format)
         env.filters["isodate"] = lambda value: value.isoformat() if value else ""
         return env
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
 def format_date(value: datetime, fmt: str) -> str:
