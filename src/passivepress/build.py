@@ -10,7 +10,9 @@ whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
+import importlib.metadata
 import multiprocessing
 import os
 import threading
@@ -29,7 +31,7 @@ from passivepress import cache as cache_module
 from passivepress import config as config_module
 from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
 from passivepress.errors import ConfigError, Problem, StrictError
-from passivepress.model import Site, locate
+from passivepress.model import Essay, Site, locate
 from passivepress.output import Stage, check_target
 from passivepress.report import Reporter
 from passivepress.urls import output_path
@@ -154,7 +156,7 @@ class Builder:
             embeds.resolve(site, env, site_dir, contact.url if contact else None)
 
         with step("routes"):
-            plan = routes.plan(site, content.menu)
+            plan = routes.plan(site, content.menu, social_cards(site_theme, config))
 
         warnings = [*loaded.warnings, *content.warnings]
         with step("urls"):
@@ -359,6 +361,43 @@ def build(
     return Builder(site_dir, options, reporter).build()
 
 
+def social_cards(site_theme: theme.Theme, config: config_module.Config) -> routes.CardMaker:
+    """Social-card images in the theme's colours and font, for essays that give no image.
+
+    Pillow is imported only when a card has to be made: a build whose cards are all up to
+    date never loads it.
+    """
+    stylesheet = site_theme.stylesheet
+    font = site_theme.card_font
+    font_digest = hashlib.blake2b(font.read_bytes()).hexdigest() if font else ""
+    made: dict[str, Any] = {}
+
+    def make(essay: Essay) -> bytes:
+        from passivepress import social
+
+        if "colours" not in made:
+            made["colours"] = social.CardColours.from_css(stylesheet)
+        return social.card(
+            essay.title,
+            config.author.name,
+            config.title,
+            colours=made["colours"],
+            font_path=font,
+        )
+
+    def inputs(essay: Essay) -> tuple[str, ...]:
+        return (
+            essay.title,
+            config.author.name,
+            config.title,
+            digest(stylesheet),
+            font_digest,
+            importlib.metadata.version("pillow"),
+        )
+
+    return routes.CardMaker(make, inputs)
+
+
 DISCLOSURE_SLOT = "<!--passivepress:affiliate-disclosure-->"
 
 
@@ -411,7 +450,8 @@ def check_links(site: Site, files: dict[str, str]) -> list[Problem]:
             if parts.scheme or parts.netloc:
                 continue
             if not parts.path:  # '#section' on the same page
-                if parts.fragment and parts.fragment not in item.ids:
+                # '#top' needs no element: browsers scroll to the top of the page for it.
+                if parts.fragment and parts.fragment != "top" and parts.fragment not in item.ids:
                     problems.append(
                         Problem(
                             f"broken link: no heading with id '{parts.fragment}' on this page",
@@ -443,7 +483,12 @@ def check_links(site: Site, files: dict[str, str]) -> list[Problem]:
                         hint=hint,
                     )
                 )
-            elif parts.fragment and target in ids and parts.fragment not in ids[target]:
+            elif (
+                parts.fragment
+                and parts.fragment != "top"
+                and target in ids
+                and parts.fragment not in ids[target]
+            ):
                 problems.append(
                     Problem(
                         f"broken link: {parts.path} has no heading with id '{parts.fragment}'",

@@ -55,6 +55,7 @@ class Meta:
     path: str
     feeds: tuple[dict[str, str], ...]
     noindex: bool = False
+    image: str | None = None  # absolute URL of the picture link previews show
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,24 @@ def redirect_page(target: str) -> bytes:
     ).encode()
 
 
-def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
+@dataclass(frozen=True)
+class CardMaker:
+    """Makes an essay's social-card image, and says what the image depends on."""
+
+    make: Callable[[Essay], bytes]
+    inputs: Callable[[Essay], Any]
+
+
+def plan(
+    site: Site, menu: Sequence[tuple[str, str]], cards: CardMaker | None = None
+) -> list[Route]:
     """All routes of the site; raises ContentError when two want the same file."""
     config = site.config
+    author_image = (
+        absolute(under_base(config.author.image, config.base_path), config.base_url)
+        if config.author.image
+        else None
+    )
     contact_page = site.page("contact")
     contact_url = contact_page.url if contact_page else None
     site_feeds = _site_feeds(config)
@@ -176,6 +192,7 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
         canonical: str | None = None,
         extra_feeds: Sequence[dict[str, str]] = (),
         noindex: bool = False,
+        image: str | None = None,
         **values: Any,
     ) -> Callable[[], dict[str, Any]]:
         def make() -> dict[str, Any]:
@@ -188,6 +205,7 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
                 path=under_base(path, config.base_path),
                 feeds=(*site_feeds, *extra_feeds),
                 noindex=noindex,
+                image=absolute(image, config.base_url) if image else author_image,
             )
             return {"site": site_view(path), "meta": meta, "preview": site.preview, **values}
 
@@ -224,6 +242,20 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
         canonical = essay.canonical
         if canonical and canonical.startswith("/"):
             canonical = absolute(canonical, config.base_url)
+        image = essay.image
+        if image is None and cards is not None:
+            card_path = f"{essay.path}card.png"
+            image = under_base(card_path, config.base_path)
+            routes.append(
+                Route(
+                    card_path,
+                    f"the social card of {essay.source}",
+                    "image",
+                    produce=lambda essay=essay: cards.make(essay),
+                    inputs=lambda essay=essay: cards.inputs(essay),
+                    sources=(str(essay.source),),
+                )
+            )
         routes.append(
             Route(
                 essay.path,
@@ -237,6 +269,7 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
                     "article",
                     essay.lang,
                     canonical,
+                    image=image,
                     essay=essay,
                     cta=essay_cta,
                 ),
@@ -368,7 +401,7 @@ def plan(site: Site, menu: Sequence[tuple[str, str]]) -> list[Route]:
                 str(book.source),
                 "page",
                 "book.html",
-                context(book.path, book.title, book.summary, "book", book=book),
+                context(book.path, book.title, book.summary, "book", image=book.cover, book=book),
                 sitemap=True,
                 sources=(str(book.source),),
             )

@@ -109,6 +109,23 @@ class Theme:
         return [d for d in dirs if d.is_dir()]
 
     @property
+    def card_font(self) -> Path | None:
+        """The font of social cards: the theme's fonts/card.ttf, else the default's."""
+        candidates = [self.default_dir / "fonts" / "DejaVuSans.ttf"]
+        if self.theme_dir is not None:
+            candidates.insert(0, self.theme_dir / "fonts" / "card.ttf")
+        return next((p for p in candidates if p.is_file()), None)
+
+    @property
+    def stylesheet(self) -> str:
+        """The theme's main stylesheet, whose colours the social cards use."""
+        for folder in reversed(self.static_dirs):
+            path = folder / "css" / "style.css"
+            if path.is_file():
+                return path.read_text(encoding="utf-8", errors="replace")
+        return ""
+
+    @property
     def static_dirs(self) -> list[Path]:
         """Static folders, lowest priority first (later ones win on the same path)."""
         dirs = [self.default_dir / "static"]
