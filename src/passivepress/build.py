@@ -426,7 +426,7 @@ def published_paths(plan: list[routes.Route], site: Site) -> dict[str, str]:
     unpublished |= {str(p.source) for p in site.pages if p.draft}
     out = {}
     for route in plan:
-        if route.sources:
+        if route.sources and route.kind in ("page", "redirect"):
             if route.sources[0] not in unpublished:
                 out[route.path] = route.sources[0]
         elif route.path in _MAIN_URLS:
