@@ -404,6 +404,15 @@ def test_locate_compares_whole_path_components(tmp_path) -> None:
     assert locate("/a/../../site-b/x.txt", root).file is None
 
 
+def test_hidden_files_are_not_served_but_well_known_is(tmp_path) -> None:
+    root = tmp_path / "site"
+    (root / ".well-known").mkdir(parents=True)
+    (root / ".well-known" / "security.txt").write_text("Contact: mailto:a@example.com")
+    (root / ".passivepress-output").write_text("marker")
+    assert locate("/.well-known/security.txt", root).file is not None
+    assert locate("/.passivepress-output", root).file is None
+
+
 @pytest.mark.parametrize(
     "host", ["evil.example", "evil.example:8000", "127.0.0.1.nip.io", "localhost.evil.example"]
 )

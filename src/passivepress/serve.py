@@ -164,7 +164,8 @@ def locate(target: str, root: Path, base_path: str = "/") -> Found:
         return MISSING
     rel = path[len(base_path) :]
     parts = [p for p in rel.split("/") if p]
-    if any(p.startswith(".") or ":" in p for p in parts):  # .., hidden files, drive letters
+    # '..', hidden files (the output marker) and drive letters; .well-known/ is a web standard
+    if any((p.startswith(".") and p != ".well-known") or ":" in p for p in parts):
         return MISSING
     real_root = Path(os.path.realpath(root))
     real = Path(os.path.realpath(real_root.joinpath(*parts)))
