@@ -87,6 +87,12 @@ class _Timer:
         self.reporter.step(name, time.perf_counter() - start)
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # fork is fastest, but unsafe once other threads exist (the preview server's).
+    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+
+
 def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str, str, str]) -> markdown.Rendered:
     body, options, base_url, base_path, permalink = job
     return markdown.render(
@@ -266,11 +272,7 @@ class Builder:
         ]
         workers = self.options.jobs or os.cpu_count() or 1
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers > 1:
-            # fork is fastest, but unsafe once other threads exist (the preview server's).
-            method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
-            with ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context(method)
-            ) as pool:
+            with _pool(workers) as pool:
                 done = list(
                     pool.map(_render_markdown, work, chunksize=max(1, len(work) // (workers * 4)))
                 )
@@ -298,6 +300,7 @@ class Builder:
         }
         resolver = Resolver(objects)
         previous_dir = Path(previous.output) if previous.output else None
+        made = self._make_in_parallel(plan, previous)
         for i, route in enumerate(plan):
             self.reporter.progress(i, len(plan))
             rel = route.file
@@ -332,12 +335,30 @@ class Builder:
                 unchanged = old is not None and previous_dir is not None and old.inputs == inputs
                 if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
                     continue
-                data = route.produce()
+                data = made[rel] if rel in made else route.produce()
             st = stage.write(rel, data, route.origin)
             records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
             result.rendered += 1
             self.reporter.rendered(route.path)
         self.reporter.progress(len(plan), len(plan))
+
+    def _make_in_parallel(self, plan: list[routes.Route], previous: State) -> dict[str, bytes]:
+        """Make the slow outputs (social cards) that changed, on all cores, ahead of time."""
+        todo = []
+        for route in plan:
+            if route.job is None or route.inputs is None:
+                continue
+            old = previous.outputs.get(route.file)
+            inputs = digest(route.kind, fingerprint(route.inputs()))
+            if old is None or old.inputs != inputs:
+                todo.append(route)
+        workers = self.options.jobs or os.cpu_count() or 1
+        if len(todo) < PARALLEL_MIN_DOCUMENTS or workers < 2:
+            return {}
+        jobs = [route.job() for route in todo if route.job is not None]
+        with _pool(workers) as pool:
+            done = pool.map(_make_card, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
+            return {route.file: data for route, data in zip(todo, done, strict=True)}
 
     @staticmethod
     def _reuse(
@@ -368,34 +389,39 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
     date never loads it.
     """
     stylesheet = site_theme.stylesheet
-    font = site_theme.card_font
-    font_digest = hashlib.blake2b(font.read_bytes()).hexdigest() if font else ""
+    font = str(site_theme.card_font) if site_theme.card_font else None
+    font_digest = hashlib.blake2b(Path(font).read_bytes()).hexdigest() if font else ""
+    # A site named after its author shows the name once.
+    site_name = "" if config.title == config.author.name else config.title
     made: dict[str, Any] = {}
 
-    def make(essay: Essay) -> bytes:
-        from passivepress import social
-
+    def job(essay: Essay) -> tuple:
         if "colours" not in made:
+            from passivepress import social
+
             made["colours"] = social.CardColours.from_css(stylesheet)
-        return social.card(
-            essay.title,
-            config.author.name,
-            config.title,
-            colours=made["colours"],
-            font_path=font,
-        )
+        return (essay.title, config.author.name, site_name, made["colours"], font)
 
     def inputs(essay: Essay) -> tuple[str, ...]:
+        if "pillow" not in made:
+            made["pillow"] = importlib.metadata.version("pillow")
         return (
             essay.title,
             config.author.name,
-            config.title,
+            site_name,
             digest(stylesheet),
             font_digest,
-            importlib.metadata.version("pillow"),
+            made["pillow"],
         )
 
-    return routes.CardMaker(make, inputs)
+    return routes.CardMaker(lambda essay: _make_card(job(essay)), inputs, job)
+
+
+def _make_card(job: tuple) -> bytes:
+    from passivepress import social
+
+    title, author, site, colours, font = job
+    return social.card(title, author, site, colours=colours, font_path=font)
 
 
 DISCLOSURE_SLOT = "<!--passivepress:affiliate-disclosure-->"

@@ -61,42 +61,65 @@ class FrontMatter:
 
 
 def _walk(
-    node: yaml.Node,
-    path: KeyPath,
+    root: yaml.Node,
     lines: dict[KeyPath, int],
     first_line: int,
     problems: list[Problem],
     source: Path | str,
 ) -> Any:
-    """The raw-text mirror of a node tree, recording the line of each key and item."""
-    lines[path] = node.start_mark.line + first_line
-    if isinstance(node, yaml.ScalarNode):
-        return node.value
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _walk(item, (*path, i), lines, first_line, problems, source)
-            for i, item in enumerate(node.value)
-        ]
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            line = key_node.start_mark.line + first_line
-            if key in out:
-                problems.append(
-                    Problem(
-                        f"the key '{key}' appears twice",
-                        source,
-                        line,
-                        hint=f"the first '{key}' is on line {lines[(*path, key)]}; keep only one",
-                    )
+    """The raw-text mirror of a node tree, recording the line of each key and item.
+
+    YAML aliases make the tree a graph: each node is mirrored once (an alias chain must
+    not cost exponential time) and a node that contains itself is refused.
+    """
+    done: dict[int, Any] = {}
+    active: set[int] = set()
+
+    def walk(node: yaml.Node, path: KeyPath) -> Any:
+        lines.setdefault(path, node.start_mark.line + first_line)
+        if id(node) in done:
+            return done[id(node)]
+        if id(node) in active:
+            problems.append(
+                Problem(
+                    "an alias refers to the value that contains it",
+                    source,
+                    node.start_mark.line + first_line,
+                    hint="remove the '*' alias, or point it at another anchor",
                 )
-                continue
-            lines[(*path, key)] = line
-            out[key] = _walk(value_node, (*path, key), lines, first_line, problems, source)
-            lines[(*path, key)] = line
+            )
+            return None
+        active.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            out: Any = node.value
+        elif isinstance(node, yaml.SequenceNode):
+            out = [walk(item, (*path, i)) for i, item in enumerate(node.value)]
+        else:
+            out = {}
+            for key_node, value_node in node.value:
+                key = (
+                    str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                )
+                line = key_node.start_mark.line + first_line
+                if key in out:
+                    problems.append(
+                        Problem(
+                            f"the key '{key}' appears twice",
+                            source,
+                            line,
+                            hint=f"the first '{key}' is on line {lines[(*path, key)]}; "
+                            "keep only one",
+                        )
+                    )
+                    continue
+                lines[(*path, key)] = line
+                out[key] = walk(value_node, (*path, key))
+                lines[(*path, key)] = line
+        active.discard(id(node))
+        done[id(node)] = out
         return out
-    return None  # pragma: no cover - PyYAML has only these three node kinds
+
+    return walk(root, ())
 
 
 def load_yaml(text: str, source: Path | str, first_line: int = 1) -> YamlDocument:
@@ -131,7 +154,7 @@ def load_yaml(text: str, source: Path | str, first_line: int = 1) -> YamlDocumen
         loader.dispose()
     problems: list[Problem] = []
     lines: dict[KeyPath, int] = {}
-    raw = _walk(node, (), lines, first_line, problems, source)
+    raw = _walk(node, lines, first_line, problems, source)
     if problems:
         raise ContentError(problems)
     return YamlDocument(data=data, raw=raw, lines=lines)

@@ -18,7 +18,7 @@ from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
 from passivepress.frontmatter import FrontMatter, decode, split
 from passivepress.model import Book, Essay, Link, Page, Site, locate
-from passivepress.urls import is_valid_slug, slug_from_filename, slugify, under_base
+from passivepress.urls import is_site_path, is_valid_slug, slug_from_filename, slugify, under_base
 
 log = logging.getLogger(__name__)
 
@@ -338,12 +338,13 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     site_path, url, permalink = locate(config, f"/essays/{slug}/")
     aliases = f.text_list("aliases")
     for i, alias in enumerate(aliases):
-        if not alias.startswith("/"):
+        if not is_site_path(alias):
             f.problem(
                 ("aliases", i),
-                f"the alias {alias!r} must be a path starting with /",
-                hint="for example: /2019/05/old-title/",
+                f"the alias {alias!r} is not a path on this site",
+                hint="write the old URL's path, starting with /, such as /2019/05/old-title/",
             )
+    aliases = tuple(a for a in aliases if is_site_path(a))
     values = dict(
         source=rel,
         lines=_lines(fm),

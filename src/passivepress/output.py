@@ -100,8 +100,11 @@ class Stage:
         """Stage a file; returns its stat (size and mtime survive the move into place)."""
         if rel in self.files:
             raise ContentError(Problem(f"{origin} and {self.files[rel]} both want /{rel}"))
-        self.files[rel] = origin
         path = self.root / rel
+        if ".." in Path(rel).parts or Path(rel).is_absolute():
+            # Never reached through the loader's checks; a last guard for the output folder.
+            raise ContentError(Problem(f"{origin} wants a file outside the site: /{rel}"))
+        self.files[rel] = origin
         self._make_parent(path)
         path.write_bytes(data)
         self.staged.append(rel)

@@ -29,6 +29,7 @@ class Route:
     context: Callable[[], dict[str, Any]] | None = None
     produce: Callable[[], bytes] | None = None
     inputs: Callable[[], Any] | None = None  # what ``produce`` reads, to skip it when unchanged
+    job: Callable[[], tuple] | None = None  # picklable arguments of a slow ``produce``
     sitemap: bool = False
     lastmod: Any = None
     sources: tuple[str, ...] = field(default=())
@@ -128,6 +129,7 @@ class CardMaker:
 
     make: Callable[[Essay], bytes]
     inputs: Callable[[Essay], Any]
+    job: Callable[[Essay], tuple]  # picklable arguments, for making many in parallel
 
 
 def plan(
@@ -253,6 +255,7 @@ def plan(
                     "image",
                     produce=lambda essay=essay: cards.make(essay),
                     inputs=lambda essay=essay: cards.inputs(essay),
+                    job=lambda essay=essay: cards.job(essay),
                     sources=(str(essay.source),),
                 )
             )

@@ -195,7 +195,9 @@ def card(
 
     buffer = io.BytesIO()
     # Fixed settings and no metadata chunks (Pillow writes no tIME), so bytes are stable.
-    out.save(buffer, format="PNG", compress_level=6)
+    # Level 1: a third of level 6's time for files ~40% larger (about 18 kB), which matters
+    # more on a cold build of a thousand essays than to a link preview.
+    out.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

@@ -36,6 +36,17 @@ def is_valid_slug(slug: str) -> bool:
     return bool(slug) and slugify(slug) == slug
 
 
+def is_site_path(path: str) -> bool:
+    """A clean path inside the site: starts with /, no '..', '.', empty segments, backslashes,
+    query, fragment or control characters (an alias must never write outside the output)."""
+    if not path.startswith("/") or path.startswith("//"):
+        return False
+    if any(c in path for c in "\\?#") or any(ord(c) < 32 for c in path):
+        return False
+    segments = path.strip("/").split("/")
+    return path == "/" or all(s not in ("", ".", "..") for s in segments)
+
+
 def output_path(url: str) -> str:
     """The file (relative to the output root) that serves a site URL.
 
