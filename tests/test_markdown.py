@@ -1,0 +1,171 @@
+"""Markdown as authors write it, checked in the built essay page with html5lib."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CONFIG
+
+
+@pytest.fixture(scope="module")
+def render(tmp_path_factory, make_site, build_site):
+    """``render(markdown, config_extra="")`` → (page, the essay's e-content element)."""
+
+    def run(body: str, config_extra: str = ""):
+        root = tmp_path_factory.mktemp("md")
+        site = make_site(
+            root,
+            CONFIG
+            + config_extra
+            + "\n-- content/essays/md.md --\n---\ntitle: Markdown\ndate: 2024-03-01\n---\n"
+            + body,
+        )
+        page = build_site(site).html("/essays/md/")
+        return page, page.one("e-content")
+
+    return run
+
+
+def test_tables_become_html_tables(render):
+    page, content = render("| Book | Year |\n| --- | ---: |\n| Signal | 2023 |\n")
+    table = content.find(".//table")
+    assert table is not None
+    assert [page.text(th) for th in table.iter("th")] == ["Book", "Year"]
+    assert [page.text(td) for td in table.iter("td")] == ["Signal", "2023"]
+
+
+def test_strikethrough_is_shown_struck(render):
+    page, content = render("It was ~~cheap~~ affordable.\n")
+    struck = content.findall(".//s") + content.findall(".//del")
+    assert [page.text(el) for el in struck] == ["cheap"]
+
+
+def test_footnotes_link_to_their_note_and_back(render):
+    page, content = render("A claim.[^src]\n\n[^src]: The source.\n")
+    ref = content.find(".//sup/a")
+    assert ref is not None
+    note_id = ref.get("href").removeprefix("#")
+    notes = [li for li in content.iter("li") if li.get("id") == note_id]
+    assert len(notes) == 1
+    assert "The source." in page.text(notes[0])
+    back = [a.get("href") for a in notes[0].iter("a")]
+    assert back == [f"#{ref.get('id')}"]
+
+
+def test_task_lists_become_checkboxes(render):
+    page, content = render("- [x] Write the essay\n- [ ] Publish it\n")
+    boxes = [i for i in content.iter("input") if i.get("type") == "checkbox"]
+    assert len(boxes) == 2
+    assert boxes[0].get("checked") is not None
+    assert boxes[1].get("checked") is None
+    assert "Write the essay" in page.text(content)
+
+
+def test_headings_get_ids_and_a_link_to_themselves(render):
+    _, content = render("## Why it matters\n\nText.\n\n### Small print\n")
+    h2 = content.find(".//h2")
+    assert h2.get("id") == "why-it-matters"
+    assert [a.get("href") for a in h2.iter("a")] == ["#why-it-matters"]
+    h3 = content.find(".//h3")
+    assert h3.get("id") == "small-print"
+
+
+def test_two_headings_with_the_same_text_get_different_ids(render):
+    _, content = render("## Notes\n\nOne.\n\n## Notes\n\nTwo.\n")
+    ids = [h.get("id") for h in content.findall(".//h2")]
+    assert len(set(ids)) == 2
+
+
+def test_a_long_essay_gets_a_table_of_contents_linking_its_headings(render):
+    page, _ = render("## One\n\nx\n\n## Two\n\nx\n\n## Three\n\nx\n")
+    toc = page.one("toc", "nav")
+    assert page.links(toc) == ["#one", "#two", "#three"]
+    assert [page.text(a) for a in toc.iter("a")] == ["One", "Two", "Three"]
+
+
+def test_fenced_code_is_highlighted_by_pygments(render):
+    page, content = render("```python\ndef greet(name):\n    return 'hi'\n```\n")
+    pres = [p for p in content.iter("pre") if "highlight" in p.get("class", "").split()]
+    assert len(pres) == 1
+    spans = list(pres[0].iter("span"))
+    assert spans, "no Pygments token spans"
+    keyword = [s for s in spans if s.text == "def"]
+    assert keyword and keyword[0].get("class") == "k"
+    assert page.text(pres[0]) == "def greet(name): return 'hi'"
+
+
+def test_the_theme_ships_the_highlighting_stylesheet(tmp_path, make_site, build_site):
+    built = build_site(make_site(tmp_path, CONFIG))
+    css = [el.get("href") for el in built.html("/").iter("link") if el.get("rel") == "stylesheet"]
+    assert "/css/highlight.css" in css
+    assert b".highlight" in built.read("/css/highlight.css")
+
+
+def test_code_in_an_unknown_language_is_shown_plainly(render):
+    page, content = render("```nosuchlang\n<b>x</b>\n```\n")
+    code = content.find(".//pre/code")
+    assert page.text(code) == "<b>x</b>"
+    assert code.find("b") is None
+
+
+def test_typographic_quotes_are_on_by_default(render):
+    page, content = render('She said "hello" and it\'s fine -- really...\n')
+    text = page.text(content)
+    assert "“hello”" in text
+    assert "it’s" in text
+    assert "…" in text
+
+
+def test_typographic_quotes_can_be_switched_off(render):
+    page, content = render(
+        'She said "hello" and it\'s fine...\n', "markdown:\n  typographer: false\n"
+    )
+    text = page.text(content)
+    assert '"hello"' in text
+    assert "it's" in text
+    assert "“" not in text
+
+
+def test_the_quote_characters_are_configurable(render):
+    page, content = render('She said "hello".\n', "markdown:\n  quotes: «»‹›\n")
+    assert "«hello»" in page.text(content)
+
+
+def test_raw_html_is_kept_by_default(render):
+    page, content = render('<div class="callout">Note <em>this</em></div>\n')
+    callout = [d for d in content.iter("div") if d.get("class") == "callout"]
+    assert len(callout) == 1
+    assert page.text(callout[0]) == "Note this"
+
+
+def test_raw_html_is_shown_as_text_when_switched_off(render):
+    page, content = render(
+        '<div class="callout">Note</div>\n\n<script>alert(1)</script>\n',
+        "markdown:\n  raw_html: false\n",
+    )
+    assert not [d for d in content.iter("div") if d.get("class") == "callout"]
+    assert content.find(".//script") is None
+    text = page.text(content)
+    assert "<script>alert(1)</script>" in text
+    assert "<div class=" in text
+    assert "Note</div>" in text
+
+
+def test_highlighting_can_be_switched_off(render):
+    _, content = render("```python\ndef f(): pass\n```\n", "markdown:\n  highlight: false\n")
+    assert not [p for p in content.iter("pre") if "highlight" in p.get("class", "")]
+    assert content.find(".//pre/code") is not None
+
+
+def test_site_links_in_markdown_are_kept_and_external_ones_untouched(render):
+    page, content = render(
+        "[Essays](/essays/) and [Python](https://python.org/) and [top](#top).\n"
+    )
+    assert page.links(content) == ["/essays/", "https://python.org/", "#top"]
+
+
+def test_images_are_lazy_loaded(render):
+    _, content = render("![A chart](https://example.org/chart.png)\n")
+    img = content.find(".//img")
+    assert img.get("alt") == "A chart"
+    assert img.get("loading") == "lazy"
