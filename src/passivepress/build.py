@@ -15,6 +15,7 @@ import html
 import importlib.metadata
 import multiprocessing
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -250,7 +251,21 @@ class Builder:
     def _environment(self, site_theme: theme.Theme, templates: str) -> theme.TrackingEnvironment:
         key = digest(templates, fingerprint(site_theme.config), *map(str, site_theme.template_dirs))
         if self._env is None or key != self._env_key:
-            self._env, self._env_key = site_theme.environment(), key
+            bytecode = None
+            if self.persist:
+                # Jinja folds filters of constants ("/css/a.css"|url) into the compiled
+                # code, so compiled templates are kept per configuration.
+                bytecode = (
+                    self.site_dir
+                    / cache_module.CACHE_DIR
+                    / "templates"
+                    / digest(fingerprint(site_theme.config))[:16]
+                )
+                bytecode.mkdir(parents=True, exist_ok=True)
+                for stale in bytecode.parent.iterdir():
+                    if stale != bytecode:
+                        shutil.rmtree(stale, ignore_errors=True)
+            self._env, self._env_key = site_theme.environment(bytecode), key
         return self._env
 
     def _render_all(

@@ -114,7 +114,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     result = build(
         Path(args.site_dir),
         BuildOptions(
-            output=Path(args.output) if args.output else None,
+            output=Path(args.output).resolve() if args.output else None,
             drafts=args.drafts,
             future=args.future,
             base_url=args.base_url,
@@ -367,7 +367,12 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="SITE_DIR",
         help="folder holding passivepress.yml (default: current folder)",
     )
-    build.add_argument("-o", "--output", metavar="DIR", help="output folder (default: _site)")
+    build.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="output folder, relative to the current folder (default: SITE_DIR/_site)",
+    )
     build.add_argument("--drafts", action="store_true", help="include essays marked draft")
     build.add_argument("--future", action="store_true", help="include essays dated in the future")
     build.add_argument(

@@ -276,6 +276,9 @@ def _cta(f: Fields) -> Any:
                     else "known fields: " + ", ".join(sorted(allowed)),
                 )
                 continue
+            if isinstance(item, (dict, list)):
+                f.problem(("cta", key), f"'cta.{key}' must be text")
+                continue
             out[key] = "" if item is None else str(f.fm.doc.raw["cta"][key])
         return out
     f.problem("cta", "'cta' must be false, a variant name, or fields of the call-to-action")
@@ -407,6 +410,13 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         raw_item = fm.doc.raw["links"][i]
         if not isinstance(item, dict) or not item.get("url"):
             f.problem(("links", i), "each link needs a 'url' (and a 'label')")
+            continue
+        if any(isinstance(item.get(k), (dict, list)) for k in ("label", "url")):
+            f.problem(
+                ("links", i),
+                "a link's 'label' and 'url' must be text",
+                hint="quote them if they contain ': ' or start with [ or {",
+            )
             continue
         affiliate = item.get("affiliate", False)
         if not isinstance(affiliate, bool):

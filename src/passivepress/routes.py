@@ -276,7 +276,7 @@ def plan(
                     essay=essay,
                     cta=essay_cta,
                 ),
-                sitemap=not essay.draft,
+                sitemap=not essay.draft and not essay.future,
                 lastmod=essay.updated or essay.date,
                 sources=(str(essay.source),),
             )

@@ -17,6 +17,7 @@ from jinja2 import (
     BaseLoader,
     ChoiceLoader,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
@@ -134,7 +135,9 @@ class Theme:
         dirs.append(self.site_dir / "static")
         return [d for d in dirs if d.is_dir()]
 
-    def environment(self) -> TrackingEnvironment:
+    def environment(self, bytecode_dir: Path | None = None) -> TrackingEnvironment:
+        """The Jinja environment; ``bytecode_dir`` keeps compiled templates between runs
+        (compiling the theme is most of a small site's build)."""
         site_templates = self.site_dir / "templates"
         levels = [FileSystemLoader(d) for d in self.template_dirs]
         below_site = [FileSystemLoader(d) for d in self.template_dirs if d != site_templates]
@@ -159,6 +162,7 @@ class Theme:
             keep_trailing_newline=True,
             auto_reload=False,
             cache_size=-1,
+            bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
         )
         config = self.config
         # Not str(path): a Based URL (already under the base path) must keep its type.
