@@ -55,7 +55,9 @@ def preview(tmp_path: Path) -> Iterator[LivePreview]:
     essay.parent.mkdir(parents=True)
     essay.write_text(ESSAY.format(books="", body="The first version."))
     now = datetime(2024, 6, 1, tzinfo=UTC)
-    with LivePreview(site, ServeOptions(port=0, now=now, jobs=1)) as running:
+    with LivePreview(
+        site, ServeOptions(port=0, now=now, jobs=1, watch_default_theme=False)
+    ) as running:
         yield running
 
 

@@ -303,6 +303,8 @@ class ServeOptions:
     timing: Timing = dataclasses.field(default_factory=Timing)
     now: datetime | None = None  # pinned by tests
     jobs: int | None = None
+    # Also watch the built-in theme: edits to passivepress's own theme show at once.
+    watch_default_theme: bool = True
 
 
 @dataclass
@@ -380,7 +382,7 @@ class LivePreview:
                 self.site_dir,
                 self.rebuild,
                 self.options.timing,
-                extra_dirs=[builtin_theme_dir()],
+                extra_dirs=[builtin_theme_dir()] if self.options.watch_default_theme else [],
             )
             self._watcher.start()  # before the first build, so no save is missed
             self.rebuild(frozenset(), first=True)
@@ -532,12 +534,11 @@ class LivePreview:
         what = ", ".join(sorted(_shown(p, self.site_dir) for p in changed)[:3])
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         log.info(
-            "Rebuilt in %.0f ms after changes to %s%s: %d of %d outputs rendered",
+            "Rebuilt in %.0f ms after changes to %s%s: %d outputs rendered, the rest unchanged",
             seconds * 1000,
             what or "the site",
             more,
             result.rendered,
-            result.pages + result.feeds,
         )
 
     # -- what requests see ---------------------------------------------------------------
