@@ -1,0 +1,45 @@
+"""benchmarks/build_speed.py still runs: a tiny corpus, one run of each kind, no Hugo or Pelican.
+
+The benchmark itself is not part of the test run; this only keeps the script from rotting
+(about 3 s).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "build_speed.py"
+
+
+def test_build_speed_runs_and_reports(tmp_path: Path) -> None:
+    raw = tmp_path / "results.json"
+    work = tmp_path / "work"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--essays", "20", "--books", "5", "--runs", "1",
+         "--workdir", str(work), "--json", str(raw)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| passivepress | 20 |" in proc.stdout
+    assert "### Issue 6's targets" in proc.stdout
+    results = json.loads(raw.read_text())["results"]
+    (only,) = results
+    assert only["system"] == "passivepress" and only["pages"] > 20
+    for mode in ("cold", "warm", "edit"):
+        (sample,) = only["runs"][mode]
+        assert sample["wall_s"] > 0 and sample["max_rss_kib"] > 0
+    # Without --keep, what the run made in the work folder is gone.
+    assert not (work / "essays-20").exists()
+
+
+def test_book_roles_become_links() -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    from build_speed import plain_links
+
+    text = "See {book}`book-001`. And {book}`unknown`."
+    assert plain_links(text, {"book-001": "Book one"}) == (
+        "See [Book one](/books/book-001/). And [unknown](/books/unknown/)."
+    )
