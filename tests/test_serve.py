@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -453,6 +454,25 @@ def test_binding_all_interfaces_warns(site, caplog, monkeypatch) -> None:
     with caplog.at_level("WARNING", logger="passivepress"), pytest.raises(KeyboardInterrupt):
         serve_module.run(site, ServeOptions(host="0.0.0.0", port=0))
     assert "all network interfaces" in caplog.text
+
+
+def test_open_shows_the_preview_in_a_browser(site, monkeypatch) -> None:
+    import webbrowser
+
+    from passivepress import serve as serve_module
+
+    opened: list[str] = []
+
+    def fake_open(url: str) -> bool:
+        opened.append(url)
+        assert urllib.request.urlopen(url, timeout=10).status == 200
+        raise KeyboardInterrupt  # the author's Ctrl-C, to end run()
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    options = ServeOptions(port=0, now=NOW, jobs=1, watch_default_theme=False)
+    with pytest.raises(KeyboardInterrupt):
+        serve_module.run(site, options, open_browser=True)
+    assert len(opened) == 1 and opened[0].startswith("http://127.0.0.1:")
 
 
 # --- live reload ------------------------------------------------------------------------------

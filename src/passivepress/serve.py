@@ -813,8 +813,9 @@ def run(
     """Serve until Ctrl-C (KeyboardInterrupt) or SIGTERM, then stop cleanly."""
     if not (site_dir / config_module.CONFIG_FILE).is_file():
         config_module.load(site_dir)  # raises the usual "no passivepress.yml" error
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM (systemd, docker stop, an IDE's stop button) ends it as cleanly as Ctrl-C.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     if options.host in WILDCARDS:
         log.warning(
             "warning: listening on all network interfaces (%s): anyone on your network can "
@@ -848,6 +849,8 @@ def run(
             time.sleep(3600)  # Ctrl-C raises KeyboardInterrupt here, on every platform
     finally:
         preview.stop()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupt(signum: int, frame: object) -> None:
