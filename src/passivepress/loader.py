@@ -312,6 +312,21 @@ def _lines(fm: FrontMatter) -> dict[str, int]:
     return {str(k[0]): v for k, v in fm.doc.lines.items() if len(k) == 1}
 
 
+def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> dict[str, Any]:
+    """What every kind of item takes from its rendered Markdown body."""
+    return {
+        "summary": summary or rendered.first_paragraph,
+        "html": Markup(rendered.html),
+        "feed_html": rendered.feed_html,
+        "toc": rendered.toc,
+        "body_links": _in_file(rendered.links, fm),
+        "ids": rendered.ids,
+        "embeds": rendered.embeds,
+        "body_line": fm.body_line,
+        "affiliate": rendered.affiliate,
+    }
+
+
 def _in_file(links: tuple[tuple[str, int], ...], fm: FrontMatter) -> tuple[tuple[str, int], ...]:
     """Body line numbers → file line numbers."""
     return tuple((url, line + fm.body_line - 1) for url, line in links)
@@ -374,17 +389,9 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     def finish(rendered: markdown.Rendered, now: datetime) -> Essay:
         return Essay(
             **values,
-            summary=summary or rendered.first_paragraph,
+            **_from_body(rendered, fm, summary),
             future=bool(date and date > now),
-            html=Markup(rendered.html),
-            feed_html=rendered.feed_html,
-            toc=rendered.toc,
             words=rendered.words,
-            body_links=_in_file(rendered.links, fm),
-            ids=rendered.ids,
-            embeds=rendered.embeds,
-            body_line=fm.body_line,
-            affiliate=rendered.affiliate,
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -458,18 +465,7 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     summary = f.text("summary")
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Book:
-        return Book(
-            **values,
-            summary=summary or rendered.first_paragraph,
-            html=Markup(rendered.html),
-            feed_html=rendered.feed_html,
-            toc=rendered.toc,
-            body_links=_in_file(rendered.links, fm),
-            ids=rendered.ids,
-            embeds=rendered.embeds,
-            body_line=fm.body_line,
-            affiliate=rendered.affiliate,
-        )
+        return Book(**values, **_from_body(rendered, fm, summary))
 
     return Pending(f, fm.body, site_path, finish)
 
@@ -509,18 +505,7 @@ def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     summary = f.text("summary")
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Page:
-        return Page(
-            **values,
-            summary=summary or rendered.first_paragraph,
-            html=Markup(rendered.html),
-            feed_html=rendered.feed_html,
-            toc=rendered.toc,
-            body_links=_in_file(rendered.links, fm),
-            ids=rendered.ids,
-            embeds=rendered.embeds,
-            body_line=fm.body_line,
-            affiliate=rendered.affiliate,
-        )
+        return Page(**values, **_from_body(rendered, fm, summary))
 
     return Pending(f, fm.body, site_path, finish)
 
