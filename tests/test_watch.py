@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,6 +54,13 @@ class Builds:
         self.wait(count)
         time.sleep(quiet)
         assert len(self.calls) == count, f"expected {count} builds, got {self.calls}"
+
+
+def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -149,8 +156,7 @@ def test_a_save_during_a_build_gives_exactly_one_more_build_never_a_parallel_one
     watcher = start(site, builds)
     try:
         essay.write_text(ESSAY.format(title="Hello", body="first"))
-        time.sleep(0.25)  # the first build is running now
-        assert builds.running == 1
+        until(lambda: builds.running == 1)  # the first build is running now
         for i in range(5):
             essay.write_text(ESSAY.format(title="Hello", body=f"during {i}"))
             time.sleep(0.02)
@@ -174,8 +180,8 @@ def test_a_steady_stream_of_saves_still_builds_regularly(site: Path) -> None:
             i += 1
             time.sleep(0.02)
         assert len(builds.calls) >= 2
-        builds.wait(len(builds.calls) + 1)
-        assert builds.seen[-1] == ESSAY.format(title="Hello", body=f"save {i - 1}")
+        last = ESSAY.format(title="Hello", body=f"save {i - 1}")
+        until(lambda: bool(builds.seen) and builds.seen[-1] == last and not builds.running)
     finally:
         watcher.stop()
 
