@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import re
@@ -10,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import imagesize
 from markupsafe import Markup
 
 from passivepress import markdown, taxonomy
@@ -619,8 +622,11 @@ def load(
     rendered = iter(render_all(jobs))
     made = {folder: [p.finish(next(rendered), now) for p in pending[folder]] for folder in READERS}
     essays: list[Essay] = made["essays"]
-    books: list[Book] = made["books"]
+    books: list[Book] = [_with_cover_size(b, config, site_dir, warnings) for b in made["books"]]
     pages: list[Page] = made["pages"]
+    for essay in essays:
+        if essay.image and _local_image(essay.image, config, site_dir) is False:
+            warnings.append(_missing_image(essay, "image"))
 
     books_by_slug = {b.slug: b for b in books if not b.draft or drafts}
     all_book_slugs = sorted(b.slug for b in books)
@@ -659,6 +665,47 @@ def load(
         preview=preview,
     )
     return Loaded(site, sorted(warnings, key=_order), menu, sources)
+
+
+def _local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None:
+    """The file in static/ behind an image URL of the site; False when it is missing,
+    None when the URL is not a local one."""
+    path = urlsplit(url).path
+    if urlsplit(url).netloc or not path.startswith(config.base_path):
+        return None
+    rel = unquote(path[len(config.base_path) :])
+    if not rel or not is_site_path("/" + rel):
+        return None
+    file = site_dir / "static" / rel
+    return file if file.is_file() else False
+
+
+def _missing_image(item: Essay | Book, key: str) -> Problem:
+    return Problem(
+        f"missing image: no file static{urlsplit(getattr(item, key)).path} for '{key}'",
+        item.source,
+        item.line_of(key),
+        hint="put the image in static/ (static/covers/a.jpg is /covers/a.jpg)",
+    )
+
+
+def _with_cover_size(book: Book, config: Config, site_dir: Path, warnings: list[Problem]) -> Book:
+    """A book with its local cover's width and height, so pages reserve its space."""
+    if not book.cover:
+        return book
+    file = _local_image(book.cover, config, site_dir)
+    if file is False:
+        warnings.append(_missing_image(book, "cover"))
+        return book
+    if file is None:
+        return book
+    try:
+        width, height = imagesize.get(file)
+    except (OSError, ValueError):
+        return book
+    if width <= 0 or height <= 0:
+        return book
+    return dataclasses.replace(book, cover_size=(round(width), round(height)))
 
 
 def _unknown_book(slug: str, known: list[str]) -> str:

@@ -124,6 +124,7 @@ class Book(Located):
     publisher: str = ""
     cover: str | None = None
     cover_alt: str = ""
+    cover_size: tuple[int, int] | None = None  # width and height of a local cover
     links: tuple[Link, ...] = ()
     tag_names: tuple[str, ...] = ()
     summary: str = ""
