@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -315,7 +315,42 @@ class Builder:
         }
         resolver = Resolver(objects)
         previous_dir = Path(previous.output) if previous.output else None
-        made = self._make_in_parallel(plan, previous)
+        # Slow outputs (social cards) are started on the other cores first and collected
+        # last, so they are made while this process renders the pages.
+        pool, made = self._start_in_parallel(plan, previous)
+        ordered = sorted(plan, key=lambda r: r.file in made)
+        try:
+            self._render_in_order(
+                ordered,
+                site,
+                env,
+                stage,
+                previous_dir,
+                previous,
+                records,
+                result,
+                resolver,
+                objects,
+                made,
+            )
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def _render_in_order(
+        self,
+        plan: list[routes.Route],
+        site: Site,
+        env: theme.TrackingEnvironment,
+        stage: Stage,
+        previous_dir: Path | None,
+        previous: State,
+        records: dict[str, OutputRecord],
+        result: BuildResult,
+        resolver: Resolver,
+        objects: dict[str, Any],
+        made: dict[str, Future[bytes]],
+    ) -> None:
         for i, route in enumerate(plan):
             self.reporter.progress(i, len(plan))
             rel = route.file
@@ -350,15 +385,17 @@ class Builder:
                 unchanged = old is not None and previous_dir is not None and old.inputs == inputs
                 if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
                     continue
-                data = made[rel] if rel in made else route.produce()
+                data = made[rel].result() if rel in made else route.produce()
             st = stage.write(rel, data, route.origin)
             records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
             result.rendered += 1
             self.reporter.rendered(route.path)
         self.reporter.progress(len(plan), len(plan))
 
-    def _make_in_parallel(self, plan: list[routes.Route], previous: State) -> dict[str, bytes]:
-        """Make the slow outputs (social cards) that changed, on all cores, ahead of time."""
+    def _start_in_parallel(
+        self, plan: list[routes.Route], previous: State
+    ) -> tuple[ProcessPoolExecutor | None, dict[str, Future[bytes]]]:
+        """Start making the slow outputs (social cards) that changed, on all cores."""
         todo = []
         for route in plan:
             if route.job is None or route.inputs is None:
@@ -369,11 +406,11 @@ class Builder:
                 todo.append(route)
         workers = self.options.jobs or os.cpu_count() or 1
         if len(todo) < PARALLEL_MIN_DOCUMENTS or workers < 2:
-            return {}
-        jobs = [route.job() for route in todo if route.job is not None]
-        with _pool(workers) as pool:
-            done = pool.map(_make_card, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
-            return {route.file: data for route, data in zip(todo, done, strict=True)}
+            return None, {}
+        pool = _pool(workers)
+        return pool, {
+            route.file: pool.submit(_make_card, route.job()) for route in todo if route.job
+        }
 
     @staticmethod
     def _reuse(
