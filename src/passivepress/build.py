@@ -116,6 +116,7 @@ class Builder:
         self.read_cache: loader.ReadCache = {}
         self._read_settings = ""
         self._env: theme.TrackingEnvironment | None = None
+        self._inputs: dict[str, str] = {}  # fingerprints computed ahead, by output file
         self._env_key = ""
 
     # -- the pipeline -------------------------------------------------------------------
@@ -378,7 +379,7 @@ class Builder:
             else:
                 assert route.produce is not None
                 deps = ()
-                inputs = digest(
+                inputs = self._inputs.pop(rel, None) or digest(
                     route.kind, fingerprint(route.inputs() if route.inputs else object())
                 )
                 result.feeds += route.kind == "feed"
@@ -401,7 +402,7 @@ class Builder:
             if route.job is None or route.inputs is None:
                 continue
             old = previous.outputs.get(route.file)
-            inputs = digest(route.kind, fingerprint(route.inputs()))
+            inputs = self._inputs[route.file] = digest(route.kind, fingerprint(route.inputs()))
             if old is None or old.inputs != inputs:
                 todo.append(route)
         workers = self.options.jobs or os.cpu_count() or 1
