@@ -316,6 +316,7 @@ class Builder:
         }
         resolver = Resolver(objects)
         previous_dir = Path(previous.output) if previous.output else None
+        self._inputs.clear()
         # Slow outputs (social cards) are started on the other cores first and collected
         # last, so they are made while this process renders the pages.
         pool, made = self._start_in_parallel(plan, previous)
