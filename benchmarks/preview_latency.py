@@ -139,7 +139,7 @@ def measure(site: Path, runs: int, pause: float) -> None:
         print("server log of the last rebuild:", rebuilt[-1])
 
 
-def profile(site: Path) -> None:
+def profile(site: Path, tmp: Path) -> None:
     """One incremental build after a save, profiled, as the preview server runs it."""
     from passivepress.build import Builder, BuildOptions
     from passivepress.report import Reporter
@@ -151,7 +151,7 @@ def profile(site: Path) -> None:
         def step(self, name: str, seconds: float) -> None:
             self.steps.append((name, seconds))
 
-    out = Path(tempfile.mkdtemp(prefix="passivepress-profile-")) / "site"
+    out = tmp / "profile-output"
     steps = Steps()
     builder = Builder(
         site,
@@ -163,10 +163,10 @@ def profile(site: Path) -> None:
     builder.build()
     essays = sorted((site / "content" / "essays").glob("*.md"))
     for i in range(3):  # warm up: the first incremental builds fill caches
-        path = essays[100 + i]
+        path = essays[(i * 7 + 1) % len(essays)]
         path.write_text(path.read_text() + f"\nWarm-up {i}.\n")
         builder.build()
-    path = essays[500]
+    path = essays[len(essays) // 2]
     path.write_text(path.read_text() + "\nProfiled edit.\n")
     steps.steps.clear()
     try:
@@ -205,7 +205,7 @@ def main() -> None:
         if not (site / "passivepress.yml").exists():
             generate(site, args.essays, args.books)
         if args.profile:
-            profile(site)
+            profile(site, Path(tmp))
         else:
             measure(site, args.runs, args.pause)
 
