@@ -114,6 +114,7 @@ class Builder:
         self.persist = self.options.use_cache and not self.options.preview
         self.state = cache_module.load_state(self.site_dir) if self.persist else State()
         self.read_cache: loader.ReadCache = {}
+        self.related_memo: dict[str, Any] = {}
         self._read_settings = ""
         self._env: theme.TrackingEnvironment | None = None
         self._inputs: dict[str, str] = {}  # fingerprints computed ahead, by output file
@@ -155,6 +156,7 @@ class Builder:
                 future=options.future,
                 preview=options.preview,
                 read_cache=self.read_cache,
+                memo=self.related_memo,
                 render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
             )
             site = content.site
@@ -186,7 +188,9 @@ class Builder:
             else State()
         )
         records: dict[str, OutputRecord] = {}
-        stage = Stage(out_dir, update=bool(previous.outputs))
+        # The preview's output folder is its own: it knows every file there without looking.
+        known = set(previous.outputs) | set(self.state.static) if not self.persist else None
+        stage = Stage(out_dir, update=bool(previous.outputs), known=known)
         same_output = self.state.output == str(out_dir)
         try:
             with step("render"):
@@ -443,6 +447,7 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
     date never loads it.
     """
     stylesheet = site_theme.stylesheet
+    stylesheet_digest = digest(stylesheet)
     font = str(site_theme.card_font) if site_theme.card_font else None
     font_digest = hashlib.blake2b(Path(font).read_bytes()).hexdigest() if font else ""
     # A site named after its author shows the name once.
@@ -463,7 +468,7 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
             essay.title,
             config.author.name,
             site_name,
-            digest(stylesheet),
+            stylesheet_digest,
             font_digest,
             made["pillow"],
         )

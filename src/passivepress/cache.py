@@ -24,8 +24,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from passivepress import __version__
 from passivepress.model import Tracked
+from passivepress.urls import Based
 
 log = logging.getLogger(__name__)
 
@@ -39,30 +42,39 @@ def fingerprint(value: Any) -> str:
     Two values with the same fingerprint render the same. Model objects are not followed:
     whatever a template reads *through* them is recorded as a dependency of its own.
     """
+    kind = type(value)
+    if kind is str or kind is Markup or kind is Based:
+        return _text(value)
     if isinstance(value, Tracked):
         return "@" + value.key
+    if kind is tuple or kind is list:
+        text = "[" + ",".join([fingerprint(v) for v in value]) + "]"
+        return text if len(text) <= 120 else _text(text)
+    if value is None or kind is bool or kind is int:
+        return repr(value)
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return kind.__name__ + "(" + ",".join([fingerprint(getattr(value, n)) for n in names]) + ")"
     if isinstance(value, str):
-        if len(value) <= 120:
-            return repr(value)
-        return (
-            "#"
-            + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        )
+        return _text(value)
     if isinstance(value, (list, tuple)):
-        text = "[" + ",".join(map(fingerprint, value)) + "]"
-        return text if len(text) <= 120 else fingerprint(text)
+        return fingerprint(list(value))
     if isinstance(value, dict):
         return "{" + ",".join(f"{fingerprint(k)}:{fingerprint(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (
-            type(value).__name__
-            + "("
-            + ",".join(fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value))
-            + ")"
-        )
     return repr(value)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _text(value: str) -> str:
+    if len(value) <= 120:
+        return repr(str(value))
+    return "#" + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def digest(*parts: str) -> str:

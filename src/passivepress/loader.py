@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -234,24 +235,51 @@ class Fields:
 
 
 def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[Path]:
+    """Content files below ``folder`` in a stable order; a file or folder that links to a
+    place outside the site is reported and skipped (only links are resolved, for speed)."""
     if not folder.is_dir():
         return
-    root = site_dir.resolve()
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or not is_content_file(path):
-            continue
-        if any(_IGNORED.search(part) for part in path.relative_to(folder).parts[:-1]):
-            continue
-        if not path.resolve().is_relative_to(root):
-            problems.append(
-                Problem(
-                    "this file is a link to a file outside the site folder; it was not read",
-                    path.relative_to(site_dir).as_posix(),
-                    hint="copy the file into the site instead of linking to it",
+    root = os.path.realpath(site_dir)
+
+    def outside(path: str) -> bool:
+        real = os.path.realpath(path)
+        return real != root and not real.startswith(root + os.sep)
+
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        kept = []
+        for name in sorted(dirnames):
+            full = os.path.join(dirpath, name)
+            if _IGNORED.search(name):
+                continue
+            if os.path.islink(full) and outside(full):
+                problems.append(
+                    Problem(
+                        "this folder is a link to a place outside the site folder; it was not read",
+                        Path(full).relative_to(site_dir).as_posix(),
+                        hint="copy the files into the site instead of linking to them",
+                    )
                 )
-            )
-            continue
-        yield path
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            path = Path(full)
+            if not is_content_file(path):
+                continue
+            if os.path.islink(full) and outside(full):
+                problems.append(
+                    Problem(
+                        "this file is a link to a file outside the site folder; it was not read",
+                        path.relative_to(site_dir).as_posix(),
+                        hint="copy the file into the site instead of linking to it",
+                    )
+                )
+                continue
+            if path.is_file():
+                found.append(path)
+    yield from sorted(found)
 
 
 def _cta(f: Fields) -> Any:
@@ -575,6 +603,7 @@ def load(
     preview: bool = False,
     render_all: RenderAll | None = None,
     read_cache: ReadCache | None = None,
+    memo: dict[str, Any] | None = None,
 ) -> Loaded:
     """Read every content file, link essays, books and tags, and check references.
 
@@ -643,7 +672,7 @@ def load(
     shown.sort(key=lambda e: (e.date, e.slug), reverse=True)
     taxonomy.link_books(shown, books_by_slug, config.base_path)
     tags = taxonomy.group_tags(shown, config)
-    taxonomy.relate(shown, config.base_path)
+    taxonomy.relate(shown, config.base_path, memo)
 
     ordered_books = sorted(
         books_by_slug.values(), key=lambda b: (not b.own, b.title.casefold(), b.slug)

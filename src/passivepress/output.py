@@ -79,7 +79,12 @@ class Stage:
     the target changes before :meth:`commit`: a failed build leaves it as it was.
     """
 
-    def __init__(self, target: Path, *, update: bool = False) -> None:
+    def __init__(
+        self, target: Path, *, update: bool = False, known: set[str] | None = None
+    ) -> None:
+        """``known``: every file the target holds, when the caller knows for sure (the
+        preview server's own folder), so finding stale files needs no walk of the tree."""
+        self.known = known
         self.target = target.resolve()
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.update = update and (self.target / MARKER).is_file()
@@ -215,6 +220,16 @@ class Stage:
                 made.add(dest.parent)
             os.replace(self.root / rel, dest)
         keep = set(self.files) | {MARKER}
+        if self.known is not None:
+            for rel in sorted(self.known - keep, reverse=True):
+                path = self.target / rel
+                path.unlink(missing_ok=True)
+                for parent in path.parents:
+                    if parent == self.target or any(parent.iterdir()):
+                        break
+                    parent.rmdir()
+            shutil.rmtree(self.root, ignore_errors=True)
+            return
         for dirpath, _dirnames, filenames in os.walk(self.target, topdown=False):
             folder = Path(dirpath)
             rel_dir = folder.relative_to(self.target).as_posix()

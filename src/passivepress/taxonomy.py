@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from passivepress.config import Config
@@ -70,9 +71,28 @@ def group_tags(essays: Sequence[Essay], config: Config) -> list[Tag]:
     return sorted(tags.values(), key=lambda t: t.slug)
 
 
-def relate(essays: Sequence[Essay], base_path: str) -> None:
+def relate(essays: Sequence[Essay], base_path: str, memo: dict[str, Any] | None = None) -> None:
     """``essay.related``: essays sharing the most tags and books (a book counts double),
-    closest in date first. ``essays`` is newest first."""
+    closest in date first. ``essays`` is newest first.
+
+    ``memo`` (kept by the preview between builds) skips the search when no essay's tags,
+    books or place in the order changed, which is what most saves are.
+    """
+    signature = repr(
+        [(e.key, [t.slug for t in e.tags], mentioned_books(e, base_path)) for e in essays]
+    )
+    if memo is not None and memo.get("signature") == signature:
+        by_key = {e.key: e for e in essays}
+        for essay in essays:
+            essay.related.extend(by_key[k] for k in memo["related"][essay.key])
+        return
+    _relate(essays, base_path)
+    if memo is not None:
+        memo["signature"] = signature
+        memo["related"] = {e.key: [r.key for r in e.related] for e in essays}
+
+
+def _relate(essays: Sequence[Essay], base_path: str) -> None:
     groups: dict[str, list[int]] = defaultdict(list)
     keys: list[list[tuple[str, int]]] = []
     for i, essay in enumerate(essays):
