@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING
 
 from passivepress import __version__
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 from passivepress.model import Essay, Site
 from passivepress.urls import absolute
 
@@ -33,6 +35,8 @@ def _generator(
     feed_type: str,
     footer: Footer,
 ) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator  # lxml is loaded only when a feed is written
+
     config = site.config
     fg = FeedGenerator()
     fg.id(absolute(page_url, config.base_url))
