@@ -32,7 +32,7 @@ from passivepress import cache as cache_module
 from passivepress import config as config_module
 from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
 from passivepress.errors import ConfigError, Problem, StrictError
-from passivepress.model import Essay, Site, locate
+from passivepress.model import Essay, Site
 from passivepress.output import Stage, check_target
 from passivepress.report import Reporter
 from passivepress.urls import output_path
@@ -108,11 +108,9 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
 
 
-def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str, str, str]) -> markdown.Rendered:
-    body, options, base_url, base_path, permalink = job
-    return markdown.render(
-        body, options, base_url=base_url, base_path=base_path, permalink=permalink
-    )
+def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str]) -> markdown.Rendered:
+    body, options, base_path = job
+    return markdown.render(body, options, base_path=base_path)
 
 
 class Builder:
@@ -301,10 +299,7 @@ class Builder:
         keys = [digest(settings, path, body) for body, path in jobs]
         out: list[markdown.Rendered | None] = [self.state.markdown.get(k) for k in keys]
         todo = [i for i, hit in enumerate(out) if hit is None]
-        work = [
-            (jobs[i][0], options, config.base_url, config.base_path, locate(config, jobs[i][1])[2])
-            for i in todo
-        ]
+        work = [(jobs[i][0], options, config.base_path) for i in todo]
         workers = self.options.jobs or os.cpu_count() or 1
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers > 1:
             with _pool(workers) as pool:

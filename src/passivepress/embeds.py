@@ -41,7 +41,7 @@ def resolve(
     for item in (*site.essays, *site.books, *site.pages):
         if not item.embeds:
             continue
-        page_html, feed_html = str(item.html), item.feed_html
+        page_html, feed_parts = str(item.html), {}
         for n, embed in enumerate(item.embeds, start=1):
             if embed.kind in ("book", "book-link"):
                 book = books.get(embed.arg)
@@ -80,5 +80,5 @@ def resolve(
                 )
                 feed = cta.feed_html(chosen, config)
             page_html = page_html.replace(embed.placeholder, page)
-            feed_html = feed_html.replace(embed.placeholder, feed)
-        bind_html(item, page_html, feed_html)
+            feed_parts[embed.placeholder] = feed
+        bind_html(item, page_html, feed_parts)

@@ -348,7 +348,6 @@ def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> di
     return {
         "summary": summary or rendered.first_paragraph,
         "html": Markup(rendered.html),
-        "feed_html": rendered.feed_html,
         "toc": rendered.toc,
         "body_links": _in_file(rendered.links, fm),
         "ids": rendered.ids,
@@ -568,16 +567,7 @@ def render_serially(config: Config) -> RenderAll:
     options = markdown_options(config)
 
     def render_all(jobs: list[tuple[str, str]]) -> list[markdown.Rendered]:
-        return [
-            markdown.render(
-                body,
-                options,
-                base_url=config.base_url,
-                base_path=config.base_path,
-                permalink=locate(config, path)[2],
-            )
-            for body, path in jobs
-        ]
+        return [markdown.render(body, options, base_path=config.base_path) for body, _path in jobs]
 
     return render_all
 

@@ -1,8 +1,8 @@
 """One configured Markdown renderer: CommonMark plus the extensions authors expect.
 
-Parsing is the expensive part, so a document is parsed once and its tokens rendered twice:
-once for pages (links under the site's base path) and once for feeds (absolute links, as
-feed readers have no base URL to resolve against).
+Links from the site's root are put under the site's base path. Feeds need absolute links
+(feed readers have no base URL to resolve against): :func:`absolutize` makes them from the
+page's HTML when a feed is written, so the common case renders and stores one body only.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from passivepress.urls import absolute, slugify, under_base
+from passivepress.urls import slugify, under_base
 
 _FORMATTER = HtmlFormatter(nowrap=True)
 # ids in the author's raw HTML are anchors too (<a id="top"></a>).
@@ -93,10 +93,9 @@ class TocEntry:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered document: the page body, the feed body and what templates need to know."""
+    """A rendered document: the page body and what templates need to know of it."""
 
     html: str
-    feed_html: str
     toc: tuple[TocEntry, ...] = ()
     first_paragraph: str = ""
     words: int = 0
@@ -120,19 +119,28 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     )
 
 
-def _site_link(url: str, env: dict[str, Any]) -> str:
-    if env.get("absolute"):
-        return absolute(url, env["base_url"])
-    return under_base(url, env["base_path"])
-
-
 def _rewrite_attr(token: Token, attr: str, env: dict[str, Any]) -> None:
     value = token.attrGet(attr)
     if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
-        token.attrSet(attr, _site_link(value, env))
-    elif isinstance(value, str) and value.startswith("#") and env.get("absolute"):
-        # In a feed an in-page anchor must point at the page, not the feed.
-        token.attrSet(attr, env["permalink"] + value)
+        token.attrSet(attr, under_base(value, env["base_path"]))
+
+
+# href/src values in our own HTML: root-relative paths (under the base path) and in-page
+# anchors. Attribute values are escaped in the HTML, so text can never look like one.
+_LOCAL_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)|#)')
+
+
+def absolutize(page_html: str, permalink: str) -> str:
+    """The page's HTML with absolute links, for feeds: ``/x/`` → ``https://host/x/`` and
+    ``#fn1`` → ``<permalink>#fn1`` (an anchor must point into the essay, not the feed)."""
+    parts = urlsplit(permalink)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    anchor_base = html.escape(permalink, quote=True)
+
+    def replace(m: re.Match[str]) -> str:
+        return m.group(1) + (origin + "/" if m.group(2) == "/" else anchor_base + "#")
+
+    return _LOCAL_LINK.sub(replace, page_html)
 
 
 def _render_link_open(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
@@ -152,18 +160,6 @@ def _render_link_open(self, tokens, idx, options, env):  # type: ignore[no-untyp
     if original_rel is None and "rel" in (token.attrs or {}):
         del token.attrs["rel"]
     return out
-
-
-def _in_page_anchor(renderer_rule):  # type: ignore[no-untyped-def]
-    """Footnote links are '#fn1'; in a feed they must point into the essay's page."""
-
-    def render(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
-        out = renderer_rule(tokens, idx, options, env)
-        if env.get("absolute"):
-            out = out.replace('href="#', f'href="{html.escape(env["permalink"])}#')
-        return out
-
-    return render
 
 
 def _render_fence(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
@@ -221,8 +217,6 @@ def make_parser(options: MarkdownOptions) -> MarkdownIt:
             permalink=True,
             permalinkSymbol="#",
         )
-    for rule in ("footnote_ref", "footnote_anchor"):
-        md.add_render_rule(rule, _in_page_anchor(md.renderer.rules[rule]))
     md.use(myst_role_plugin)
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
@@ -243,22 +237,10 @@ def _inline_text(token: Token) -> str:
     return "".join(parts).strip()
 
 
-def render(
-    text: str,
-    options: MarkdownOptions,
-    *,
-    base_url: str,
-    base_path: str,
-    permalink: str,
-) -> Rendered:
-    """Render Markdown for a page and for a feed, collecting headings, links and a lead."""
+def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rendered:
+    """Render Markdown for a page, collecting headings, links, ids, embeds and a lead."""
     md = make_parser(options)
-    env: dict[str, Any] = {
-        "base_url": base_url,
-        "base_path": base_path,
-        "permalink": permalink,
-        "affiliate": options.affiliate,
-    }
+    env: dict[str, Any] = {"base_path": base_path, "affiliate": options.affiliate}
     tokens = md.parse(text, env)
     ids: set[str] = set()
     embeds: list[Embed] = []
@@ -309,10 +291,8 @@ def render(
                 first_paragraph = _inline_text(token)
 
     page_html = md.renderer.render(tokens, md.options, env)
-    feed_html = md.renderer.render(tokens, md.options, {**env, "absolute": True})
     return Rendered(
         html=page_html,
-        feed_html=feed_html,
         toc=tuple(e for e in toc if e.level <= 3),
         first_paragraph=first_paragraph,
         words=words,

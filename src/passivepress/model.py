@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
 from markupsafe import Markup
 
 from passivepress.config import Config
-from passivepress.markdown import Embed, TocEntry
+from passivepress.markdown import Embed, TocEntry, absolutize
 from passivepress.urls import absolute, under_base
 
 
@@ -73,8 +74,19 @@ class Tag(Tracked):
         return self.url + "feed.xml" if self.has_feed else None
 
 
+class FeedBody:
+    """``feed_html``: the body with absolute links, made only for essays that are in a feed."""
+
+    @cached_property
+    def feed_html(self) -> str:
+        text = absolutize(self.raw_html or str(self.html), self.permalink)  # type: ignore[attr-defined]
+        for placeholder, fragment in self.feed_parts:  # type: ignore[attr-defined]
+            text = text.replace(placeholder, fragment)
+        return text
+
+
 @dataclass(frozen=True, eq=False)
-class Essay(Located):
+class Essay(FeedBody, Located):
     slug: str = ""
     title: str = ""
     date: datetime = datetime.min
@@ -90,7 +102,8 @@ class Essay(Located):
     canonical: str | None = None
     lang: str = ""
     html: Markup = Markup("")
-    feed_html: str = ""
+    feed_parts: tuple[tuple[str, str], ...] = ()  # embed placeholder → its feed version
+    raw_html: str = ""  # the body before embeds were filled in
     toc: tuple[TocEntry, ...] = ()
     words: int = 0
     body_links: tuple[tuple[str, int], ...] = ()  # site links and images in the body, for checks
@@ -114,7 +127,7 @@ class Essay(Located):
 
 
 @dataclass(frozen=True, eq=False)
-class Book(Located):
+class Book(FeedBody, Located):
     slug: str = ""
     title: str = ""
     subtitle: str = ""
@@ -132,7 +145,8 @@ class Book(Located):
     featured: bool = False
     draft: bool = False
     html: Markup = Markup("")
-    feed_html: str = ""
+    feed_parts: tuple[tuple[str, str], ...] = ()  # embed placeholder → its feed version
+    raw_html: str = ""  # the body before embeds were filled in
     toc: tuple[TocEntry, ...] = ()
     body_links: tuple[tuple[str, int], ...] = ()
     ids: frozenset[str] = frozenset()
@@ -159,7 +173,7 @@ class Book(Located):
 
 
 @dataclass(frozen=True, eq=False)
-class Page(Located):
+class Page(FeedBody, Located):
     slug: str = ""
     title: str = ""
     summary: str = ""
@@ -174,7 +188,8 @@ class Page(Located):
     embeds: tuple[Embed, ...] = ()
     body_line: int = 1
     affiliate: bool = False
-    feed_html: str = ""
+    feed_parts: tuple[tuple[str, str], ...] = ()  # embed placeholder → its feed version
+    raw_html: str = ""  # the body before embeds were filled in
     extra: dict[str, Any] = field(default_factory=dict)
     path: str = ""
     url: str = ""
@@ -204,14 +219,15 @@ class Site:
         return next((p for p in self.pages if p.slug == slug), None)
 
 
-def bind_html(item: Essay | Book | Page, html: str, feed_html: str) -> None:
+def bind_html(item: Essay | Book | Page, html: str, feed_parts: dict[str, str]) -> None:
     """Set an item's final HTML once embedded cards and calls-to-action are filled in.
 
     The one late-bound field: embeds need every book to be known, which happens after
-    the item itself is read.
+    the item itself is read. Feeds get their own, plainer version of each embed.
     """
+    object.__setattr__(item, "raw_html", str(item.html))
     object.__setattr__(item, "html", Markup(html))
-    object.__setattr__(item, "feed_html", feed_html)
+    object.__setattr__(item, "feed_parts", tuple(sorted(feed_parts.items())))
 
 
 def locate(config: Config, path: str) -> tuple[str, str, str]:
