@@ -18,9 +18,23 @@ def test_build_speed_runs_and_reports(tmp_path: Path) -> None:
     raw = tmp_path / "results.json"
     work = tmp_path / "work"
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--essays", "20", "--books", "5", "--runs", "1",
-         "--workdir", str(work), "--json", str(raw)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--essays",
+            "20",
+            "--books",
+            "5",
+            "--runs",
+            "1",
+            "--workdir",
+            str(work),
+            "--json",
+            str(raw),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "| passivepress | 20 |" in proc.stdout
