@@ -188,7 +188,11 @@ def card(
     # at a pixel is its only one.
     indices = Image.new("L", canvas, 0)
     for role, lut in zip(_ROLES, _LUTS, strict=True):
-        indices = ImageChops.lighter(indices, layers[role].point(lut))
+        # Only the part of a layer with ink is mapped (lut[0] is 0: empty stays empty).
+        box = layers[role].getbbox()
+        if box is not None:
+            ink = layers[role].crop(box).point(lut)
+            indices.paste(ImageChops.lighter(indices.crop(box), ink), box)
     out = Image.new("L", (WIDTH, HEIGHT), 0)
     out.paste(indices, (CLIP, CLIP))
     out.putpalette(_palette(colours))  # makes it a "P" image
