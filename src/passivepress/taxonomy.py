@@ -22,6 +22,9 @@ _NEIGHBOURS = 24  # candidates looked at on each side, in each shared tag or boo
 
 def mentioned_books(essay: Essay, base_path: str) -> list[str]:
     """Slugs of books an essay lists (``books:``), embeds (``{book}``) or links to."""
+    found = essay.__dict__.get("_mentioned")
+    if found is not None:
+        return found
     slugs = list(essay.book_slugs)
     slugs += [e.arg for e in essay.embeds if e.kind in ("book", "book-link")]
     for link, _ in essay.body_links:
@@ -31,7 +34,10 @@ def mentioned_books(essay: Essay, base_path: str) -> list[str]:
         parts = path.strip("/").split("/")
         if len(parts) == 2 and parts[0] == "books":
             slugs.append(parts[1])
-    return list(dict.fromkeys(slugs))
+    # Asked for three times a build (books, related essays, their memo); an essay is made
+    # anew each build, so remembering it on the object is safe.
+    found = essay.__dict__["_mentioned"] = list(dict.fromkeys(slugs))
+    return found
 
 
 def link_books(essays: Sequence[Essay], books: dict[str, Book], base_path: str) -> None:
