@@ -213,8 +213,9 @@ def book_titles(site: Path) -> dict[str, str]:
 
 def plain_links(body: str, titles: dict[str, str]) -> str:
     """{book}`slug` (passivepress's role) → an ordinary Markdown link to the book's page."""
-    return BOOK_ROLE.sub(lambda m: f"[{titles.get(m.group(1), m.group(1))}](/books/{m.group(1)}/)",
-                         body)
+    return BOOK_ROLE.sub(
+        lambda m: f"[{titles.get(m.group(1), m.group(1))}](/books/{m.group(1)}/)", body
+    )
 
 
 def essay_files(site: Path) -> list[Path]:
@@ -252,8 +253,13 @@ class System:
 
     # Subclasses: prepare(), cold_command(out), cache_command(out), reset_cold(), essay_source(i)
     def timed(self, cmd: list[str], label: str, env: dict[str, str] | None = None) -> Sample:
-        return run_timed(cmd, cwd=self.dir, log=self.logs / f"{self.name}-{label}.log",
-                         timeout=self.args.timeout, env=env)
+        return run_timed(
+            cmd,
+            cwd=self.dir,
+            log=self.logs / f"{self.name}-{label}.log",
+            timeout=self.args.timeout,
+            env=env,
+        )
 
     def cold(self, run: int) -> Sample:
         out = self.dir.parent / f"{self.name}-cold-out"
@@ -292,8 +298,10 @@ class System:
         sample = self.timed(self.cache_command(self.warm_out), f"edit-{run}")
         page = self.warm_out / "essays" / slug / "index.html"
         if not page.exists() or edit_marker(run) not in page.read_text(errors="replace"):
-            raise BenchError(f"{self.name}: after editing {path.name}, {page} lacks the new "
-                             "sentence: the build did not redo the edited essay")
+            raise BenchError(
+                f"{self.name}: after editing {path.name}, {page} lacks the new "
+                "sentence: the build did not redo the edited essay"
+            )
         return sample
 
     def essay_source(self, corpus_file: Path, slug: str) -> Path:
@@ -320,8 +328,16 @@ class Passivepress(System):
         return super().timed(cmd, label, env or self.args.passivepress_env)
 
     def base(self, out: Path) -> list[str]:
-        return [self.args.python, "-m", "passivepress", "build", str(self.corpus), "-q",
-                "--output", str(out)]
+        return [
+            self.args.python,
+            "-m",
+            "passivepress",
+            "build",
+            str(self.corpus),
+            "-q",
+            "--output",
+            str(out),
+        ]
 
     def reset_cold(self) -> None:
         rmtree(self.corpus / ".passivepress")
@@ -514,11 +530,14 @@ class Hugo(System):
     def prepare(self) -> None:
         exe = shutil.which("hugo")
         if not exe:
-            raise BenchError("--compare needs Hugo: install Debian's with `apt-get install -y hugo`"
-                             " (0.111), or put a `hugo` binary on PATH")
+            raise BenchError(
+                "--compare needs Hugo: install Debian's with `apt-get install -y hugo`"
+                " (0.111), or put a `hugo` binary on PATH"
+            )
         self.exe = exe
-        self.version = subprocess.run([exe, "version"], capture_output=True,
-                                      text=True).stdout.strip()
+        self.version = subprocess.run(
+            [exe, "version"], capture_output=True, text=True
+        ).stdout.strip()
         if "v0.111" not in self.version:
             self.notes.append(f"Hugo is not 0.111 but {self.version}")
         rmtree(self.dir)
@@ -534,11 +553,13 @@ class Hugo(System):
                 # Hugo reads the same YAML front matter (title, date, summary, tags, slug);
                 # only the {book} roles need converting.
                 (content / folder / path.name).write_text(
-                    f"---\n{doc.front}---\n{plain_links(doc.body, titles)}")
+                    f"---\n{doc.front}---\n{plain_links(doc.body, titles)}"
+                )
         for path in (self.corpus / "content" / "pages").glob("*.md"):
             doc = read_doc(path)
             (content / path.name).write_text(
-                f"---\ntitle: {json.dumps(doc.meta['title'])}\n---\n{doc.body}")
+                f"---\ntitle: {json.dumps(doc.meta['title'])}\n---\n{doc.body}"
+            )
         (self.dir / "config.toml").write_text(HUGO_CONFIG)
         for rel, text in HUGO_LAYOUTS.items():
             target = self.dir / "themes" / "bench" / "layouts" / rel
@@ -546,14 +567,23 @@ class Hugo(System):
             # Related essays only with --hugo-related: Hugo's lookup compares every essay
             # with every other that shares a tag, which grows with the square of the
             # corpus when 12 tags are shared by thousands of essays.
-            target.write_text(text.replace("RELATED\n", HUGO_RELATED + "\n"
-                                           if self.args.hugo_related else ""))
+            target.write_text(
+                text.replace("RELATED\n", HUGO_RELATED + "\n" if self.args.hugo_related else "")
+            )
         if self.args.hugo_related:
             self.notes.append("with related essays (--hugo-related)")
 
     def command(self, out: Path) -> list[str]:
-        return [self.exe, "--quiet", "-s", str(self.dir), "-d", str(out),
-                "--cacheDir", str(self.dir / ".hugo_cache")]
+        return [
+            self.exe,
+            "--quiet",
+            "-s",
+            str(self.dir),
+            "-d",
+            str(out),
+            "--cacheDir",
+            str(self.dir / ".hugo_cache"),
+        ]
 
     def reset_cold(self) -> None:
         rmtree(self.dir / "resources")
@@ -622,8 +652,9 @@ class Pelican(System):
 
     def prepare(self) -> None:
         self.exe = ensure_pelican(self.args)
-        self.version = subprocess.run([self.exe, "--version"], capture_output=True,
-                                      text=True).stdout.strip()
+        self.version = subprocess.run(
+            [self.exe, "--version"], capture_output=True, text=True
+        ).stdout.strip()
         rmtree(self.dir)
         content = self.dir / "content"
         titles = book_titles(self.corpus)
@@ -636,25 +667,37 @@ class Pelican(System):
         for path in essay_files(self.corpus):
             doc = read_doc(path)
             m = doc.meta
-            head = (meta_line("Title", m["title"]) + meta_line("Date", m["date"])
-                    + meta_line("Tags", ", ".join(m.get("tags") or []))
-                    + meta_line("Slug", m["slug"]) + meta_line("Summary", m.get("summary", "")))
+            head = (
+                meta_line("Title", m["title"])
+                + meta_line("Date", m["date"])
+                + meta_line("Tags", ", ".join(m.get("tags") or []))
+                + meta_line("Slug", m["slug"])
+                + meta_line("Summary", m.get("summary", ""))
+            )
             (content / "essays" / path.name).write_text(
-                f"{head}\n{plain_links(doc.body, titles).lstrip()}")
+                f"{head}\n{plain_links(doc.body, titles).lstrip()}"
+            )
         for path in sorted((self.corpus / "content" / "books").glob("*.md")):
             doc = read_doc(path)
-            head = (meta_line("Title", doc.meta["title"]) + meta_line("Slug", path.stem)
-                    + meta_line("Url", f"books/{path.stem}/")
-                    + meta_line("Save_as", f"books/{path.stem}/index.html"))
+            head = (
+                meta_line("Title", doc.meta["title"])
+                + meta_line("Slug", path.stem)
+                + meta_line("Url", f"books/{path.stem}/")
+                + meta_line("Save_as", f"books/{path.stem}/index.html")
+            )
             (content / "pages" / "books" / path.name).write_text(f"{head}\n{doc.body.lstrip()}")
         for path in (self.corpus / "content" / "pages").glob("*.md"):
             doc = read_doc(path)
-            head = (meta_line("Title", doc.meta["title"]) + meta_line("Slug", path.stem)
-                    + meta_line("Url", f"{path.stem}/")
-                    + meta_line("Save_as", f"{path.stem}/index.html"))
+            head = (
+                meta_line("Title", doc.meta["title"])
+                + meta_line("Slug", path.stem)
+                + meta_line("Url", f"{path.stem}/")
+                + meta_line("Save_as", f"{path.stem}/index.html")
+            )
             (content / "pages" / path.name).write_text(f"{head}\n{doc.body.lstrip()}")
         (self.dir / "pelicanconf.py").write_text(
-            PELICAN_CONFIG.replace("CACHE_PATH_VALUE", repr(str(self.dir / "cache"))))
+            PELICAN_CONFIG.replace("CACHE_PATH_VALUE", repr(str(self.dir / "cache")))
+        )
         (self.dir / "pelicanconf_cached.py").write_text(PELICAN_CACHED)
 
     def command(self, out: Path, conf: str) -> list[str]:
@@ -687,9 +730,17 @@ def ensure_pelican(args: argparse.Namespace) -> str:
     log = venv.parent / "pelican-install.log"
     venv.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
-        steps = [[python3, "-m", "venv", str(venv)],
-                 [str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "-q",
-                  "pelican", "markdown"]]
+        steps = [
+            [python3, "-m", "venv", str(venv)],
+            [
+                str(venv / "bin" / "pip"),
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                "pelican",
+                "markdown",
+            ],
+        ]
         for step in steps:
             if subprocess.run(step, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
                 tail = log.read_text(errors="replace")[-2000:]
@@ -739,8 +790,10 @@ def bench_size(essays: int, args: argparse.Namespace) -> list[Result]:
 
     def timed(system: System, mode: str, run: int, sample: Sample) -> None:
         results[system.name].runs[mode].append(sample)
-        progress(f"{essays} essays: {system.name:12} {mode:4} run {run + 1}: "
-                 f"{sample.wall_s:7.2f} s, peak RSS {sample.max_rss_kib / 1024:6.0f} MiB")
+        progress(
+            f"{essays} essays: {system.name:12} {mode:4} run {run + 1}: "
+            f"{sample.wall_s:7.2f} s, peak RSS {sample.max_rss_kib / 1024:6.0f} MiB"
+        )
 
     # Cold runs interleaved across systems, so the machine's noise falls on all alike.
     for run in range(max(s.runs for s in systems)):
@@ -805,25 +858,31 @@ def prepare_passivepress(args: argparse.Namespace) -> dict[str, str]:
 
     def where(env: dict[str, str]) -> str:
         code = "import passivepress; print(passivepress.__file__)"
-        probe = subprocess.run([args.python, "-c", code], capture_output=True, text=True,
-                               env=env)
+        probe = subprocess.run([args.python, "-c", code], capture_output=True, text=True, env=env)
         if probe.returncode != 0:
-            raise BenchError(f"{args.python} cannot import passivepress (install it with "
-                             f"`pip install -e .` in {REPO}):\n{probe.stderr.strip()}")
+            raise BenchError(
+                f"{args.python} cannot import passivepress (install it with "
+                f"`pip install -e .` in {REPO}):\n{probe.stderr.strip()}"
+            )
         return probe.stdout.strip()
 
     env = dict(os.environ)
     info = {"source": str(Path(where(env)).parent)}
-    git = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                         capture_output=True, text=True)
+    git = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
     if not Path(where(env)).resolve().is_relative_to(REPO / "src"):
         args.passivepress_env = env
         return info
     if git.returncode == 0:
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src",
-                                "themes"], capture_output=True, text=True).stdout.strip()
-        info["commit"] = git.stdout.strip() + (" + uncommitted changes in src/ or themes/"
-                                               if dirty else "")
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "themes"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        info["commit"] = git.stdout.strip() + (
+            " + uncommitted changes in src/ or themes/" if dirty else ""
+        )
     if args.snapshot:
         copy = args.workdir / "passivepress-source"
         rmtree(copy)
@@ -831,7 +890,8 @@ def prepare_passivepress(args: argparse.Namespace) -> dict[str, str]:
         for name in ("src", "themes"):
             shutil.copytree(REPO / name, copy / name, ignore=ignore)
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(copy / "src"), env.get("PYTHONPATH", "")) if p)
+            p for p in (str(copy / "src"), env.get("PYTHONPATH", "")) if p
+        )
         if not Path(where(env)).resolve().is_relative_to(copy):
             raise BenchError("could not run passivepress from its copy; try --no-snapshot")
         info["source"] = f"a copy of {REPO} taken at the start"
@@ -840,9 +900,16 @@ def prepare_passivepress(args: argparse.Namespace) -> dict[str, str]:
         info["digest"] = source_digest(REPO)
     args.passivepress_env = env
     probe = subprocess.run(
-        [args.python, "-c", "import sys, passivepress as p; print(sys.version.split()[0]); "
-                            "print(getattr(p, '__version__', '?'))"],
-        capture_output=True, text=True, env=env)
+        [
+            args.python,
+            "-c",
+            "import sys, passivepress as p; print(sys.version.split()[0]); "
+            "print(getattr(p, '__version__', '?'))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     lines = probe.stdout.split()
     info["python"] = lines[0] if lines else "?"
     info["passivepress"] = lines[1] if len(lines) > 1 else "?"
@@ -887,25 +954,35 @@ def report(results: list[Result], meta: dict[str, object]) -> str:
     add("")
     m = meta["machine"]
     pp = meta["passivepress"]
-    add(f"- Machine: {m['cpu']}, {m['cores']} cores ({m['cores_usable']} usable), "
+    add(
+        f"- Machine: {m['cpu']}, {m['cores']} cores ({m['cores_usable']} usable), "
         f"{m['memory']} memory, Linux {m['kernel']}; load average {meta['load_before']} before, "
-        f"{meta['load_after']} after (other work shares this machine)")
-    add(f"- passivepress {pp.get('passivepress', '?')}, commit {pp.get('commit', '?')} "
+        f"{meta['load_after']} after (other work shares this machine)"
+    )
+    add(
+        f"- passivepress {pp.get('passivepress', '?')}, commit {pp.get('commit', '?')} "
         f"(source digest {pp.get('digest', '?')}), run from {pp['source']}; "
-        f"Python {pp.get('python', '?')}")
+        f"Python {pp.get('python', '?')}"
+    )
     if meta.get("source_changed"):
-        add(f"- **passivepress's source changed during the run** ({meta['source_changed']}): "
-            "runs may have measured different code; rerun, or snapshot (the default)")
+        add(
+            f"- **passivepress's source changed during the run** ({meta['source_changed']}): "
+            "runs may have measured different code; rerun, or snapshot (the default)"
+        )
     for r in results:
         if r.version and r.essays == results[0].essays:
             add(f"- {r.system}: {r.version}")
     add("")
-    add("Seconds, median [min–max] of the runs, each a separate process timed from start to "
+    add(
+        "Seconds, median [min–max] of the runs, each a separate process timed from start to "
         "end. Peak RSS: largest single process (`/usr/bin/time -v`), over all its runs; "
-        "all processes: the whole process tree's PSS, sampled every 0.1 s.")
+        "all processes: the whole process tree's PSS, sampled every 0.1 s."
+    )
     add("")
-    add("| system | essays | pages | cold, s | warm, s | one essay edited, s | peak RSS | "
-        "peak, all processes | pages/s (cold) |")
+    add(
+        "| system | essays | pages | cold, s | warm, s | one essay edited, s | peak RSS | "
+        "peak, all processes | pages/s (cold) |"
+    )
     add("| --- | ---: | ---: | --- | --- | --- | ---: | ---: | ---: |")
     for r in results:
         every = [s for mode in MODES for s in r.runs[mode]]
@@ -913,16 +990,20 @@ def report(results: list[Result], meta: dict[str, object]) -> str:
         pss_values = [s.pss_peak_kib for s in every if s.pss_peak_kib]
         cold = r.median("cold")
         speed = f"{r.pages / cold:,.0f}" if r.pages and cold else "—"
-        add(f"| {r.system} | {r.essays:,} | {r.pages or '—':,} | {fmt_time(r.runs['cold'])} | "
+        add(
+            f"| {r.system} | {r.essays:,} | {r.pages or '—':,} | {fmt_time(r.runs['cold'])} | "
             f"{fmt_time(r.runs['warm'])} | {fmt_time(r.runs['edit'])} | {mib(rss)} | "
-            f"{mib(max(pss_values) if pss_values else None)} | {speed} |")
+            f"{mib(max(pss_values) if pss_values else None)} | {speed} |"
+        )
     add("")
     if any(r.system == "hugo" for r in results):
-        add("Hugo's CLI keeps no content cache between runs, so its \"warm\" and \"one essay "
-            "edited\" are a second full `hugo` into the same output folder (its server "
+        add(
+            'Hugo\'s CLI keeps no content cache between runs, so its "warm" and "one essay '
+            'edited" are a second full `hugo` into the same output folder (its server '
             "re-renders only the edited page, but that is a running process, not a build). "
             "Pelican's warm and edit runs use its content cache (`LOAD_CONTENT_CACHE`, "
-            "`CACHE_CONTENT`).")
+            "`CACHE_CONTENT`)."
+        )
         add("")
     for r in results:
         for note in r.notes:
@@ -934,15 +1015,19 @@ def report(results: list[Result], meta: dict[str, object]) -> str:
     sizes = sorted({r.essays for r in results})
     add("### Ratios")
     add("")
-    add("| essays | passivepress warm / cold | passivepress cold / Hugo cold | "
-        "Pelican cold / passivepress cold |")
+    add(
+        "| essays | passivepress warm / cold | passivepress cold / Hugo cold | "
+        "Pelican cold / passivepress cold |"
+    )
     add("| ---: | ---: | ---: | ---: |")
     for n in sizes:
         p = by.get(("passivepress", n))
         h, pe = by.get(("hugo", n)), by.get(("pelican", n))
-        add(f"| {n:,} | {fmt_ratio(ratio(p.median('warm'), p.median('cold')))} | "
+        add(
+            f"| {n:,} | {fmt_ratio(ratio(p.median('warm'), p.median('cold')))} | "
             f"{fmt_ratio(ratio(p.median('cold'), h.median('cold')) if h else None)} | "
-            f"{fmt_ratio(ratio(pe.median('cold'), p.median('cold')) if pe else None)} |")
+            f"{fmt_ratio(ratio(pe.median('cold'), p.median('cold')) if pe else None)} |"
+        )
     add("")
     if len(sizes) > 1:
         add("Growth of the cold build with the number of essays (linear would be the size ratio):")
@@ -951,9 +1036,11 @@ def report(results: list[Result], meta: dict[str, object]) -> str:
             for system in SYSTEMS:
                 a, b = by.get((system, small)), by.get((system, big))
                 if a and b:
-                    add(f"- {system}: {big:,} / {small:,} essays = "
+                    add(
+                        f"- {system}: {big:,} / {small:,} essays = "
                         f"{fmt_ratio(ratio(b.median('cold'), a.median('cold')))} "
-                        f"(size ratio {big / small:.0f})")
+                        f"(size ratio {big / small:.0f})"
+                    )
         add("")
 
     add("### Issue 6's targets")
@@ -969,21 +1056,27 @@ def report(results: list[Result], meta: dict[str, object]) -> str:
         p = by[("passivepress", n)]
         if ("hugo", n) in by:
             v = ratio(p.median("cold"), by[("hugo", n)].median("cold"))
-            target(f"cold ≤ Hugo's ({n:,} essays): passivepress / Hugo ≤ 1.0", v,
-                   None if v is None else v <= 1.0)
+            target(
+                f"cold ≤ Hugo's ({n:,} essays): passivepress / Hugo ≤ 1.0",
+                v,
+                None if v is None else v <= 1.0,
+            )
         if ("pelican", n) in by:
             v = ratio(by[("pelican", n)].median("cold"), p.median("cold"))
-            target(f"≥ 6× faster than Pelican cold ({n:,}): Pelican / passivepress ≥ 6", v,
-                   None if v is None else v >= 6)
+            target(
+                f"≥ 6× faster than Pelican cold ({n:,}): Pelican / passivepress ≥ 6",
+                v,
+                None if v is None else v >= 6,
+            )
         v = ratio(p.median("warm"), p.median("cold"))
         target(f"warm ≤ 0.1 × cold ({n:,})", v, None if v is None else v <= 0.1)
         limit = 0.3 if n <= 1000 else 0.5
         v = p.median("edit")
-        target(f"one essay edited ≤ {limit} s ({n:,})", v, None if v is None else v <= limit,
-               " s")
+        target(f"one essay edited ≤ {limit} s ({n:,})", v, None if v is None else v <= limit, " s")
     if 1000 in sizes and 10000 in sizes:
-        v = ratio(by[("passivepress", 10000)].median("cold"),
-                  by[("passivepress", 1000)].median("cold"))
+        v = ratio(
+            by[("passivepress", 10000)].median("cold"), by[("passivepress", 1000)].median("cold")
+        )
         target("cold 10k / 1k ≤ 11", v, None if v is None else v <= 11)
     if 10000 in sizes:
         p = by[("passivepress", 10000)]
@@ -1002,34 +1095,65 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="See benchmarks/README.md.")
-    parser.add_argument("--essays", type=int, action="append", metavar="N",
-                        help="corpus size; repeat for several (default: 1000)")
+        epilog="See benchmarks/README.md.",
+    )
+    parser.add_argument(
+        "--essays",
+        type=int,
+        action="append",
+        metavar="N",
+        help="corpus size; repeat for several (default: 1000)",
+    )
     parser.add_argument("--books", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7, help="corpus seed (default 7)")
-    parser.add_argument("--runs", type=int, default=3,
-                        help="timed runs of each kind (default 3; fewer than 3 gives no "
-                             "meaningful median)")
-    parser.add_argument("--pelican-runs", type=int, metavar="N",
-                        help="runs for Pelican only (its 10k builds are slow); default --runs")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="timed runs of each kind (default 3; fewer than 3 gives no meaningful median)",
+    )
+    parser.add_argument(
+        "--pelican-runs",
+        type=int,
+        metavar="N",
+        help="runs for Pelican only (its 10k builds are slow); default --runs",
+    )
     parser.add_argument("--compare", action="store_true", help="also run Hugo and Pelican")
-    parser.add_argument("--workdir", type=Path,
-                        help="where corpora, sites and outputs go (default: a temporary folder)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where corpora, sites and outputs go (default: a temporary folder)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder at the end")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the raw results here")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs passivepress (default: this one)")
-    parser.add_argument("--pelican-venv", type=Path, metavar="DIR",
-                        help="Pelican's venv, made if missing (default WORKDIR/pelican-venv)")
-    parser.add_argument("--hugo-related", action="store_true",
-                        help="give Hugo's essay pages five related essays, as passivepress's "
-                             "have (slow in Hugo: its lookup grows with the square of the "
-                             "corpus here)")
-    parser.add_argument("--no-snapshot", dest="snapshot", action="store_false",
-                        help="run passivepress from the work tree as it is, even if it "
-                             "changes during the run (default: from a copy taken at the start)")
-    parser.add_argument("--timeout", type=float, default=1800,
-                        help="seconds one build may take (default 1800)")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter that runs passivepress (default: this one)",
+    )
+    parser.add_argument(
+        "--pelican-venv",
+        type=Path,
+        metavar="DIR",
+        help="Pelican's venv, made if missing (default WORKDIR/pelican-venv)",
+    )
+    parser.add_argument(
+        "--hugo-related",
+        action="store_true",
+        help="give Hugo's essay pages five related essays, as passivepress's "
+        "have (slow in Hugo: its lookup grows with the square of the "
+        "corpus here)",
+    )
+    parser.add_argument(
+        "--no-snapshot",
+        dest="snapshot",
+        action="store_false",
+        help="run passivepress from the work tree as it is, even if it "
+        "changes during the run (default: from a copy taken at the start)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds one build may take (default 1800)"
+    )
     args = parser.parse_args(argv)
     args.essays = args.essays or [1000]
     if any(n < 1 for n in args.essays) or args.runs < 1 or (args.pelican_runs or 1) < 1:
@@ -1037,19 +1161,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 3:
         progress(f"warning: --runs {args.runs}: medians need at least 3 runs")
     if not Path(TIME).exists():
-        raise BenchError(f"{TIME} is missing (it measures peak memory): "
-                         "install it with `apt-get install -y time`")
+        raise BenchError(
+            f"{TIME} is missing (it measures peak memory): "
+            "install it with `apt-get install -y time`"
+        )
 
-    command = shlex.join(["python", os.path.relpath(__file__), *(
-        sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(
+        ["python", os.path.relpath(__file__), *(sys.argv[1:] if argv is None else argv)]
+    )
     temporary = args.workdir is None
-    args.workdir = (Path(tempfile.mkdtemp(prefix="passivepress-bench-")) if temporary
-                    else args.workdir.resolve())
+    args.workdir = (
+        Path(tempfile.mkdtemp(prefix="passivepress-bench-"))
+        if temporary
+        else args.workdir.resolve()
+    )
     args.workdir.mkdir(parents=True, exist_ok=True)
     args.pelican_venv = (args.pelican_venv or args.workdir / "pelican-venv").resolve()
     if args.compare and not shutil.which("hugo"):  # fail before the long part, not after
-        raise BenchError("--compare needs Hugo: install Debian's with `apt-get install -y hugo` "
-                         "(0.111), or put a `hugo` binary on PATH")
+        raise BenchError(
+            "--compare needs Hugo: install Debian's with `apt-get install -y hugo` "
+            "(0.111), or put a `hugo` binary on PATH"
+        )
 
     # SIGTERM ends the benchmark like Ctrl-C: the running build is killed, folders removed.
     def on_term(signum: int, frame: object) -> None:
@@ -1065,9 +1197,15 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine(),
             "passivepress": prepare_passivepress(args),
             "load_before": loadavg(),
-            "settings": {"essays": args.essays, "books": args.books, "seed": args.seed,
-                         "runs": args.runs, "pelican_runs": args.pelican_runs or args.runs,
-                         "compare": args.compare, "hugo_related": args.hugo_related},
+            "settings": {
+                "essays": args.essays,
+                "books": args.books,
+                "seed": args.seed,
+                "runs": args.runs,
+                "pelican_runs": args.pelican_runs or args.runs,
+                "compare": args.compare,
+                "hugo_related": args.hugo_related,
+            },
         }
         for n in args.essays:
             results += bench_size(n, args)
@@ -1084,14 +1222,25 @@ def main(argv: list[str] | None = None) -> int:
     meta["load_after"] = loadavg()
     digest_before = meta["passivepress"].get("digest")  # type: ignore[union-attr]
     if not args.snapshot and digest_before and digest_before != source_digest(REPO):
-        meta["source_changed"] = (f"digest {digest_before} at the start, "
-                                  f"{source_digest(REPO)} at the end")
+        meta["source_changed"] = (
+            f"digest {digest_before} at the start, {source_digest(REPO)} at the end"
+        )
     text = report(results, meta)
     print(text)
     if args.json:
-        args.json.write_text(json.dumps(
-            {**meta, "results": [{**asdict(r), "median": {m: r.median(m) for m in MODES}}
-                                 for r in results]}, indent=2, default=str) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    **meta,
+                    "results": [
+                        {**asdict(r), "median": {m: r.median(m) for m in MODES}} for r in results
+                    ],
+                },
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
         progress(f"raw results in {args.json}")
     return 0
 

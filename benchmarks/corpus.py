@@ -14,15 +14,76 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-WORDS = (
-    "mentor career writing client essay practice habit team manager question answer "
-    "feedback promotion pivot network referral trust craft apprentice patience signal "
-    "listen decide boundary calendar energy season ambition doubt courage ladder project "
-    "lesson reader audience voice draft publish evidence story example meeting review "
-    "hire interview offer salary negotiate learn teach growth focus attention quiet"
-).split()
-TAGS = ["mentoring", "career", "writing", "leadership", "being-found", "negotiation",
-        "habits", "teams", "hiring", "books", "coaching", "freelance"]
+WORDS = [
+    "mentor",
+    "career",
+    "writing",
+    "client",
+    "essay",
+    "practice",
+    "habit",
+    "team",
+    "manager",
+    "question",
+    "answer",
+    "feedback",
+    "promotion",
+    "pivot",
+    "network",
+    "referral",
+    "trust",
+    "craft",
+    "apprentice",
+    "patience",
+    "signal",
+    "listen",
+    "decide",
+    "boundary",
+    "calendar",
+    "energy",
+    "season",
+    "ambition",
+    "doubt",
+    "courage",
+    "ladder",
+    "project",
+    "lesson",
+    "reader",
+    "audience",
+    "voice",
+    "draft",
+    "publish",
+    "evidence",
+    "story",
+    "example",
+    "meeting",
+    "review",
+    "hire",
+    "interview",
+    "offer",
+    "salary",
+    "negotiate",
+    "learn",
+    "teach",
+    "growth",
+    "focus",
+    "attention",
+    "quiet",
+]
+TAGS = [
+    "mentoring",
+    "career",
+    "writing",
+    "leadership",
+    "being-found",
+    "negotiation",
+    "habits",
+    "teams",
+    "hiring",
+    "books",
+    "coaching",
+    "freelance",
+]
 
 
 def sentence(rng: random.Random, low: int = 8, high: int = 22) -> str:
@@ -54,12 +115,18 @@ def essay_body(rng: random.Random, n: int, total: int, books: list[str]) -> str:
             parts.append("\n".join(f"- {sentence(rng, 4, 10)}" for _ in range(rng.randint(3, 6))))
         elif kind < 0.30:
             other = rng.randrange(total)
-            parts.append(f"As I wrote in [an earlier essay](/essays/essay-{other:05d}/), "
-                         f"{sentence(rng).lower()}")
+            parts.append(
+                f"As I wrote in [an earlier essay](/essays/essay-{other:05d}/), "
+                f"{sentence(rng).lower()}"
+            )
         elif kind < 0.33:
-            parts.append("| question | answer | why |\n| --- | --- | --- |\n" + "\n".join(
-                f"| {rng.choice(WORDS)} | {rng.choice(WORDS)} | {sentence(rng, 3, 6)} |"
-                for _ in range(4)))
+            parts.append(
+                "| question | answer | why |\n| --- | --- | --- |\n"
+                + "\n".join(
+                    f"| {rng.choice(WORDS)} | {rng.choice(WORDS)} | {sentence(rng, 3, 6)} |"
+                    for _ in range(4)
+                )
+            )
         elif kind < 0.36:
             parts.append("```python\ndef next_step(mentee):\n    return mentee.goals[0]\n```")
         elif kind < 0.40:
@@ -91,7 +158,7 @@ def generate(root: Path, essays: int, books: int, seed: int = 7) -> None:
         (root / "content" / "books" / f"{slug}.md").write_text(
             f"---\ntitle: Book number {i}\nauthors: [Author {i}]\nyear: {2000 + i % 25}\n"
             f"isbn: '978-0-00-{i:06d}-0'\nown: {str(i == 0).lower()}\n"
-            f"summary: \"{sentence(rng, 6, 12)}\"\n"
+            f'summary: "{sentence(rng, 6, 12)}"\n'
             f"links:\n  - {{label: Shop, url: 'https://shop.example/{slug}', affiliate: true}}\n"
             f"---\n{paragraph(rng)}\n"
         )
@@ -101,15 +168,17 @@ def generate(root: Path, essays: int, books: int, seed: int = 7) -> None:
         tags = rng.sample(TAGS, rng.randint(1, 3))
         mentioned = rng.sample(slugs, rng.randint(0, 2)) if slugs else []
         (root / "content" / "essays" / f"{day.isoformat()}-essay-{i:05d}.md").write_text(
-            f"---\ntitle: \"Essay {i}: {sentence(rng, 3, 7)[:-1]}\"\ndate: {day.isoformat()}\n"
-            f"summary: \"{sentence(rng, 10, 20)}\"\ntags: [{', '.join(tags)}]\n"
+            f'---\ntitle: "Essay {i}: {sentence(rng, 3, 7)[:-1]}"\ndate: {day.isoformat()}\n'
+            f'summary: "{sentence(rng, 10, 20)}"\ntags: [{", ".join(tags)}]\n'
             f"books: [{', '.join(mentioned)}]\nslug: essay-{i:05d}\n---\n"
             + essay_body(rng, i, essays, slugs)
         )
     (root / "content" / "pages" / "about.md").write_text(
-        "---\ntitle: About\nmenu: 1\n---\n" + paragraph(rng) + "\n")
+        "---\ntitle: About\nmenu: 1\n---\n" + paragraph(rng) + "\n"
+    )
     (root / "content" / "pages" / "contact.md").write_text(
-        "---\ntitle: Contact\nmenu: 2\n---\n" + paragraph(rng) + "\n")
+        "---\ntitle: Contact\nmenu: 2\n---\n" + paragraph(rng) + "\n"
+    )
 
 
 def main() -> None:
