@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import logging
 import os
 import re
@@ -619,8 +620,10 @@ def load(
                 problems.append(Problem(f"cannot read this file: {exc.strerror}", rel))
                 continue
             sources.append(rel)
+            # A digest, not the bytes: a preview of 10,000 essays should not hold them twice.
+            seen_bytes = hashlib.blake2b(data, digest_size=16).digest()
             cached = cache.get(rel)
-            if cached is not None and cached[0] == data:
+            if cached is not None and cached[0] == seen_bytes:
                 item = cached[1]
             else:
                 try:
@@ -629,7 +632,7 @@ def load(
                     cache.pop(rel, None)
                     problems.extend(exc.problems)
                     continue
-                cache[rel] = (data, item)
+                cache[rel] = (seen_bytes, item)
             problems.extend(item.fields.problems)
             warnings.extend(item.fields.warnings)
             if not item.fields.problems:
