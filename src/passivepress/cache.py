@@ -108,18 +108,19 @@ class Resolver:
 
     def __init__(self, objects: dict[str, Any]) -> None:
         self.objects = objects
-        self.memo: dict[Dep, str] = {}
+        self.memo: dict[Dep, bytes] = {}
 
-    def value(self, dep: Dep, local: dict[str, Any] | None = None) -> str:
-        """``key.attr=fingerprint`` of a dependency's current value."""
+    def value(self, dep: Dep, local: dict[str, Any] | None = None) -> bytes:
+        """A short digest of ``key.attr=fingerprint`` of a dependency's current value
+        (short, so that combining the fifty-odd values a page read stays cheap)."""
         key, attr = dep
         if local is not None and dep in LOCAL:
-            return f"{key}.{attr}={self._read(local[key], attr)}"
+            return _token(f"{key}.{attr}={self._read(local[key], attr)}")
         found = self.memo.get(dep)
         if found is None:
             obj = self.objects.get(key)
             value = "\x00gone" if obj is None else self._read(obj, attr)
-            found = self.memo[dep] = f"{key}.{attr}={value}"
+            found = self.memo[dep] = _token(f"{key}.{attr}={value}")
         return found
 
     @staticmethod
@@ -134,7 +135,13 @@ class Resolver:
 
     def deps_digest(self, deps: Iterable[Dep], local: dict[str, Any] | None = None) -> str:
         value = self.value
-        return digest("\x00".join([value(dep, local) for dep in deps]))
+        return hashlib.blake2b(
+            b"".join([value(dep, local) for dep in deps]), digest_size=20
+        ).hexdigest()
+
+
+def _token(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).digest()
 
 
 @dataclass
