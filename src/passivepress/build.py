@@ -167,7 +167,9 @@ class Builder:
                 drafts=options.drafts,
                 future=options.future,
                 preview=options.preview,
-                read_cache=self.read_cache,
+                # Only a long-running preview gains from remembering every file's reading;
+                # a single build lets it go as soon as the model is made.
+                read_cache=self.read_cache if options.preview else None,
                 memo=self.related_memo,
                 render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
             )
@@ -333,7 +335,7 @@ class Builder:
         self._inputs.clear()
         # Slow outputs (social cards) are started on the other cores first and collected
         # last, so they are made while this process renders the pages.
-        pool, made = self._start_in_parallel(plan, previous)
+        pool, made = self._start_in_parallel(plan, previous, stage.root)
         ordered = sorted(plan, key=lambda r: r.file in made)
         try:
             self._render_in_order(
@@ -365,7 +367,7 @@ class Builder:
         result: BuildResult,
         resolver: Resolver,
         objects: dict[str, Any],
-        made: dict[str, Future[bytes]],
+        made: dict[str, Future[None]],
     ) -> None:
         for i, route in enumerate(plan):
             self.reporter.progress(i, len(plan))
@@ -389,7 +391,7 @@ class Builder:
                 text = disclose(text, site.config.affiliate.disclosure)
                 deps = tuple(sorted(read))
                 inputs = digest(route.template, context_fp, resolver.deps_digest(deps, local))
-                data = text.encode("utf-8")
+                st = stage.write(rel, text.encode("utf-8"), route.origin)
                 result.pages += 1
             else:
                 assert route.produce is not None
@@ -401,16 +403,19 @@ class Builder:
                 unchanged = old is not None and previous_dir is not None and old.inputs == inputs
                 if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
                     continue
-                data = made[rel].result() if rel in made else route.produce()
-            st = stage.write(rel, data, route.origin)
+                if rel in made:
+                    # Made and written by a worker process straight into the stage.
+                    st = stage.adopt(rel, route.origin, made[rel].result())
+                else:
+                    st = stage.write(rel, route.produce(), route.origin)
             records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
             result.rendered += 1
             self.reporter.rendered(route.path)
         self.reporter.progress(len(plan), len(plan))
 
     def _start_in_parallel(
-        self, plan: list[routes.Route], previous: State
-    ) -> tuple[ProcessPoolExecutor | None, dict[str, Future[bytes]]]:
+        self, plan: list[routes.Route], previous: State, stage_root: Path
+    ) -> tuple[ProcessPoolExecutor | None, dict[str, Future[None]]]:
         """Start making the slow outputs (social cards) that changed, on all cores."""
         todo = []
         for route in plan:
@@ -425,7 +430,9 @@ class Builder:
             return None, {}
         pool = _pool(workers)
         return pool, {
-            route.file: pool.submit(_make_card, route.job()) for route in todo if route.job
+            route.file: pool.submit(_write_card, route.job(), str(stage_root / route.file))
+            for route in todo
+            if route.job
         }
 
     @staticmethod
@@ -484,6 +491,14 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
         )
 
     return routes.CardMaker(lambda essay: _make_card(job(essay)), inputs, job)
+
+
+def _write_card(job: tuple, path: str) -> None:
+    """In a worker process: make a card and write it where the stage expects it (sending
+    ten thousand images back to the main process would only hold them in its memory)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(_make_card(job))
 
 
 def _make_card(job: tuple) -> bytes:

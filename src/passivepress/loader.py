@@ -348,7 +348,8 @@ def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> di
     """What every kind of item takes from its rendered Markdown body."""
     return {
         "summary": summary or rendered.first_paragraph,
-        "html": Markup(rendered.html),
+        # Rendered HTML is already Markup: share it rather than copy it for every item.
+        "html": rendered.html if isinstance(rendered.html, Markup) else Markup(rendered.html),
         "toc": rendered.toc,
         "body_links": _in_file(rendered.links, fm),
         "ids": rendered.ids,

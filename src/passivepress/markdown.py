@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
@@ -292,7 +293,7 @@ def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rend
 
     page_html = md.renderer.render(tokens, md.options, env)
     return Rendered(
-        html=page_html,
+        html=Markup(page_html),
         toc=tuple(e for e in toc if e.level <= 3),
         first_paragraph=first_paragraph,
         words=words,

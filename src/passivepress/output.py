@@ -115,6 +115,16 @@ class Stage:
         self.staged.append(rel)
         return path.stat()
 
+    def adopt(self, rel: str, origin: str, _done: object = None) -> os.stat_result:
+        """Take on a file another process wrote into the stage at ``rel``."""
+        if rel in self.files:
+            raise ContentError(Problem(f"{origin} and {self.files[rel]} both want /{rel}"))
+        path = self.root / rel
+        self.files[rel] = origin
+        self.made.add(path.parent)
+        self.staged.append(rel)
+        return path.stat()
+
     def keep(self, rel: str, origin: str, size: int, mtime_ns: int, previous: Path) -> bool:
         """Keep the previous build's file if it is still exactly what that build wrote."""
         if rel in self.files:
