@@ -13,9 +13,11 @@ import dataclasses
 import hashlib
 import html
 import importlib.metadata
+import logging
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +38,8 @@ from passivepress.model import Essay, Site
 from passivepress.output import Stage, check_target
 from passivepress.report import Reporter
 from passivepress.urls import output_path
+
+log = logging.getLogger(__name__)
 
 # Below this many documents to render, starting worker processes costs more than it saves.
 PARALLEL_MIN_DOCUMENTS = 48
@@ -299,7 +303,16 @@ class Builder:
         options = loader.markdown_options(config)
         settings = fingerprint(options) + config.base_url
         keys = [digest(settings, path, body) for body, path in jobs]
-        out: list[markdown.Rendered | None] = [self.state.markdown.get(k) for k in keys]
+        known = self.state.markdown
+        store = None
+        if self.persist:
+            try:
+                store = cache_module.MarkdownStore(self.site_dir)
+                known = store.get_many(keys)
+            except (OSError, sqlite3.Error) as exc:  # no cache is only a slower build
+                log.debug("markdown cache unavailable: %s", exc)
+                store, known = None, {}
+        out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
         todo = [i for i, hit in enumerate(out) if hit is None]
         work = [(jobs[i][0], options, config.base_path) for i in todo]
         workers = self.options.jobs or os.cpu_count() or 1
@@ -313,8 +326,16 @@ class Builder:
         for i, rendered in zip(todo, done, strict=True):
             out[i] = rendered
         result.markdown_rendered += len(todo)
-        for k, rendered in zip(keys, out, strict=True):
-            cache[k] = rendered  # type: ignore[assignment]
+        if store is not None:
+            # Kept on disk only: the state file stays small and is rewritten only on change.
+            try:
+                store.put_many({keys[i]: out[i] for i in todo}, set(keys))
+            except sqlite3.Error as exc:
+                log.debug("could not write the markdown cache: %s", exc)
+            store.close()
+        else:
+            for k, rendered in zip(keys, out, strict=True):
+                cache[k] = rendered  # type: ignore[assignment]
         return out  # type: ignore[return-value]
 
     def _render_routes(
