@@ -38,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate
+from preview_latency import start_server
 
 EVENTS_PATH = "/__passivepress/events"
 EPOCH = "1717243200"  # 2024-06-01: "now" for the server and the fresh build alike
@@ -74,27 +75,6 @@ class Stream(threading.Thread):
                     data.append(line[5:].strip())
         except OSError as exc:
             self.ended = str(exc)
-
-
-def start_server(site: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, list[str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "passivepress", "serve", str(site), "--port", "0"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stderr is not None
-    log: list[str] = []
-    while True:
-        line = proc.stderr.readline()
-        if not line:
-            raise SystemExit("the server ended:\n" + "".join(log))
-        log.append(line)
-        if "Serving at" in line:
-            port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-            break
-    threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True).start()
-    return proc, port, log
 
 
 def wrk_script(folder: Path, paths: list[str]) -> Path:

@@ -19,7 +19,7 @@ import logging
 import os
 import pickle
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -245,6 +245,3 @@ def save_state(site_dir: Path, state: State) -> None:
         os.replace(tmp, folder / "state.pickle")
     except OSError as exc:
         log.debug("could not write the cache: %s", exc)
-
-
-Produce = Callable[[], bytes]

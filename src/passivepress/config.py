@@ -170,10 +170,6 @@ class Loaded:
     path: Path | None
 
 
-def _type_name(tp: Any) -> str:
-    return {str: "text", bool: "true or false", int: "a whole number"}.get(tp, "a list")
-
-
 def _convert(
     tp: Any,
     value: Any,

@@ -162,10 +162,6 @@ class Book(FeedBody, Located):
     kind = "book"
 
     @property
-    def affiliate_links(self) -> bool:
-        return any(link.affiliate for link in self.links)
-
-    @property
     def author(self) -> str:
         if len(self.authors) <= 2:
             return " and ".join(self.authors)
