@@ -256,21 +256,13 @@ class Builder:
     # -- the steps ----------------------------------------------------------------------
 
     def _override_base_url(self, config: config_module.Config) -> config_module.Config:
-        if not self.options.base_url:
+        url = self.options.base_url
+        if not url:
             return config
-        try:
-            checked = config_module.parse(
-                f"title: x\nbase_url: {self.options.base_url!r}\n", "--base-url"
-            ).config
-        except ConfigError as exc:
-            raise ConfigError(
-                [
-                    dataclasses.replace(p, path="--base-url", line=None)
-                    for p in exc.problems
-                    if "base_url" in p.message
-                ]
-            ) from None
-        return dataclasses.replace(config, base_url=checked.base_url)
+        wrong = config_module.base_url_problem(url)
+        if wrong:
+            raise ConfigError(Problem(f"'base_url' {wrong}", "--base-url"))
+        return config_module.with_base_url(config, url)
 
     def _environment(self, site_theme: theme.Theme, templates: str) -> theme.TrackingEnvironment:
         key = digest(templates, fingerprint(site_theme.config), *map(str, site_theme.template_dirs))

@@ -302,20 +302,9 @@ def _validate(config: Config, source: Path | str, doc_: YamlDocument) -> list[Pr
         problems.append(
             Problem("'title' is required: the name of your site", source, at("title") or 1)
         )
-    parts = urlsplit(config.base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems.append(
-            Problem(
-                f"'base_url' must be a full URL such as https://example.com/, not "
-                f"{config.base_url!r}",
-                source,
-                at("base_url"),
-            )
-        )
-    elif parts.query or parts.fragment:
-        problems.append(
-            Problem("'base_url' must not have a query or fragment", source, at("base_url"))
-        )
+    wrong = base_url_problem(config.base_url)
+    if wrong:
+        problems.append(Problem(f"'base_url' {wrong}", source, at("base_url")))
     try:
         zoneinfo.ZoneInfo(config.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -427,9 +416,22 @@ def parse(text: str, source: Path | str = CONFIG_FILE) -> Loaded:
     problems += _validate(config, source, doc_)
     if problems:
         raise ConfigError(problems)
-    if not config.base_url.endswith("/"):
-        config = dataclasses.replace(config, base_url=config.base_url + "/")
-    return Loaded(config, warnings, None)
+    return Loaded(with_base_url(config, config.base_url), warnings, None)
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with a base URL (from the file or ``--base-url``), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be a full URL such as https://example.com/, not {url!r}"
+    if parts.query or parts.fragment:
+        return "must not have a query or fragment"
+    return None
+
+
+def with_base_url(config: Config, url: str) -> Config:
+    """The configuration published at ``url`` (always ending in /); ``url`` is valid."""
+    return dataclasses.replace(config, base_url=url if url.endswith("/") else url + "/")
 
 
 def load(site_dir: Path) -> Loaded:
