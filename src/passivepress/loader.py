@@ -419,11 +419,15 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     summary = f.text("summary")
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Essay:
+        body = _from_body(rendered, fm, summary)
         return Essay(
             **values,
-            **_from_body(rendered, fm, summary),
+            **body,
             future=bool(date and date > now),
             words=rendered.words,
+            mentions=taxonomy.mentioned_books(
+                values["book_slugs"], rendered.embeds, body["body_links"], config.base_path
+            ),
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -664,9 +668,9 @@ def load(
 
     shown = [e for e in essays if (drafts or not e.draft) and (future or not e.future)]
     shown.sort(key=lambda e: (e.date, e.slug), reverse=True)
-    taxonomy.link_books(shown, books_by_slug, config.base_path)
+    taxonomy.link_books(shown, books_by_slug)
     tags = taxonomy.group_tags(shown, config)
-    taxonomy.relate(shown, config.base_path, memo)
+    taxonomy.relate(shown, memo)
 
     ordered_books = sorted(
         books_by_slug.values(), key=lambda b: (not b.own, b.title.casefold(), b.slug)

@@ -118,6 +118,7 @@ class Essay(FeedBody, Located):
     tags: list[Tag] = field(default_factory=list, repr=False)
     books: list[Book] = field(default_factory=list, repr=False)
     related: list[Essay] = field(default_factory=list, repr=False)
+    mentions: tuple[str, ...] = ()  # books it lists, embeds or links to (by slug)
 
     kind = "essay"
 

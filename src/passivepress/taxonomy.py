@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from passivepress.config import Config
+from passivepress.markdown import Embed
 from passivepress.model import Book, Essay, Tag, locate
 from passivepress.urls import slugify
 
@@ -20,33 +21,32 @@ RELATED = 3  # essays shown under "Related essays"
 _NEIGHBOURS = 24  # candidates looked at on each side, in each shared tag or book
 
 
-def mentioned_books(essay: Essay, base_path: str) -> list[str]:
+def mentioned_books(
+    book_slugs: Sequence[str],
+    embeds: Sequence[Embed],
+    links: Sequence[tuple[str, int]],
+    base_path: str,
+) -> tuple[str, ...]:
     """Slugs of books an essay lists (``books:``), embeds (``{book}``) or links to."""
-    found = essay.__dict__.get("_mentioned")
-    if found is not None:
-        return found
-    slugs = list(essay.book_slugs)
-    slugs += [e.arg for e in essay.embeds if e.kind in ("book", "book-link")]
-    for link, _ in essay.body_links:
+    slugs = list(book_slugs)
+    slugs += [e.arg for e in embeds if e.kind in ("book", "book-link")]
+    for link, _ in links:
         path = urlsplit(link).path
         if base_path != "/" and path.startswith(base_path):
             path = "/" + path[len(base_path) :]
         parts = path.strip("/").split("/")
         if len(parts) == 2 and parts[0] == "books":
             slugs.append(parts[1])
-    # Asked for three times a build (books, related essays, their memo); an essay is made
-    # anew each build, so remembering it on the object is safe.
-    found = essay.__dict__["_mentioned"] = list(dict.fromkeys(slugs))
-    return found
+    return tuple(dict.fromkeys(slugs))
 
 
-def link_books(essays: Sequence[Essay], books: dict[str, Book], base_path: str) -> None:
+def link_books(essays: Sequence[Essay], books: dict[str, Book]) -> None:
     """``essay.books``: the books it lists; ``book.essays``: every essay mentioning it."""
     for essay in essays:
         for slug in dict.fromkeys(essay.book_slugs):
             if slug in books:
                 essay.books.append(books[slug])
-        for slug in mentioned_books(essay, base_path):
+        for slug in essay.mentions:
             if slug in books:
                 books[slug].essays.append(essay)
 
@@ -77,33 +77,31 @@ def group_tags(essays: Sequence[Essay], config: Config) -> list[Tag]:
     return sorted(tags.values(), key=lambda t: t.slug)
 
 
-def relate(essays: Sequence[Essay], base_path: str, memo: dict[str, Any] | None = None) -> None:
+def relate(essays: Sequence[Essay], memo: dict[str, Any] | None = None) -> None:
     """``essay.related``: essays sharing the most tags and books (a book counts double),
     closest in date first. ``essays`` is newest first.
 
     ``memo`` (kept by the preview between builds) skips the search when no essay's tags,
     books or place in the order changed, which is what most saves are.
     """
-    signature = repr(
-        [(e.key, [t.slug for t in e.tags], mentioned_books(e, base_path)) for e in essays]
-    )
+    signature = repr([(e.key, [t.slug for t in e.tags], e.mentions) for e in essays])
     if memo is not None and memo.get("signature") == signature:
         by_key = {e.key: e for e in essays}
         for essay in essays:
             essay.related.extend(by_key[k] for k in memo["related"][essay.key])
         return
-    _relate(essays, base_path)
+    _relate(essays)
     if memo is not None:
         memo["signature"] = signature
         memo["related"] = {e.key: [r.key for r in e.related] for e in essays}
 
 
-def _relate(essays: Sequence[Essay], base_path: str) -> None:
+def _relate(essays: Sequence[Essay]) -> None:
     groups: dict[str, list[int]] = defaultdict(list)
     keys: list[list[tuple[str, int]]] = []
     for i, essay in enumerate(essays):
         mine = [(f"t:{t.slug}", 1) for t in essay.tags]
-        mine += [(f"b:{slug}", 2) for slug in mentioned_books(essay, base_path)]
+        mine += [(f"b:{slug}", 2) for slug in essay.mentions]
         keys.append(mine)
         for key, _ in mine:
             groups[key].append(i)
