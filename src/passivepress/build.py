@@ -133,7 +133,6 @@ class Builder:
         self.related_memo: dict[str, Any] = {}
         self._read_settings = ""
         self._env: theme.TrackingEnvironment | None = None
-        self._inputs: dict[str, str] = {}  # fingerprints computed ahead, by output file
         self._env_key = ""
 
     # -- the pipeline -------------------------------------------------------------------
@@ -191,7 +190,7 @@ class Builder:
             produced = published_paths(plan, site)
             history = published.read(site_dir) if options.record_urls else []
             aliases = {a for e in site.essays for a in e.aliases}
-            warnings += published.lost([u for u in history if u not in aliases], produced, produced)
+            warnings += published.lost([u for u in history if u not in aliases], produced)
         settings = digest(
             __version__,
             fingerprint(config),
@@ -345,98 +344,77 @@ class Builder:
         }
         resolver = Resolver(objects)
         previous_dir = Path(previous.output) if previous.output else None
-        self._inputs.clear()
-        # Slow outputs (social cards) are started on the other cores first and collected
-        # last, so they are made while this process renders the pages.
-        pool, made = self._start_in_parallel(plan, previous, stage.root)
+        # The inputs of slow outputs (social cards), fingerprinted once: to decide which to
+        # make in parallel, and again below to decide which to keep.
+        ahead = {
+            r.file: digest(r.kind, fingerprint(r.inputs())) for r in plan if r.job and r.inputs
+        }
+        # They are started on the other cores first and collected last, so they are made
+        # while this process renders the pages.
+        pool, made = self._start_in_parallel(plan, previous, stage.root, ahead)
         ordered = sorted(plan, key=lambda r: r.file in made)
         try:
-            self._render_in_order(
-                ordered,
-                site,
-                env,
-                stage,
-                previous_dir,
-                previous,
-                records,
-                result,
-                resolver,
-                objects,
-                made,
-            )
+            for i, route in enumerate(ordered):
+                self.reporter.progress(i, len(plan))
+                rel = route.file
+                old = previous.outputs.get(rel)
+                if route.template is not None and route.context is not None:
+                    context = route.context()
+                    objects.setdefault("site", context["site"])
+                    local = {"site": context["site"]}
+                    context_fp = fingerprint(context)
+                    unchanged = (
+                        old is not None
+                        and previous_dir is not None
+                        and old.inputs
+                        == digest(route.template, context_fp, resolver.deps_digest(old.deps, local))
+                    )
+                    if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
+                        result.pages += 1
+                        continue
+                    text, read = theme.render(
+                        env, route.template, context, route.origin, self.site_dir
+                    )
+                    text = disclose(text, site.config.affiliate.disclosure)
+                    deps = tuple(sorted(read))
+                    inputs = digest(route.template, context_fp, resolver.deps_digest(deps, local))
+                    st = stage.write(rel, text.encode("utf-8"), route.origin)
+                    result.pages += 1
+                else:
+                    assert route.produce is not None
+                    deps = ()
+                    inputs = ahead.get(rel) or digest(
+                        route.kind, fingerprint(route.inputs() if route.inputs else object())
+                    )
+                    result.feeds += route.kind == "feed"
+                    unchanged = (
+                        old is not None and previous_dir is not None and old.inputs == inputs
+                    )
+                    if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
+                        continue
+                    if rel in made:
+                        # Made and written by a worker process straight into the stage.
+                        st = stage.adopt(rel, route.origin, made[rel].result())
+                    else:
+                        st = stage.write(rel, route.produce(), route.origin)
+                records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
+                result.rendered += 1
+                self.reporter.rendered(route.path)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
-
-    def _render_in_order(
-        self,
-        plan: list[routes.Route],
-        site: Site,
-        env: theme.TrackingEnvironment,
-        stage: Stage,
-        previous_dir: Path | None,
-        previous: State,
-        records: dict[str, OutputRecord],
-        result: BuildResult,
-        resolver: Resolver,
-        objects: dict[str, Any],
-        made: dict[str, Future[None]],
-    ) -> None:
-        for i, route in enumerate(plan):
-            self.reporter.progress(i, len(plan))
-            rel = route.file
-            old = previous.outputs.get(rel)
-            if route.template is not None and route.context is not None:
-                context = route.context()
-                objects.setdefault("site", context["site"])
-                local = {"site": context["site"]}
-                context_fp = fingerprint(context)
-                unchanged = (
-                    old is not None
-                    and previous_dir is not None
-                    and old.inputs
-                    == digest(route.template, context_fp, resolver.deps_digest(old.deps, local))
-                )
-                if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
-                    result.pages += 1
-                    continue
-                text, read = theme.render(env, route.template, context, route.origin, self.site_dir)
-                text = disclose(text, site.config.affiliate.disclosure)
-                deps = tuple(sorted(read))
-                inputs = digest(route.template, context_fp, resolver.deps_digest(deps, local))
-                st = stage.write(rel, text.encode("utf-8"), route.origin)
-                result.pages += 1
-            else:
-                assert route.produce is not None
-                deps = ()
-                inputs = self._inputs.pop(rel, None) or digest(
-                    route.kind, fingerprint(route.inputs() if route.inputs else object())
-                )
-                result.feeds += route.kind == "feed"
-                unchanged = old is not None and previous_dir is not None and old.inputs == inputs
-                if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
-                    continue
-                if rel in made:
-                    # Made and written by a worker process straight into the stage.
-                    st = stage.adopt(rel, route.origin, made[rel].result())
-                else:
-                    st = stage.write(rel, route.produce(), route.origin)
-            records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
-            result.rendered += 1
-            self.reporter.rendered(route.path)
         self.reporter.progress(len(plan), len(plan))
 
     def _start_in_parallel(
-        self, plan: list[routes.Route], previous: State, stage_root: Path
+        self, plan: list[routes.Route], previous: State, stage_root: Path, ahead: dict[str, str]
     ) -> tuple[ProcessPoolExecutor | None, dict[str, Future[None]]]:
         """Start making the slow outputs (social cards) that changed, on all cores."""
         todo = []
         for route in plan:
-            if route.job is None or route.inputs is None:
+            if route.file not in ahead:
                 continue
             old = previous.outputs.get(route.file)
-            inputs = self._inputs[route.file] = digest(route.kind, fingerprint(route.inputs()))
-            if old is None or old.inputs != inputs:
+            if old is None or old.inputs != ahead[route.file]:
                 todo.append(route)
         workers = self.options.jobs or os.cpu_count() or 1
         if len(todo) < PARALLEL_MIN_DOCUMENTS or workers < 2:

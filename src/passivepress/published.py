@@ -31,21 +31,18 @@ def read(site_dir: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip().startswith("/")]
 
 
-def lost(
-    previous: Iterable[str], produced: Iterable[str], sources: dict[str, str]
-) -> list[Problem]:
+def lost(previous: Iterable[str], produced: dict[str, str]) -> list[Problem]:
     """Published URLs that the site no longer produces, each with a suggested fix.
 
-    ``sources`` maps each produced URL to the file that makes it, to name the likely
-    new home of a lost URL.
+    ``produced`` maps each URL the site makes now to the file that makes it, to name the
+    likely new home of a lost URL.
     """
-    now = set(produced)
     problems = []
-    for url in sorted(set(previous) - now):
-        guess = difflib.get_close_matches(url, sorted(sources), n=1, cutoff=0.5)
+    for url in sorted(set(previous) - produced.keys()):
+        guess = difflib.get_close_matches(url, sorted(produced), n=1, cutoff=0.5)
         if guess and guess[0].startswith("/essays/"):
             hint = (
-                f"if it is now {guess[0]}, add to {sources[guess[0]]}:\n"
+                f"if it is now {guess[0]}, add to {produced[guess[0]]}:\n"
                 f'    aliases: ["{url}"]\n  if it is gone for good, delete its line '
                 f"from {FILE}"
             )
