@@ -344,6 +344,31 @@ def _lines(fm: FrontMatter) -> dict[str, int]:
     return {str(k[0]): v for k, v in fm.doc.lines.items() if len(k) == 1}
 
 
+def _common(
+    kind: str,
+    rel: PurePosixPath,
+    fm: FrontMatter,
+    f: Fields,
+    slug: str,
+    title: str,
+    located: tuple[str, str, str],
+) -> dict[str, Any]:
+    """What every kind of item has: where it came from, its identity, URLs and extra keys."""
+    path, url, permalink = located
+    return {
+        "source": rel,
+        "lines": _lines(fm),
+        "key": f"{kind}:{rel}",
+        "slug": slug,
+        "title": title,
+        "draft": f.boolean("draft"),
+        "extra": f.extra(),
+        "path": path,
+        "url": url,
+        "permalink": permalink,
+    }
+
+
 def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> dict[str, Any]:
     """What every kind of item takes from its rendered Markdown body."""
     return {
@@ -396,25 +421,16 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
             )
     aliases = tuple(a for a in aliases if is_site_path(a))
     values = dict(
-        source=rel,
-        lines=_lines(fm),
-        key=f"essay:{rel}",
-        slug=slug,
-        title=title,
+        **_common("essay", rel, fm, f, slug, title, (site_path, url, permalink)),
         date=date or datetime.min.replace(tzinfo=tz),
         updated=updated,
         tag_names=f.text_list("tags"),
         book_slugs=f.text_list("books"),
-        draft=f.boolean("draft"),
         image=_asset(f.text("image"), config),
         aliases=aliases,
         cta=_cta(f),
         canonical=f.text("canonical") or None,
         lang=f.text("lang") or config.language,
-        extra=f.extra(),
-        path=site_path,
-        url=url,
-        permalink=permalink,
     )
     summary = f.text("summary")
 
@@ -476,11 +492,7 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
             )
         )
     values = dict(
-        source=rel,
-        lines=_lines(fm),
-        key=f"book:{rel}",
-        slug=slug,
-        title=title,
+        **_common("book", rel, fm, f, slug, title, (site_path, url, permalink)),
         subtitle=f.text("subtitle"),
         authors=authors,
         isbn=f.text("isbn"),
@@ -492,11 +504,6 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         tag_names=f.text_list("tags"),
         own=f.boolean("own"),
         featured=f.boolean("featured"),
-        draft=f.boolean("draft"),
-        extra=f.extra(),
-        path=site_path,
-        url=url,
-        permalink=permalink,
     )
     summary = f.text("summary")
 
@@ -524,19 +531,10 @@ def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
     template = f.text("template") or ("contact.html" if slug == "contact" else "page.html")
     cta = _cta(f)
     values = dict(
-        source=rel,
-        lines=_lines(fm),
-        key=f"page:{rel}",
-        slug=slug,
-        title=title,
+        **_common("page", rel, fm, f, slug, title, (site_path, url, permalink)),
         menu=menu,
         cta=cta if cta is not None else slug == "contact",
         template=template,
-        draft=f.boolean("draft"),
-        extra=f.extra(),
-        path=site_path,
-        url=url,
-        permalink=permalink,
     )
     summary = f.text("summary")
 
