@@ -101,7 +101,8 @@ def inputs(site: Site, essays: Sequence[Essay], footer: Footer = _no_footer) -> 
     ]
 
 
-def rss(
+def write(
+    kind: str,
     site: Site,
     essays: Sequence[Essay],
     title: str,
@@ -109,17 +110,6 @@ def rss(
     feed_path: str,
     footer: Footer = _no_footer,
 ) -> bytes:
-    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "rss", footer)
-    return fg.rss_str(pretty=True)
-
-
-def atom(
-    site: Site,
-    essays: Sequence[Essay],
-    title: str,
-    page_url: str,
-    feed_path: str,
-    footer: Footer = _no_footer,
-) -> bytes:
-    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, "atom", footer)
-    return fg.atom_str(pretty=True)
+    """The feed as bytes: ``kind`` is "rss" (RSS 2.0) or "atom"."""
+    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, kind, footer)
+    return fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)

@@ -371,8 +371,14 @@ def plan(
                     tag.feed_path,
                     f"the feed of tag '{tag.name}'",
                     "feed",
-                    produce=lambda tag=tag, essays=tag_public: feeds.rss(
-                        site, essays, f"{config.title}: {tag.name}", tag.path, tag.feed_path, footer
+                    produce=lambda tag=tag, essays=tag_public: feeds.write(
+                        "rss",
+                        site,
+                        essays,
+                        f"{config.title}: {tag.name}",
+                        tag.path,
+                        tag.feed_path,
+                        footer,
                     ),
                     inputs=lambda tag=tag, essays=tag_public: (
                         tag.name,
@@ -442,7 +448,9 @@ def plan(
                 "/feed.xml",
                 "the RSS feed",
                 "feed",
-                produce=lambda: feeds.rss(site, public, config.title, "/", "/feed.xml", footer),
+                produce=lambda: feeds.write(
+                    "rss", site, public, config.title, "/", "/feed.xml", footer
+                ),
                 inputs=lambda: feeds.inputs(site, public, footer),
             )
         )
@@ -452,7 +460,9 @@ def plan(
                 "/atom.xml",
                 "the Atom feed",
                 "feed",
-                produce=lambda: feeds.atom(site, public, config.title, "/", "/atom.xml", footer),
+                produce=lambda: feeds.write(
+                    "atom", site, public, config.title, "/", "/atom.xml", footer
+                ),
                 inputs=lambda: feeds.inputs(site, public, footer),
             )
         )
