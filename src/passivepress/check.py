@@ -423,32 +423,23 @@ class _Checker:
             "describe the picture for readers who cannot see it: "
             "![a sketch of the two paths](/images/paths.png)"
         )
-        for img in page.root.iter("img"):
-            if img.get("alt") is None:
-                src = img.get("src", "")
-                self.add(
-                    WARNING,
-                    page,
-                    item,
-                    f"image without alt text: {src}",
-                    self._line_of(item, src),
-                    hint,
-                )
+        missing = [img.get("src", "") for img in page.root.iter("img") if img.get("alt") is None]
         # In the author's own text an empty alt is an omission (Markdown's ![](x.png)); in
         # the theme it marks a decorative image, which is right.
         if item is not None and item.html:
             body = html5lib.parseFragment(str(item.html), namespaceHTMLElements=False)
-            for img in body.iter("img"):
-                if not (img.get("alt") or "").strip():
-                    src = img.get("src", "")
-                    self.add(
-                        WARNING,
-                        page,
-                        item,
-                        f"image without alt text: {src}",
-                        self._line_of(item, src),
-                        hint,
-                    )
+            missing += [
+                img.get("src", "") for img in body.iter("img") if not (img.get("alt") or "").strip()
+            ]
+        for src in dict.fromkeys(missing):  # once each, in page order
+            self.add(
+                WARNING,
+                page,
+                item,
+                f"image without alt text: {src}",
+                self._line_of(item, src),
+                hint,
+            )
 
     # -- what a page says about itself --------------------------------------------------
 

@@ -567,15 +567,6 @@ def affiliate_rules(config: Config) -> tuple[markdown.AffiliateRule, ...]:
     return tuple(markdown.AffiliateRule(r.domain, r.param, r.value) for r in config.affiliate.rules)
 
 
-def render_serially(config: Config) -> RenderAll:
-    options = markdown_options(config)
-
-    def render_all(jobs: list[tuple[str, str]]) -> list[markdown.Rendered]:
-        return [markdown.render(body, options, base_path=config.base_path) for body, _path in jobs]
-
-    return render_all
-
-
 @dataclass
 class Loaded:
     site: Site
@@ -592,21 +583,21 @@ def load(
     config: Config,
     *,
     now: datetime,
+    render_all: RenderAll,
     drafts: bool = False,
     future: bool = False,
     preview: bool = False,
-    render_all: RenderAll | None = None,
     read_cache: ReadCache | None = None,
     memo: dict[str, Any] | None = None,
 ) -> Loaded:
     """Read every content file, link essays, books and tags, and check references.
 
+    ``render_all`` renders the Markdown bodies (the builder's: cached, on all cores).
     ``read_cache`` (kept by a long-running preview) maps a file to its last bytes and
     reading, so only files whose bytes changed are parsed again.
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    render_all = render_all or render_serially(config)
     cache: ReadCache = read_cache if read_cache is not None else {}
     content = site_dir / "content"
     pending: dict[str, list[Pending]] = {}
