@@ -33,6 +33,7 @@ from passivepress import __version__, embeds, loader, markdown, published, route
 from passivepress import cache as cache_module
 from passivepress import config as config_module
 from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
+from passivepress.changes import Changes, Snapshot
 from passivepress.errors import ConfigError, Problem, StrictError
 from passivepress.model import Essay, Site
 from passivepress.output import Stage, check_target
@@ -134,6 +135,7 @@ class Builder:
         self._read_settings = ""
         self._env: theme.TrackingEnvironment | None = None
         self._env_key = ""
+        self._snapshot: Snapshot | None = None  # the last good build's model (no disk cache)
 
     # -- the pipeline -------------------------------------------------------------------
 
@@ -204,6 +206,10 @@ class Builder:
             if (self.state.settings == settings and self.state.output == str(out_dir))
             else State()
         )
+        snapshot = Snapshot.of(site, content.menu)
+        # A build that keeps no cache on disk still has the previous build's model in
+        # memory: comparing objects is cheaper than fingerprinting everything pages read.
+        changes = None if self.persist else Changes(self._snapshot or Snapshot(), snapshot)
         records: dict[str, OutputRecord] = {}
         # The preview's output folder is its own: it knows every file there without looking.
         known = set(previous.outputs) | set(self.state.static) if not self.persist else None
@@ -211,7 +217,9 @@ class Builder:
         same_output = self.state.output == str(out_dir)
         try:
             with step("render"):
-                self._render_routes(plan, site, env, stage, previous, records, result)
+                snapshot.recipes = self._render_routes(
+                    plan, site, env, stage, previous, records, result, changes
+                )
 
             with step("static"):
                 warnings += stage.copy_static(
@@ -236,6 +244,7 @@ class Builder:
             published.record(site_dir, history, produced)
 
         before = self.state
+        self._snapshot = None if self.persist else snapshot
         self.state = State(
             output=str(out_dir),
             settings=settings,
@@ -338,60 +347,91 @@ class Builder:
         previous: State,
         records: dict[str, OutputRecord],
         result: BuildResult,
-    ) -> None:
+        changes: Changes | None,
+    ) -> dict[str, Any]:
+        """Render what changed and keep the rest. With ``changes`` (the previous build's
+        model is in memory) outputs are compared by what they read; without, by
+        fingerprints of it (:mod:`passivepress.cache`). Returns each output's recipe."""
         objects: dict[str, Any] = {
             o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)
         }
         resolver = Resolver(objects)
-        previous_dir = Path(previous.output) if previous.output else None
-        # The inputs of slow outputs (social cards), fingerprinted once: to decide which to
-        # make in parallel, and again below to decide which to keep.
-        ahead = {
-            r.file: digest(r.kind, fingerprint(r.inputs())) for r in plan if r.job and r.inputs
+        has_previous = bool(previous.output)
+        recipes: dict[str, Any] = {}
+
+        def produce_changed(route: routes.Route, old: OutputRecord | None) -> bool:
+            rel = route.file
+            if changes is not None:
+                recipe = recipes[rel] = (
+                    route.shows
+                    if route.shows is not None
+                    else route.inputs()
+                    if route.inputs
+                    else object()
+                )
+                return old is None or changes.recipe_changed(rel, recipe, follow=True)
+            inputs = fingerprints[rel] = digest(
+                route.kind, fingerprint(route.inputs() if route.inputs else object())
+            )
+            return old is None or old.inputs != inputs
+
+        fingerprints: dict[str, str] = {}
+        # Slow outputs (social cards) that changed are started on the other cores first
+        # and collected last, so they are made while this process renders the pages.
+        slow = {
+            r.file: produce_changed(r, previous.outputs.get(r.file) if has_previous else None)
+            for r in plan
+            if r.job
         }
-        # They are started on the other cores first and collected last, so they are made
-        # while this process renders the pages.
-        pool, made = self._start_in_parallel(plan, previous, stage.root, ahead)
+        pool, made = self._start_in_parallel([r for r in plan if slow.get(r.file)], stage.root)
         ordered = sorted(plan, key=lambda r: r.file in made)
         try:
             for i, route in enumerate(ordered):
                 self.reporter.progress(i, len(plan))
                 rel = route.file
-                old = previous.outputs.get(rel)
+                old = previous.outputs.get(rel) if has_previous else None
                 if route.template is not None and route.context is not None:
-                    context = route.context()
-                    objects.setdefault("site", context["site"])
-                    local = {"site": context["site"]}
-                    context_fp = fingerprint(context)
-                    unchanged = (
-                        old is not None
-                        and previous_dir is not None
-                        and old.inputs
-                        == digest(route.template, context_fp, resolver.deps_digest(old.deps, local))
-                    )
-                    if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
+                    context = None
+                    if changes is not None:
+                        recipes[rel] = route.context.args
+                        unchanged = (
+                            old is not None
+                            and not changes.recipe_changed(rel, route.context.args, follow=False)
+                            and not changes.read_changed(old.deps)
+                        )
+                    else:
+                        context = route.context()
+                        objects.setdefault("site", context["site"])
+                        local = {"site": context["site"]}
+                        context_fp = fingerprint(context)
+                        unchanged = old is not None and old.inputs == digest(
+                            route.template, context_fp, resolver.deps_digest(old.deps, local)
+                        )
+                    if unchanged and self._reuse(stage, previous, rel, old, route, records):
                         result.pages += 1
                         continue
+                    if context is None:
+                        context = route.context()
                     text, read = theme.render(
                         env, route.template, context, route.origin, self.site_dir
                     )
                     text = disclose(text, site.config.affiliate.disclosure)
                     deps = tuple(sorted(read))
-                    inputs = digest(route.template, context_fp, resolver.deps_digest(deps, local))
+                    inputs = ""
+                    if changes is None:
+                        inputs = digest(
+                            route.template, context_fp, resolver.deps_digest(deps, local)
+                        )
                     st = stage.write(rel, text.encode("utf-8"), route.origin)
                     result.pages += 1
                 else:
                     assert route.produce is not None
                     deps = ()
-                    inputs = ahead.get(rel) or digest(
-                        route.kind, fingerprint(route.inputs() if route.inputs else object())
-                    )
                     result.feeds += route.kind == "feed"
-                    unchanged = (
-                        old is not None and previous_dir is not None and old.inputs == inputs
-                    )
-                    if unchanged and self._reuse(stage, previous_dir, rel, old, route, records):
+                    changed = slow[rel] if rel in slow else produce_changed(route, old)
+                    if not changed and self._reuse(stage, previous, rel, old, route, records):
                         continue
+                    inputs = fingerprints.get(rel, "")
                     if rel in made:
                         # Made and written by a worker process straight into the stage.
                         st = stage.adopt(rel, route.origin, made[rel].result())
@@ -404,18 +444,12 @@ class Builder:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
         self.reporter.progress(len(plan), len(plan))
+        return recipes
 
     def _start_in_parallel(
-        self, plan: list[routes.Route], previous: State, stage_root: Path, ahead: dict[str, str]
+        self, todo: list[routes.Route], stage_root: Path
     ) -> tuple[ProcessPoolExecutor | None, dict[str, Future[None]]]:
         """Start making the slow outputs (social cards) that changed, on all cores."""
-        todo = []
-        for route in plan:
-            if route.file not in ahead:
-                continue
-            old = previous.outputs.get(route.file)
-            if old is None or old.inputs != ahead[route.file]:
-                todo.append(route)
         workers = self.options.jobs or os.cpu_count() or 1
         if len(todo) < PARALLEL_MIN_DOCUMENTS or workers < 2:
             return None, {}
@@ -429,13 +463,15 @@ class Builder:
     @staticmethod
     def _reuse(
         stage: Stage,
-        previous_dir: Path,
+        previous: State,
         rel: str,
-        old: OutputRecord,
+        old: OutputRecord | None,
         route: routes.Route,
         records: dict[str, OutputRecord],
     ) -> bool:
-        if not stage.keep(rel, route.origin, old.size, old.mtime_ns, previous_dir):
+        if old is None:
+            return False
+        if not stage.keep(rel, route.origin, old.size, old.mtime_ns, Path(previous.output)):
             return False
         records[rel] = old
         return True

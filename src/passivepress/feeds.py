@@ -14,7 +14,8 @@ from passivepress.model import Essay, Site
 from passivepress.urls import absolute
 
 
-def _limit(site: Site, essays: Sequence[Essay]) -> Sequence[Essay]:
+def shown(site: Site, essays: Sequence[Essay]) -> Sequence[Essay]:
+    """The essays a feed shows: the newest ``feeds.limit`` (all when it is 0)."""
     limit = site.config.feeds.limit
     return essays[:limit] if limit else essays
 
@@ -97,7 +98,7 @@ def inputs(site: Site, essays: Sequence[Essay], footer: Footer = _no_footer) -> 
             [(t.name, t.permalink) for t in e.tags],
             footer(e),
         )
-        for e in _limit(site, essays)
+        for e in shown(site, essays)
     ]
 
 
@@ -111,5 +112,5 @@ def write(
     footer: Footer = _no_footer,
 ) -> bytes:
     """The feed as bytes: ``kind`` is "rss" (RSS 2.0) or "atom"."""
-    fg = _generator(site, _limit(site, essays), title, page_url, feed_path, kind, footer)
+    fg = _generator(site, shown(site, essays), title, page_url, feed_path, kind, footer)
     return fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)

@@ -129,6 +129,10 @@ class Stage:
         """Keep the previous build's file if it is still exactly what that build wrote."""
         if rel in self.files:
             return False
+        if self.update and self.known is not None:
+            # Only this process writes the folder (the preview's own): no need to look.
+            self.files[rel] = origin
+            return True
         source = (self.target if self.update else previous) / rel
         try:
             st = source.stat()

@@ -20,15 +20,31 @@ from passivepress.model import Book, Essay, Page, Site, Tracked
 from passivepress.urls import absolute, output_path, under_base
 
 
+@dataclass(frozen=True)
+class Context:
+    """A page's template context, made only when the page is rendered. ``args`` is what it
+    is made from (with the configuration): the preview compares them with the previous
+    build's instead of making every context to fingerprint it."""
+
+    make: Callable[..., dict[str, Any]]
+    args: dict[str, Any]
+
+    def __call__(self) -> dict[str, Any]:
+        return self.make(**self.args)
+
+
 @dataclass
 class Route:
     path: str  # the site URL, such as /essays/x/ or /feed.xml
     origin: str  # what wants this URL, for messages: a source file or a description
     kind: str  # page, feed, redirect, sitemap ...
     template: str | None = None
-    context: Callable[[], dict[str, Any]] | None = None
+    context: Context | None = None
     produce: Callable[[], bytes] | None = None
     inputs: Callable[[], Any] | None = None  # what ``produce`` reads, to skip it when unchanged
+    # The model objects ``produce`` reads (a feed's essays), when that is cheaper to compare
+    # than ``inputs``; a preview then remakes the output when any of them changed.
+    shows: tuple[Any, ...] | None = None
     job: Callable[[], tuple] | None = None  # picklable arguments of a slow ``produce``
     sitemap: bool = False
     lastmod: Any = None
@@ -185,6 +201,31 @@ def plan(
             copyright=config.copyright,
         )
 
+    def make(
+        path: str,
+        title: str,
+        description: str,
+        kind: str,
+        lang: str | None,
+        canonical: str | None,
+        extra_feeds: Sequence[dict[str, str]],
+        noindex: bool,
+        image: str | None,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        meta = Meta(
+            title=seo.page_title(title, config),
+            description=seo.describe(description or config.description),
+            canonical=canonical or absolute(path, config.base_url),
+            type=kind,
+            lang=lang or config.language,
+            path=under_base(path, config.base_path),
+            feeds=(*site_feeds, *extra_feeds),
+            noindex=noindex,
+            image=absolute(image, config.base_url) if image else author_image,
+        )
+        return {"site": site_view(path), "meta": meta, "preview": site.preview, **values}
+
     def context(
         path: str,
         title: str,
@@ -196,22 +237,20 @@ def plan(
         noindex: bool = False,
         image: str | None = None,
         **values: Any,
-    ) -> Callable[[], dict[str, Any]]:
-        def make() -> dict[str, Any]:
-            meta = Meta(
-                title=seo.page_title(title, config),
-                description=seo.describe(description or config.description),
-                canonical=canonical or absolute(path, config.base_url),
-                type=kind,
-                lang=lang or config.language,
-                path=under_base(path, config.base_path),
-                feeds=(*site_feeds, *extra_feeds),
-                noindex=noindex,
-                image=absolute(image, config.base_url) if image else author_image,
-            )
-            return {"site": site_view(path), "meta": meta, "preview": site.preview, **values}
-
-        return make
+    ) -> Context:
+        args = {
+            "path": path,
+            "title": title,
+            "description": description,
+            "kind": kind,
+            "lang": lang,
+            "canonical": canonical,
+            "extra_feeds": tuple(extra_feeds),
+            "noindex": noindex,
+            "image": image,
+            "values": values,
+        }
+        return Context(make, args)
 
     routes: list[Route] = []
 
@@ -384,6 +423,7 @@ def plan(
                         tag.name,
                         feeds.inputs(site, essays, footer),
                     ),
+                    shows=(tag, *feeds.shown(site, tag_public)),
                 )
             )
 
@@ -452,6 +492,7 @@ def plan(
                     "rss", site, public, config.title, "/", "/feed.xml", footer
                 ),
                 inputs=lambda: feeds.inputs(site, public, footer),
+                shows=tuple(feeds.shown(site, public)),
             )
         )
     if config.feeds.atom:
@@ -464,6 +505,7 @@ def plan(
                     "atom", site, public, config.title, "/", "/atom.xml", footer
                 ),
                 inputs=lambda: feeds.inputs(site, public, footer),
+                shows=tuple(feeds.shown(site, public)),
             )
         )
     entries = [seo.SitemapEntry(r.path, r.lastmod) for r in routes if r.sitemap]

@@ -1,0 +1,171 @@
+"""What changed since the previous build of the same site in this process (the preview's).
+
+The previous build's model objects are still in memory, so instead of fingerprinting every
+value every output read (:mod:`passivepress.cache`, for builds that start from disk), the
+new objects are compared field by field with the old ones of the same key. An output is
+made again only when it read something that differs, or when what it is made from (a
+page's context arguments, a feed's essays) differs. The cost grows with what changed, not
+with the size of the site: a save in a preview of 1,000 essays compares objects, it does
+not hash them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from passivepress.model import Site, Tracked
+
+Dep = tuple[str, str]  # (model key, attribute), as recorded while rendering
+
+# What ``site`` in templates gives, besides the configuration (a configuration change
+# makes everything again): the lists, by key, and the menu.
+_SITE_LISTS = ("essays", "books", "pages", "tags")
+
+
+@dataclass
+class Snapshot:
+    """The model of one build and what each of its outputs was made from."""
+
+    objects: dict[str, Tracked] = field(default_factory=dict)
+    site: dict[str, Any] = field(default_factory=dict)  # site attribute → keys or menu
+    recipes: dict[str, Any] = field(default_factory=dict)  # output file → its recipe
+
+    @classmethod
+    def of(cls, site: Site, menu: Any) -> Snapshot:
+        objects: dict[str, Tracked] = {
+            o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)
+        }
+        lists: dict[str, Any] = {
+            name: tuple(o.key for o in getattr(site, name)) for name in _SITE_LISTS
+        }
+        return cls(objects, {**lists, "menu": tuple(menu)})
+
+
+class Changes:
+    """The differences between two snapshots, asked about one output at a time."""
+
+    def __init__(self, old: Snapshot, new: Snapshot) -> None:
+        self.old, self.new = old, new
+        self._properties: dict[Dep, bool] = {}
+        self.site = {name for name, value in new.site.items() if old.site.get(name) != value}
+        # key → names of the fields that differ (None: the object is gone or replaced)
+        self.fields: dict[str, frozenset[str] | None] = {}
+        for key, before in old.objects.items():
+            after = new.objects.get(key)
+            if after is None or type(after) is not type(before):
+                self.fields[key] = None
+            elif after is not before:
+                differ = frozenset(
+                    name
+                    for name in _names(type(after))
+                    if not same(getattr(before, name), getattr(after, name))
+                )
+                if differ:
+                    self.fields[key] = differ
+
+    def read_changed(self, deps: tuple[Dep, ...]) -> bool:
+        """Whether anything in ``deps`` has another value now."""
+        fields = self.fields
+        for key, attr in deps:
+            if key == "site":
+                if attr in self.site:
+                    return True
+                continue
+            if key not in fields:
+                continue
+            differ = fields[key]
+            if differ is None or attr in differ:
+                return True
+            if attr not in _field_set(self._type(key)) and self._property_changed(key, attr):
+                return True
+        return False
+
+    def _property_changed(self, key: str, attr: str) -> bool:
+        """A property (reading_time, feed_html) of an object whose fields changed: compared
+        by value, once, since most are unaffected by most edits."""
+        found = self._properties.get((key, attr))
+        if found is None:
+            try:
+                before = getattr(self.old.objects[key], attr)
+                after = getattr(self.new.objects[key], attr)
+            except Exception:
+                found = True
+            else:
+                found = not same(before, after)
+            self._properties[key, attr] = found
+        return found
+
+    def recipe_changed(self, file: str, recipe: Any, *, follow: bool) -> bool:
+        """Whether an output is made from something else now. ``follow``: the output reads
+        the model objects in its recipe without its reads being recorded (a feed, not a
+        template), so a change in any of them counts too."""
+        if file not in self.old.recipes or not same(self.old.recipes[file], recipe):
+            return True
+        return follow and any(key in self.fields for key in _keys(recipe))
+
+    def _type(self, key: str) -> type:
+        obj = self.new.objects.get(key) or self.old.objects[key]
+        return type(obj)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal for rendering: model objects by key (what a template reads of them is recorded
+    on its own), everything else by value."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is str or kind is Markup:
+        return a == b
+    if isinstance(a, Tracked):
+        return a.key == b.key
+    if kind is tuple or kind is list:
+        return len(a) == len(b) and all(map(same, a, b))
+    if kind is dict:
+        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    names = _names(kind)
+    if names:
+        return all(same(getattr(a, n), getattr(b, n)) for n in names)
+    if kind is datetime:
+        # Equal instants in other zones are equal datetimes, but show other times.
+        return a == b and a.utcoffset() == b.utcoffset() and a.tzinfo == b.tzinfo
+    return bool(a == b)
+
+
+def _keys(value: Any) -> Iterator[str]:
+    """The keys of the model objects inside a recipe."""
+    if isinstance(value, Tracked):
+        yield value.key
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _keys(item)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _keys(item)
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+_SETS: dict[type, frozenset[str]] = {}
+
+
+def _names(kind: type) -> tuple[str, ...]:
+    """A dataclass's field names (empty for anything else), looked up once per type."""
+    names = _NAMES.get(kind)
+    if names is None:
+        fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
+        names = _NAMES[kind] = tuple(f.name for f in fields)
+    return names
+
+
+def _field_set(kind: type) -> frozenset[str]:
+    found = _SETS.get(kind)
+    if found is None:
+        found = _SETS[kind] = frozenset(_names(kind))
+    return found
