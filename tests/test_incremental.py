@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import CONFIG
+from datetime import UTC, datetime, timedelta, timezone
+
+from conftest import CONFIG, NOW, tree
+from passivepress.build import Builder, BuildOptions
+from passivepress.changes import same
+from passivepress.report import Recorder
 
 SITE = CONFIG + "".join(
     f"""
@@ -81,11 +86,6 @@ About the book.
 
 
 def preview_builder(site, out):
-    from conftest import NOW
-
-    from passivepress.build import Builder, BuildOptions
-    from passivepress.report import Recorder
-
     recorder = Recorder()
     options = BuildOptions(output=out, preview=True, now=NOW, record_urls=False)
     return Builder(site, options, recorder), recorder
@@ -132,10 +132,8 @@ def test_a_longer_essay_changes_its_reading_time_on_the_lists(tmp_path, make_sit
 
 def test_preview_after_many_kinds_of_edit_is_what_a_fresh_preview_makes(tmp_path, make_site):
     """Every edit's outcome, byte for byte, against a build that starts from nothing."""
-    from conftest import tree
-
     site = make_site(tmp_path, SITE + BOOK)
-    builder, recorder = preview_builder(site, tmp_path / "out")
+    builder, _ = preview_builder(site, tmp_path / "out")
     builder.build()
     essays = site / "content/essays"
     edits = [
@@ -167,11 +165,7 @@ def test_preview_after_many_kinds_of_edit_is_what_a_fresh_preview_makes(tmp_path
 
 
 def test_same_tells_instants_in_other_zones_apart():
-    from datetime import datetime, timedelta, timezone
-
-    from passivepress.changes import same
-
-    utc = datetime(2024, 1, 1, 10, tzinfo=timezone.utc)
+    utc = datetime(2024, 1, 1, 10, tzinfo=UTC)
     plus_two = utc.astimezone(timezone(timedelta(hours=2)))
     assert utc == plus_two
     assert not same(utc, plus_two), "the page would show another time"
