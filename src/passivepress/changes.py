@@ -12,7 +12,9 @@ not hash them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+import itertools
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,10 +63,12 @@ class Changes:
             if after is None or type(after) is not type(before):
                 self.fields[key] = None
             elif after is not before:
+                names = _names(type(after))
+                values = _getter(type(after))
                 differ = frozenset(
                     name
-                    for name in _names(type(after))
-                    if not same(getattr(before, name), getattr(after, name))
+                    for name, x, y in zip(names, values(before), values(after), strict=True)
+                    if x is not y and not same(x, y)
                 )
                 if differ:
                     self.fields[key] = differ
@@ -127,9 +131,26 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, Tracked):
         return a.key == b.key
     if kind is tuple or kind is list:
-        return len(a) == len(b) and all(map(same, a, b))
+        if len(a) != len(b):
+            return False
+        if a and isinstance(a[0], Tracked) and _all_tracked(a) and _all_tracked(b):
+            # A list of essays (a tag's, a page of the archive): keys name them uniquely.
+            return list(map(_KEY, a)) == list(map(_KEY, b))
+        for x, y in zip(a, b, strict=True):
+            # Text, the commonest item, compared here rather than in a call of its own.
+            if x is y or (type(x) is str and type(y) is str and x == y):
+                continue
+            if not same(x, y):
+                return False
+        return True
     if kind is dict:
-        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+        if a.keys() != b.keys():
+            return False
+        for k, x in a.items():
+            y = b[k]
+            if x is not y and not same(x, y):
+                return False
+        return True
     names = _names(kind)
     if names:
         return all(same(getattr(a, n), getattr(b, n)) for n in names)
@@ -137,6 +158,13 @@ def same(a: Any, b: Any) -> bool:
         # Equal instants in other zones are equal datetimes, but show other times.
         return a == b and a.utcoffset() == b.utcoffset() and a.tzinfo == b.tzinfo
     return bool(a == b)
+
+
+_KEY = operator.attrgetter("key")
+
+
+def _all_tracked(items: list[Any] | tuple[Any, ...]) -> bool:
+    return all(map(isinstance, items, itertools.repeat(Tracked)))
 
 
 def _keys(value: Any) -> Iterator[str]:
@@ -153,6 +181,7 @@ def _keys(value: Any) -> Iterator[str]:
 
 _NAMES: dict[type, tuple[str, ...]] = {}
 _SETS: dict[type, frozenset[str]] = {}
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 def _names(kind: type) -> tuple[str, ...]:
@@ -162,6 +191,16 @@ def _names(kind: type) -> tuple[str, ...]:
         fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
         names = _NAMES[kind] = tuple(f.name for f in fields)
     return names
+
+
+def _getter(kind: type) -> Callable[[Any], tuple[Any, ...]]:
+    """All of a dataclass's field values at once, as a tuple (read in C)."""
+    found = _GETTERS.get(kind)
+    if found is None:
+        names = _names(kind)
+        get = operator.attrgetter(*names) if names else (lambda obj: ())
+        found = _GETTERS[kind] = get if len(names) != 1 else (lambda obj: (get(obj),))
+    return found
 
 
 def _field_set(kind: type) -> frozenset[str]:

@@ -329,6 +329,9 @@ class Pending:
     body: str
     site_path: str
     finish: Callable[[markdown.Rendered, datetime], Any]
+    # Kept with the reading in a preview's read cache (which forgets both when the
+    # configuration changes), so an unchanged file is not even looked up again.
+    rendered: markdown.Rendered | None = None
 
 
 def _asset(path: str, config: Config) -> str | None:
@@ -367,6 +370,19 @@ def _common(
         "url": url,
         "permalink": permalink,
     }
+
+
+def _body(fm: FrontMatter, summary: str) -> Callable[[markdown.Rendered], dict[str, Any]]:
+    """:func:`_from_body` for one file, remembering its last result: a preview finishes
+    the same reading with the same rendering on every build until the file changes."""
+    last: list[Any] = [None, None]
+
+    def body(rendered: markdown.Rendered) -> dict[str, Any]:
+        if last[0] is not rendered:
+            last[:] = [rendered, _from_body(rendered, fm, summary)]
+        return last[1]
+
+    return body
 
 
 def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> dict[str, Any]:
@@ -432,18 +448,24 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         canonical=f.text("canonical") or None,
         lang=f.text("lang") or config.language,
     )
-    summary = f.text("summary")
+    body_of = _body(fm, f.text("summary"))
+    mentions: list[Any] = [None, ()]
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Essay:
-        body = _from_body(rendered, fm, summary)
+        body = body_of(rendered)
+        if mentions[0] is not rendered:
+            mentions[:] = [
+                rendered,
+                taxonomy.mentioned_books(
+                    values["book_slugs"], rendered.embeds, body["body_links"], config.base_path
+                ),
+            ]
         return Essay(
             **values,
             **body,
             future=bool(date and date > now),
             words=rendered.words,
-            mentions=taxonomy.mentioned_books(
-                values["book_slugs"], rendered.embeds, body["body_links"], config.base_path
-            ),
+            mentions=mentions[1],
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -634,9 +656,10 @@ def load(
     for stale in set(cache) - seen:
         del cache[stale]
 
-    jobs = [(p.body, p.site_path) for folder in READERS for p in pending[folder]]
-    rendered = iter(render_all(jobs))
-    made = {folder: [p.finish(next(rendered), now) for p in pending[folder]] for folder in READERS}
+    todo = [p for folder in READERS for p in pending[folder] if p.rendered is None]
+    for item, rendered in zip(todo, render_all([(p.body, p.site_path) for p in todo]), strict=True):
+        item.rendered = rendered
+    made = {folder: [p.finish(p.rendered, now) for p in pending[folder]] for folder in READERS}
     essays: list[Essay] = made["essays"]
     books: list[Book] = [_with_cover_size(b, config, site_dir, warnings) for b in made["books"]]
     pages: list[Page] = made["pages"]

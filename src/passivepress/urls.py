@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
+@lru_cache(maxsize=8192)  # tags are slugified once per essay that names them
 def slugify(text: str) -> str:
     """A URL-safe slug: lowercase, accents stripped, words joined by hyphens.
 
