@@ -202,3 +202,88 @@ def test_a_theme_font_draws_the_accents_the_bundled_font_lacks():
     assert with_theme_font.tobytes() != spelt_out.tobytes()
     # The bundled font has no ë or é, so it spells them as e.
     assert card(title, "", "") == card("Zoe’s resume", "", "")
+
+
+THEME_FONT = ROOT / "themes/default/fonts/DejaVuSans.ttf"
+
+
+@pytest.mark.parametrize("font", [None, THEME_FONT], ids=["bundled-font", "theme-font"])
+@pytest.mark.parametrize(
+    "title", ["Why I still write letters", LONG_TITLE, "שלום עולם", "Zalgo: Z̷̢̛̛a̴̡̕l̸̨̛g̵̢̛o"]
+)
+def test_the_png_is_well_formed(title, font):
+    """The card is written without Pillow's encoder, so check it the way a strict decoder
+    would: every chunk's CRC, the zlib stream's Adler-32, and the rows Pillow decodes."""
+    import struct
+    import zlib
+
+    data = card(title, "Maren Holt", "marenholt.com", font_path=font)
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert crc == zlib.crc32(kind + body), kind
+        chunks.append((kind, body))
+        pos += 12 + length
+    assert [kind for kind, _body in chunks] == [b"IHDR", b"PLTE", b"IDAT", b"IEND"]
+    assert struct.unpack(">IIBBBBB", chunks[0][1]) == (1200, 630, 8, 3, 0, 0, 0)
+    assert len(chunks[1][1]) == 3 * 256
+    scanlines = zlib.decompress(chunks[2][1])  # checks the Adler-32 too
+    assert len(scanlines) == 630 * 1201
+    assert scanlines[::1201] == bytes(630)  # every row unfiltered
+    decoded = Image.open(io.BytesIO(data))
+    assert decoded.mode == "P"
+    pixels = b"".join(scanlines[row * 1201 + 1 : (row + 1) * 1201] for row in range(630))
+    assert decoded.tobytes() == pixels
+
+
+def test_the_same_input_gives_the_same_bytes_with_a_theme_font():
+    for title in ("Why I still write letters", LONG_TITLE, "שלום עולם"):
+        args = (title, "Maren Holt", "marenholt.com")
+        assert card(*args, font_path=THEME_FONT) == card(*args, font_path=THEME_FONT)
+
+
+def test_the_wrap_is_the_greedy_wrap():
+    """Lines are filled by guessing how many words fit and correcting the guess; the lines
+    must be the ones adding a word at a time gives."""
+    from passivepress import social
+
+    def greedy(text, font, width, limit):
+        lines, current = [], ""
+        for word in text.split(" "):
+            if len(lines) >= limit:
+                break
+            candidate = f"{current} {word}" if current else word
+            if font.getlength(candidate) <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            pieces = social._break_word(word, font, width, limit - len(lines))
+            lines.extend(pieces[:-1])
+            current = pieces[-1]
+        if current and len(lines) < limit:
+            lines.append(current)
+        return lines
+
+    titles = [
+        LONG_TITLE,
+        LONG_TITLE.upper(),
+        "i " * 300,
+        "W" * 90 + " short words after a long one " + "M" * 40,
+        "Pneumonoultramicroscopicsilicovolcanoconiosis " * 6,
+        "a",
+    ]
+    for font_path in (None, THEME_FONT):
+        face = social._face(font_path)
+        for title in titles:
+            title = face.renderable(title)
+            for size in social.TITLE_SIZES:
+                font = face.font(size)
+                for guess in (1.0, size * 0.55, 500.0):  # good and bad guesses alike
+                    for limit in (1, 3, 5):
+                        assert social._wrap(title, font, 1040, limit, guess) == greedy(
+                            title, font, 1040, limit
+                        ), (title, size, guess, limit)

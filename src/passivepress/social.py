@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import re
+import struct
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
@@ -122,29 +125,76 @@ def card(
     """
     colours = colours or CardColours()
     face = _face(font_path)
-
-    # Each colour is drawn as coverage (0-255) on a layer of its own; the layers become one
-    # palette image at the end. The layers stop at CLIP; layout coordinates are relative to
-    # the MARGIN box, and `inset` moves them onto the layers.
-    canvas = (WIDTH - 2 * CLIP, HEIGHT - 2 * CLIP)
-    layers = {role: Image.new("L", canvas, 0) for role in _ROLES}
-    draw = {role: ImageDraw.Draw(layer) for role, layer in layers.items()}
-    inset = MARGIN - CLIP
-    width, height = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
-
     title = face.renderable(title)
     rtl = _is_rtl(title)
+    # A build gives every card the same author and site name, so the foot is laid out and
+    # rendered once per process.
+    foot_top, foot = _foot(face, author, site, rtl)
+    lines = _title(face, title, rtl, foot_top) if title else ()
+    pieces = []
+    for inks in _bands((_bar(rtl), *foot, *lines)):
+        # The bar and the foot are the same on every card of a build: encoded once.
+        pieces.append(_fixed_piece(inks) if set(inks).isdisjoint(lines) else _piece(*_band(inks)))
+    return _png(pieces, _palette(colours))
 
-    def x_for(line_width: float) -> float:
-        return inset + (width - line_width if rtl else 0)
 
-    bar_x = x_for(BAR_WIDTH)
-    draw["accent"].rectangle(
-        (bar_x, inset, bar_x + BAR_WIDTH - 1, inset + BAR_HEIGHT - 1), fill=255
+# Layout coordinates are relative to the MARGIN box; INSET moves them onto the canvas that
+# stops at CLIP, and CLIP moves canvas coordinates onto the card.
+INSET = MARGIN - CLIP
+BOX_WIDTH, BOX_HEIGHT = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
+
+
+@dataclass(frozen=True)
+class _Ink:
+    """One line of text (or the accent bar) as coverage 0-255 of its role's colour, with
+    the card pixel where the coverage's top-left corner goes."""
+
+    role: str
+    mask: Image.core.ImagingCore
+    x: int
+    y: int
+
+    @cached_property
+    def box(self) -> tuple[int, int, int, int]:
+        """Where the ink lands, cut at the canvas edge (empty when it falls outside)."""
+        width, height = self.mask.size
+        return (
+            max(self.x, CLIP),
+            max(self.y, CLIP),
+            min(self.x + width, WIDTH - CLIP),
+            min(self.y + height, HEIGHT - CLIP),
+        )
+
+
+def _x_for(line: str, font: ImageFont.FreeTypeFont, rtl: bool) -> float:
+    """Where a line starts: at the left margin, or for right-to-left text where it ends at
+    the right one (so only right-to-left lines need measuring)."""
+    return INSET + (BOX_WIDTH - _width(line, font) if rtl else 0)
+
+
+def _line_ink(
+    role: str,
+    line: str,
+    font: ImageFont.FreeTypeFont,
+    x: float,
+    baseline: float,
+    direction: str | None,
+) -> _Ink:
+    """``line`` rendered as ImageDraw.text(anchor="ls") renders it at canvas point
+    (x, baseline): the whole pixel, plus the fraction passed to FreeType."""
+    start = (math.modf(x)[0], math.modf(baseline)[0])
+    mask, (dx, dy) = font.getmask2(
+        line, "L", direction, None, None, 0, "ls", 255, start, stroke_filled=True
     )
+    return _Ink(role, mask, CLIP + int(x) + dx, CLIP + int(baseline) + dy)
 
-    # The foot, bottom up: site name, then author, each on one line.
-    foot_top = inset + height
+
+@lru_cache(maxsize=32)
+def _foot(face: _Face, author: str, site: str, rtl: bool) -> tuple[float, tuple[_Ink, ...]]:
+    """The site name and the author above it, bottom up, each on one line; and the top of
+    the foot, which the title must stay above."""
+    inks: list[_Ink] = []
+    foot_top = INSET + BOX_HEIGHT
     for text, size, role in (
         (face.renderable(site), SITE_SIZE, "muted"),
         (face.renderable(author), AUTHOR_SIZE, "text"),
@@ -152,64 +202,89 @@ def card(
         if not text:
             continue
         font = face.font(size)
-        line = _fit_line(text, font, width)
+        line = _fit_line(text, font, BOX_WIDTH)
         ascent, descent = font.getmetrics()
         baseline = foot_top - descent
-        draw[role].text(
-            (x_for(_width(line, font)), baseline),
-            line,
-            font=font,
-            fill=255,
-            anchor="ls",
-            direction=_direction(line, face),
+        inks.append(
+            _line_ink(role, line, font, _x_for(line, font, rtl), baseline, _direction(line, face))
         )
         foot_top = baseline - ascent - FOOT_GAP
+    return foot_top, tuple(inks)
 
-    if title:
-        top = inset + BAR_HEIGHT + 40
-        room = foot_top - 28 - top
-        font, lines, leading = _layout_title(title, face, width, room)
-        ascent, _descent = font.getmetrics()
-        baseline = top + min(ascent, leading)
-        for line in lines:
-            draw["text"].text(
-                (x_for(_width(line, font)), baseline),
-                line,
-                font=font,
-                fill=255,
-                anchor="ls",
-                direction="rtl" if rtl and face.shapes else None,
-            )
-            baseline += leading
 
-    # Palette index 0 is the background; each role owns BLEND_STEPS indices that blend from
-    # the background to its colour, so colours are exact where coverage is full and within
-    # ±2 of the true blend elsewhere. The roles' pixels never overlap, so the largest index
-    # at a pixel is its only one.
-    indices = Image.new("L", canvas, 0)
-    for role, lut in zip(_ROLES, _LUTS, strict=True):
-        # Only the part of a layer with ink is mapped (lut[0] is 0: empty stays empty).
-        box = layers[role].getbbox()
-        if box is not None:
-            ink = layers[role].crop(box).point(lut)
-            indices.paste(ImageChops.lighter(indices.crop(box), ink), box)
-    out = Image.new("L", (WIDTH, HEIGHT), 0)
-    out.paste(indices, (CLIP, CLIP))
-    out.putpalette(_palette(colours))  # makes it a "P" image
+def _title(face: _Face, title: str, rtl: bool, foot_top: float) -> tuple[_Ink, ...]:
+    """The title's lines, below the accent bar and above the foot."""
+    top = INSET + BAR_HEIGHT + 40
+    room = foot_top - 28 - top
+    font, lines, leading = _layout_title(title, face, BOX_WIDTH, room)
+    ascent, _descent = font.getmetrics()
+    baseline = top + min(ascent, leading)
+    direction = "rtl" if rtl and face.shapes else None
+    inks = []
+    for line in lines:
+        inks.append(_line_ink("text", line, font, _x_for(line, font, rtl), baseline, direction))
+        baseline += leading
+    return tuple(inks)
 
-    buffer = io.BytesIO()
-    # Fixed settings and no metadata chunks (Pillow writes no tIME), so bytes are stable.
-    # Level 1: a third of level 6's time for files ~40% larger (about 18 kB), which matters
-    # more on a cold build of a thousand essays than to a link preview.
-    out.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+
+@lru_cache(maxsize=2)
+def _bar(rtl: bool) -> _Ink:
+    """The accent bar above the title, at the side the title starts from."""
+    x = int(INSET + (BOX_WIDTH - BAR_WIDTH if rtl else 0))
+    return _Ink("accent", Image.new("L", (BAR_WIDTH, BAR_HEIGHT), 255).im, CLIP + x, MARGIN)
+
+
+def _bands(inks: tuple[_Ink, ...]) -> list[tuple[_Ink, ...]]:
+    """The inks that show, grouped into bands of rows, top down: inks whose rows overlap
+    share a band. Inks keep their drawing order within a band."""
+    bands: list[tuple[int, int, list[_Ink]]] = []
+    for ink in sorted(inks, key=lambda ink: ink.box[1]):
+        x0, top, x1, bottom = ink.box
+        if x0 >= x1 or top >= bottom:
+            continue
+        if bands and top < bands[-1][1]:
+            bands[-1] = (bands[-1][0], max(bands[-1][1], bottom), [*bands[-1][2], ink])
+        else:
+            bands.append((top, bottom, [ink]))
+    return [tuple(sorted(members, key=inks.index)) for _top, _bottom, members in bands]
+
+
+def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
+    """The first row of a band of inks that show, and its scanlines: PNG's filter byte (0,
+    no filter) and a palette index per pixel."""
+    top = min(ink.box[1] for ink in inks)
+    bottom = max(ink.box[3] for ink in inks)
+    size = (ROW, bottom - top)
+    scanlines = b""
+    for number, role in enumerate(_ROLES):
+        mine = [ink for ink in inks if ink.role == role]
+        if not mine:
+            continue
+        # Each role is drawn as coverage on a layer of its own, the way ImageDraw.text draws
+        # a rendered line, so lines that overlap blend the same. The layer is whole scanlines
+        # (column 0 holds the filter byte), cleared outside the canvas.
+        coverage = Image.new("L", size, 0)
+        draw = ImageDraw.Draw(coverage).draw
+        for ink in mine:
+            draw.draw_bitmap((1 + ink.x, ink.y - top), ink.mask, 255)
+        if any(ink.x < CLIP or ink.x + ink.mask.size[0] > WIDTH - CLIP for ink in mine):
+            coverage.paste(0, (0, 0, 1 + CLIP, size[1]))
+            coverage.paste(0, (1 + WIDTH - CLIP, 0, *size))
+        indices = coverage.tobytes().translate(_LUTS[number])
+        if scanlines:
+            # The roles' pixels never overlap, so the largest index at a pixel is its only one.
+            indices = ImageChops.lighter(
+                Image.frombytes("L", size, scanlines), Image.frombytes("L", size, indices)
+            ).tobytes()
+        scanlines = indices
+    return top, scanlines
 
 
 _ROLES = ("text", "muted", "accent")
 BLEND_STEPS = 85  # 1 + 3 × 85 = 256 palette entries
 # Coverage 0-255 on a role's layer → its palette index (0, the background, where uncovered).
 _LUTS = tuple(
-    [0] + [n * BLEND_STEPS + max(1, round(v * BLEND_STEPS / 255)) for v in range(1, 256)]
+    bytes([0] + [n * BLEND_STEPS + max(1, round(v * BLEND_STEPS / 255)) for v in range(1, 256)])
     for n in range(len(_ROLES))
 )
 
@@ -235,6 +310,77 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
+# --- PNG ---------------------------------------------------------------------------------
+#
+# Pillow's PNG encoder spends about 1.5 ms on any 1200×630 image, blank or not, which was
+# most of a card's cost. A card is mostly rows of background, so this writer compresses only
+# the rows with ink and reuses the compressed form of n blank rows. Each piece is a raw
+# deflate stream ended with a sync flush (byte-aligned, not final), so pieces concatenate
+# into one valid stream; an empty final block closes it.
+
+ROW = 1 + WIDTH  # a scanline: filter byte, then one palette index per pixel
+_ADLER_BASE = 65521
+_END = b"\x03\x00"  # an empty final block with fixed codes
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+_Piece = tuple[int, int, bytes, int]  # first row, rows, raw deflate, Adler-32 of the scanlines
+
+
+def _png(pieces: list[_Piece], palette: bytes) -> bytes:
+    """The PNG of a card whose rows are background except for ``pieces``, top down."""
+    stream = [b"\x78\x01"]  # zlib header: deflate, 32 KiB window, fastest
+    adler = 1
+    row = 0
+    for top, rows, deflated, piece_adler in (*pieces, (HEIGHT, 0, b"", 1)):
+        blank, blank_adler = _blank_rows(top - row)
+        stream += [blank, deflated]
+        adler = _adler_combine(
+            _adler_combine(adler, blank_adler, (top - row) * ROW), piece_adler, rows * ROW
+        )
+        row = top + rows
+    stream += [_END, struct.pack(">I", adler)]
+    return b"".join(
+        (_SIGNATURE, _HEADER, _chunk(b"PLTE", palette), _chunk(b"IDAT", b"".join(stream)), _IEND)
+    )
+
+
+def _piece(top: int, scanlines: bytes) -> _Piece:
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL, zlib.Z_RLE)
+    deflated = compressor.compress(scanlines) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return top, len(scanlines) // ROW, deflated, zlib.adler32(scanlines)
+
+
+@lru_cache(maxsize=32)
+def _fixed_piece(inks: tuple[_Ink, ...]) -> _Piece:
+    return _piece(*_band(inks))
+
+
+@cache  # at most HEIGHT + 1 entries of a few hundred bytes
+def _blank_rows(count: int) -> tuple[bytes, int]:
+    if not count:
+        return b"", 1
+    _top, _rows, deflated, adler = _piece(0, bytes(count * ROW))
+    return deflated, adler
+
+
+def _adler_combine(first: int, second: int, length: int) -> int:
+    """The Adler-32 of two byte strings end to end, from theirs (zlib's adler32_combine):
+    the second's sums grow by the first's, its running total once per byte."""
+    low = ((first & 0xFFFF) + (second & 0xFFFF) - 1) % _ADLER_BASE
+    high = ((first >> 16) + (second >> 16) + length * (first & 0xFFFF) - length) % _ADLER_BASE
+    return high << 16 | low
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+# 8-bit palette colour, no interlace.
+_HEADER = _chunk(b"IHDR", struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 3, 0, 0, 0))
+_IEND = _chunk(b"IEND", b"")
+
+
 # --- layout ------------------------------------------------------------------------------
 
 
@@ -252,7 +398,7 @@ def _layout_title(
         max_lines = max(1, min(TITLE_MAX_LINES, int(room // leading)))
         if size != TITLE_SIZES[-1] and em_width * size > max_lines * width * 1.02:
             continue
-        lines = _wrap(title, font, width, max_lines + 1)
+        lines = _wrap(title, font, width, max_lines + 1, em_width * size / len(title))
         if len(lines) <= max_lines:
             return font, lines, leading
     lines = lines[:max_lines]
@@ -260,26 +406,64 @@ def _layout_title(
     return font, lines, leading
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, limit: int) -> list[str]:
+def _wrap(
+    text: str, font: ImageFont.FreeTypeFont, width: int, limit: int, char_width: float
+) -> list[str]:
     """Greedy word wrap; a word wider than the line is broken between characters.
-    Stops once ``limit`` lines exist: the caller only needs to know it overflowed."""
+    Stops once ``limit`` lines exist: the caller only needs to know it overflowed.
+
+    A line only grows as words are added to it, so the greedy line holds the most words
+    that fit. That count is guessed from ``char_width`` (the text's average advance) and
+    corrected a word at a time: about two measurements a line instead of one a word."""
+    words = text.split(" ")
     lines: list[str] = []
     current = ""
-    for word in text.split(" "):
-        if len(lines) >= limit:
-            break
-        candidate = f"{current} {word}" if current else word
-        if _fits(candidate, font, width):
-            current = candidate
-            continue
+    start = 0
+    while start < len(words) and len(lines) < limit:
+        count = _words_that_fit(current, words[start:], font, width, char_width)
+        if count:
+            current = " ".join(
+                [current, *words[start : start + count]]
+                if current
+                else words[start : start + count]
+            )
+            start += count
+            if start == len(words):
+                break
         if current:
-            lines.append(current)
-        pieces = _break_word(word, font, width, limit - len(lines))
-        lines.extend(pieces[:-1])
-        current = pieces[-1]
+            lines.append(current)  # the next word does not fit after it
+            current = ""
+        else:
+            pieces = _break_word(words[start], font, width, limit - len(lines))
+            lines.extend(pieces[:-1])
+            current = pieces[-1]
+            start += 1
     if current and len(lines) < limit:
         lines.append(current)
     return lines
+
+
+def _words_that_fit(
+    line: str, words: list[str], font: ImageFont.FreeTypeFont, width: int, char_width: float
+) -> int:
+    """How many of ``words`` fit after ``line`` (which may be empty)."""
+
+    def fits(count: int) -> bool:
+        return _fits(" ".join([line, *words[:count]] if line else words[:count]), font, width)
+
+    count, length = 0, len(line)
+    while count < len(words) and (length + 1 + len(words[count])) * char_width <= width:
+        length += 1 + len(words[count])
+        count += 1
+    count = max(1, count)
+    if fits(count):
+        while count < len(words) and fits(count + 1):
+            count += 1
+        return count
+    count -= 1
+    while count and not fits(count):
+        count -= 1
+    return count
 
 
 def _break_word(word: str, font: ImageFont.FreeTypeFont, width: int, limit: int) -> list[str]:
@@ -450,8 +634,12 @@ class _Face:
     def renderable(self, text: str) -> str:
         """``text`` with whitespace collapsed and every character the font lacks spelt
         with ones it has, or left out; at most MAX_CHARS long."""
+        text = text[: 4 * MAX_CHARS]
+        if text.isascii() and text.isprintable() and all(map(self.has, set(text))):
+            # Most titles: nothing to normalise, drop or spell, so only spaces to collapse.
+            return " ".join(text.split())[:MAX_CHARS].strip()
         out: list[str] = []
-        for ch in unicodedata.normalize("NFC", text[: 4 * MAX_CHARS]):
+        for ch in unicodedata.normalize("NFC", text):
             category = unicodedata.category(ch)
             if ch.isspace() or category == "Zs":
                 out.append(" ")
