@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
+
+from markupsafe import Markup
 
 from passivepress import cta, theme
 from passivepress.model import Book, Essay, Page, Site, bind_html
@@ -33,38 +36,40 @@ def _book_feed_card(book: Book, base_url: str) -> str:
 
 
 def resolve(
-    site: Site, env: theme.TrackingEnvironment, site_dir: Path, contact_url: str | None
+    site: Site,
+    env: theme.TrackingEnvironment,
+    site_dir: Path,
+    contact_url: str | None,
+    memo: dict[str, Any] | None = None,
 ) -> None:
-    """Replace every placeholder in every item's HTML; the loader has checked the slugs."""
+    """Replace every placeholder in every item's HTML; the loader has checked the slugs.
+
+    ``memo`` (a preview's, kept between builds with the same theme and configuration)
+    remembers each item's finished HTML: when its body and every filled-in part are the
+    same as last time, the same strings are used again instead of being rebuilt.
+    """
     books = {b.slug: b for b in site.books}
     config = site.config
+    made: dict[tuple[str, str], tuple[str, str]] = {}  # a book's card or link, made once
+    memo = memo if memo is not None else {}
     for item in (*site.essays, *site.books, *site.pages):
         if not item.embeds:
             continue
-        page_html, feed_parts = str(item.html), {}
+        parts = []
         for n, embed in enumerate(item.embeds, start=1):
             if embed.kind in ("book", "book-link"):
-                book = books.get(embed.arg)
-                if book is None:  # a draft book: show the title, link nowhere
-                    page, feed = html.escape(embed.arg), html.escape(embed.arg)
-                elif embed.kind == "book-link":
-                    page = (
-                        f'<a class="book-link" href="{html.escape(book.url)}">'
-                        f"{html.escape(book.title)}</a>"
-                    )
-                    feed = (
-                        f'<a href="{html.escape(urljoin(config.base_url, book.url))}">'
-                        f"{html.escape(book.title)}</a>"
-                    )
-                else:
-                    page, _ = theme.render(
+                key = (embed.kind, embed.arg)
+                if key not in made:
+                    made[key] = _book(
+                        embed.kind,
+                        books.get(embed.arg),
+                        embed.arg,
                         env,
-                        "_book_embed.html",
-                        {"book": book},
-                        f"the {{book}} card in {item.source}",
                         site_dir,
+                        config.base_url,
+                        item.source,
                     )
-                    feed = _book_feed_card(book, config.base_url)
+                page, feed = made[key]
             else:
                 tags = [t.slug for t in item.tags] if isinstance(item, Essay) else []
                 override = embed.arg or (item.cta if isinstance(item, (Essay, Page)) else None)
@@ -79,6 +84,38 @@ def resolve(
                     site_dir,
                 )
                 feed = cta.feed_html(chosen, config)
-            page_html = page_html.replace(embed.placeholder, page)
-            feed_parts[embed.placeholder] = feed
-        bind_html(item, page_html, feed_parts)
+            parts.append((embed.placeholder, page, feed))
+        body = item.html
+        last = memo.get(item.key)
+        if last is not None and last[0] is body and last[1] == parts:
+            bind_html(item, *last[2:])
+            continue
+        page_html = str(body)
+        for placeholder, page, _ in parts:
+            page_html = page_html.replace(placeholder, page)
+        finished = Markup(page_html)
+        feed_parts = tuple(sorted((placeholder, feed) for placeholder, _, feed in parts))
+        memo[item.key] = (body, parts, finished, feed_parts)
+        bind_html(item, finished, feed_parts)
+
+
+def _book(
+    kind: str,
+    book: Book | None,
+    slug: str,
+    env: theme.TrackingEnvironment,
+    site_dir: Path,
+    base_url: str,
+    source: object,
+) -> tuple[str, str]:
+    """A book's card or link: (for the page, for feeds)."""
+    if book is None:  # a draft book: show the title, link nowhere
+        return html.escape(slug), html.escape(slug)
+    if kind == "book-link":
+        page = f'<a class="book-link" href="{html.escape(book.url)}">{html.escape(book.title)}</a>'
+        feed = f'<a href="{html.escape(urljoin(base_url, book.url))}">{html.escape(book.title)}</a>'
+        return page, feed
+    page, _ = theme.render(
+        env, "_book_embed.html", {"book": book}, f"the {{book}} card in {source}", site_dir
+    )
+    return page, _book_feed_card(book, base_url)

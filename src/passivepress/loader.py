@@ -71,8 +71,8 @@ _DATE = re.compile(
 _IGNORED = re.compile(r"(^\.|~$|\.sw[a-p]$|\.tmp$|___jb_\w+___$|^4913$|^#.*#$)")
 
 
-def is_content_file(path: Path) -> bool:
-    return path.suffix.lower() in (".md", ".markdown") and not _IGNORED.search(path.name)
+def is_content_file(name: str) -> bool:
+    return name.lower().endswith((".md", ".markdown")) and not _IGNORED.search(name)
 
 
 def parse_date(text: str, tz: Any) -> datetime | None:
@@ -235,9 +235,11 @@ class Fields:
         return extra
 
 
-def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[Path]:
-    """Content files below ``folder`` in a stable order; a file or folder that links to a
-    place outside the site is reported and skipped (only links are resolved, for speed)."""
+def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[tuple[str, str]]:
+    """Content files below ``folder`` in a stable order, as (path, path from the site
+    folder with / between parts); a file or folder that links to a place outside the site
+    is reported and skipped (only links are resolved, for speed). Plain strings: a preview
+    lists every file on every save, and pathlib costs ten times more."""
     if not folder.is_dir():
         return
     root = os.path.realpath(site_dir)
@@ -266,21 +268,23 @@ def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[Pa
         dirnames[:] = kept
         for name in filenames:
             full = os.path.join(dirpath, name)
-            path = Path(full)
-            if not is_content_file(path):
+            if not is_content_file(name):
                 continue
+            rel = os.path.relpath(full, site_dir).replace(os.sep, "/")
             if os.path.islink(full) and outside(full):
                 problems.append(
                     Problem(
                         "this file is a link to a file outside the site folder; it was not read",
-                        path.relative_to(site_dir).as_posix(),
+                        rel,
                         hint="copy the file into the site instead of linking to it",
                     )
                 )
                 continue
-            if path.is_file():
-                found.append(path)
-    yield from sorted(found)
+            if os.path.isfile(full):
+                found.append((full, rel))
+    # In the order of their parts, as pathlib sorts ("a/b" before "a-b/c").
+    found.sort(key=lambda item: item[1].split("/"))
+    yield from found
 
 
 def _cta(f: Fields) -> Any:
@@ -594,10 +598,9 @@ class Loaded:
     site: Site
     warnings: list[Problem]
     menu: list[tuple[str, str]]
-    sources: list[PurePosixPath] = field(default_factory=list)
 
 
-ReadCache = dict[PurePosixPath, tuple[bytes, Pending]]
+ReadCache = dict[str, tuple[bytes, Pending]]  # file from the site folder → digest, reading
 
 
 def load(
@@ -623,32 +626,30 @@ def load(
     cache: ReadCache = read_cache if read_cache is not None else {}
     content = site_dir / "content"
     pending: dict[str, list[Pending]] = {}
-    sources: list[PurePosixPath] = []
-    seen: set[PurePosixPath] = set()
+    seen: set[str] = set()
     for folder, read in READERS.items():
         pending[folder] = []
-        for path in _files(content / folder, site_dir, problems):
-            rel = PurePosixPath(path.relative_to(site_dir).as_posix())
-            seen.add(rel)
+        for path, name in _files(content / folder, site_dir, problems):
+            seen.add(name)
             try:
-                data = path.read_bytes()
+                with open(path, "rb") as fh:
+                    data = fh.read()
             except OSError as exc:
-                problems.append(Problem(f"cannot read this file: {exc.strerror}", rel))
+                problems.append(Problem(f"cannot read this file: {exc.strerror}", name))
                 continue
-            sources.append(rel)
             # A digest, not the bytes: a preview of 10,000 essays should not hold them twice.
             seen_bytes = hashlib.blake2b(data, digest_size=16).digest()
-            cached = cache.get(rel)
+            cached = cache.get(name)
             if cached is not None and cached[0] == seen_bytes:
                 item = cached[1]
             else:
                 try:
-                    item = read(rel, data, config)
+                    item = read(PurePosixPath(name), data, config)
                 except ContentError as exc:
-                    cache.pop(rel, None)
+                    cache.pop(name, None)
                     problems.extend(exc.problems)
                     continue
-                cache[rel] = (seen_bytes, item)
+                cache[name] = (seen_bytes, item)
             problems.extend(item.fields.problems)
             warnings.extend(item.fields.warnings)
             if not item.fields.problems:
@@ -703,7 +704,7 @@ def load(
         tags=tuple(tags),
         preview=preview,
     )
-    return Loaded(site, sorted(warnings, key=_order), menu, sources)
+    return Loaded(site, sorted(warnings, key=_order), menu)
 
 
 def _local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None:
@@ -759,7 +760,7 @@ def _check_references(
 ) -> list[Problem]:
     """Unknown books (listed, embedded or linked by role) and call-to-action variants."""
     problems = []
-    doc = cache[item.source][1].fields.fm.doc
+    doc = cache[str(item.source)][1].fields.fm.doc
     variants = sorted(config.contact.variants)
     for i, slug in enumerate(getattr(item, "book_slugs", ())):
         if slug not in books:

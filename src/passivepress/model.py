@@ -216,15 +216,18 @@ class Site:
         return next((p for p in self.pages if p.slug == slug), None)
 
 
-def bind_html(item: Essay | Book | Page, html: str, feed_parts: dict[str, str]) -> None:
+def bind_html(
+    item: Essay | Book | Page, html: Markup, feed_parts: tuple[tuple[str, str], ...]
+) -> None:
     """Set an item's final HTML once embedded cards and calls-to-action are filled in.
 
     The one late-bound field: embeds need every book to be known, which happens after
-    the item itself is read. Feeds get their own, plainer version of each embed.
+    the item itself is read. Feeds get their own, plainer version of each embed
+    (placeholder → fragment, sorted).
     """
     object.__setattr__(item, "raw_html", str(item.html))
-    object.__setattr__(item, "html", Markup(html))
-    object.__setattr__(item, "feed_parts", tuple(sorted(feed_parts.items())))
+    object.__setattr__(item, "html", html)
+    object.__setattr__(item, "feed_parts", feed_parts)
 
 
 def locate(config: Config, path: str) -> tuple[str, str, str]:
