@@ -10,7 +10,6 @@ whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import html
 import importlib.metadata
@@ -143,19 +142,6 @@ class Builder:
 
     def build(self) -> BuildResult:
         """Build the site; the previous output is replaced only on success."""
-        # A preview holds two models (the last build's and this one): the cycle collector
-        # would walk them both many times per build, a sixth of a save's time at 1,000
-        # essays. It runs between builds instead, while the author reads.
-        pause = self.options.preview and gc.isenabled()
-        if pause:
-            gc.disable()
-        try:
-            return self._build()
-        finally:
-            if pause:
-                gc.enable()
-
-    def _build(self) -> BuildResult:
         options, reporter, site_dir = self.options, self.reporter, self.site_dir
         step = _Timer(reporter)
         started = time.perf_counter()
