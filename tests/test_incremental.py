@@ -171,3 +171,84 @@ def test_same_tells_instants_in_other_zones_apart():
     assert not same(utc, plus_two), "the page would show another time"
     assert same((utc, "a"), (utc, "a"))
     assert not same(1, True) and not same(1, 1.0)
+
+
+# -- a build with nothing to do ends before the pipeline is loaded --------------------------
+
+
+def test_a_build_with_nothing_changed_says_so_and_touches_nothing(tmp_path, make_site, cli):
+    site = make_site(tmp_path, SITE)
+    assert cli("build", str(site)).code == 0
+    before = {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()}
+    again = cli("build", str(site))
+    assert again.code == 0
+    assert "(nothing changed)" in again.err
+    after = {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_any_change_of_input_or_output_means_a_real_build(tmp_path, make_site, cli):
+    site = make_site(tmp_path, SITE + "-- static/css/extra.css --\nbody { color: red }\n")
+    assert cli("build", str(site)).code == 0
+    changes = [
+        lambda: (site / "content/essays/2024-01-05-e5.md").write_text(
+            (site / "content/essays/2024-01-05-e5.md").read_text().replace("Body", "New body")
+        ),
+        lambda: (site / "passivepress.yml").write_text(
+            (site / "passivepress.yml").read_text().replace("Test Site", "Other Site")
+        ),
+        lambda: (site / "static/css/extra.css").write_text("body { color: blue }\n"),
+        lambda: make_site(tmp_path, "-- templates/404.html --\ngone {{ site.title }}\n"),
+        lambda: (site / "_site/essays/e3/index.html").unlink(),
+        lambda: (site / "_site/tags/career/index.html").write_text("tampered"),
+    ]
+    for change in changes:
+        change()
+        rebuilt = cli("build", str(site))
+        assert rebuilt.code == 0
+        assert "(nothing changed)" not in rebuilt.err
+        assert "(nothing changed)" in cli("build", str(site)).err
+    assert "New body" in (site / "_site/essays/e5/index.html").read_text()
+    assert "Other Site" in (site / "_site/index.html").read_text()
+    assert "blue" in (site / "_site/css/extra.css").read_text()
+    assert (site / "_site/404.html").read_text() == "gone Other Site\n"
+    assert (site / "_site/essays/e3/index.html").is_file()
+    assert "Essay" in (site / "_site/tags/career/index.html").read_text()
+    # Other options make another output.
+    assert "(nothing changed)" not in cli("build", str(site), "--drafts").err
+
+
+def test_nothing_changed_repeats_the_warnings_and_strict_still_fails(tmp_path, make_site, cli):
+    site = make_site(
+        tmp_path,
+        SITE + "-- content/essays/2024-02-01-img.md --\n---\ntitle: Img\ndate: 2024-02-01\n"
+        "image: /images/missing.png\n---\nText.\n",
+    )
+    first = cli("build", str(site))
+    assert first.code == 0 and "missing image" in first.err
+    again = cli("build", str(site))
+    assert "(nothing changed)" in again.err and "missing image" in again.err
+    strict = cli("build", str(site), "--strict")
+    assert strict.code == 1 and "(strict) missing image" in strict.err
+
+
+def test_a_future_essay_appears_when_its_day_comes(tmp_path, make_site, cli, monkeypatch):
+    site = make_site(
+        tmp_path,
+        SITE + "-- content/essays/2024-07-01-soon.md --\n---\ntitle: Soon\ndate: 2024-07-01\n---\n"
+        "Not yet.\n",
+    )
+    assert cli("build", str(site)).code == 0  # "now" is 2024-06-01
+    assert not (site / "_site/essays/soon/index.html").exists()
+    assert "(nothing changed)" in cli("build", str(site)).err
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.replace(month=7, day=2).timestamp())))
+    later = cli("build", str(site))
+    assert "(nothing changed)" not in later.err
+    assert (site / "_site/essays/soon/index.html").is_file()
+
+
+def test_clean_never_trusts_the_record(tmp_path, make_site, cli):
+    site = make_site(tmp_path, SITE)
+    assert cli("build", str(site)).code == 0
+    clean = cli("build", str(site), "--clean")
+    assert clean.code == 0 and "(nothing changed)" not in clean.err

@@ -9,7 +9,6 @@ whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import html
 import importlib.metadata
@@ -24,16 +23,26 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from passivepress import __version__, embeds, loader, markdown, published, routes, theme
+from passivepress import (
+    __version__,
+    embeds,
+    loader,
+    markdown,
+    published,
+    routes,
+    theme,
+    uptodate,
+)
 from passivepress import cache as cache_module
 from passivepress import config as config_module
 from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
 from passivepress.changes import Changes, Snapshot
+from passivepress.clock import build_time
 from passivepress.errors import ConfigError, Problem, StrictError
 from passivepress.model import Essay, Site
 from passivepress.output import Stage, check_target
@@ -71,15 +80,6 @@ class BuildResult:
     seconds: float = 0.0
     warnings: list[Problem] = field(default_factory=list)
     site: Site | None = None
-
-
-def build_time(tz: Any) -> datetime:
-    """'Now', for deciding which essays are in the future. SOURCE_DATE_EPOCH pins it, as
-    reproducible-build tooling expects."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC).astimezone(tz)
-    return datetime.now(tz)
 
 
 class _Timer:
@@ -140,11 +140,17 @@ class Builder:
 
     # -- the pipeline -------------------------------------------------------------------
 
-    def build(self) -> BuildResult:
-        """Build the site; the previous output is replaced only on success."""
+    def build(self, sources: str | None = None) -> BuildResult:
+        """Build the site; the previous output is replaced only on success.
+
+        ``sources``: :func:`passivepress.uptodate.sources_digest` of the site, when the
+        caller has just taken it (else it is taken here, for builds that keep a cache).
+        """
         options, reporter, site_dir = self.options, self.reporter, self.site_dir
         step = _Timer(reporter)
         started = time.perf_counter()
+        if self.persist and sources is None:
+            sources = uptodate.sources_digest(site_dir)  # before anything is read
 
         with step("config"):
             loaded = config_module.load(site_dir)
@@ -239,9 +245,7 @@ class Builder:
             for warning in warnings:
                 reporter.warning(warning)
             if options.strict and warnings:
-                raise StrictError(
-                    [dataclasses.replace(w, message=f"(strict) {w.message}") for w in warnings]
-                )
+                raise StrictError.of(warnings)
             with step("write"):
                 stage.commit()
         except BaseException:
@@ -262,6 +266,26 @@ class Builder:
         if self.persist and not _same_state(before, self.state, result):
             with step("cache"):
                 cache_module.save_state(site_dir, self.state)
+        if self.persist and sources is not None:
+            files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
+            files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})
+            uptodate.record(
+                site_dir,
+                uptodate.options_key(
+                    options.output,
+                    options.drafts,
+                    options.future,
+                    options.base_url,
+                    options.record_urls,
+                ),
+                sources,
+                valid_until=content.next_change.timestamp() if content.next_change else None,
+                output=out_dir.resolve(),
+                files=files,
+                warnings=warnings,
+                pages=result.pages,
+                feeds=result.feeds,
+            )
         result.files = len(stage.files)
         result.warnings = warnings
         result.site = site
@@ -486,10 +510,13 @@ class Builder:
 
 
 def build(
-    site_dir: Path, options: BuildOptions | None = None, reporter: Reporter | None = None
+    site_dir: Path,
+    options: BuildOptions | None = None,
+    reporter: Reporter | None = None,
+    sources: str | None = None,
 ) -> BuildResult:
-    """Build the site in ``site_dir`` once."""
-    return Builder(site_dir, options, reporter).build()
+    """Build the site in ``site_dir`` once (``sources``: see :meth:`Builder.build`)."""
+    return Builder(site_dir, options, reporter).build(sources)
 
 
 def social_cards(site_theme: theme.Theme, config: config_module.Config) -> routes.CardMaker:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import ClassVar, TextIO
 
 from passivepress import __version__
-from passivepress.errors import PassivepressError, Problem
+from passivepress.errors import PassivepressError, Problem, StrictError
 from passivepress.report import Reporter
 
 log = logging.getLogger("passivepress")
@@ -109,12 +109,39 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from passivepress import clock, uptodate
+
+    site_dir = Path(args.site_dir).resolve()
+    output = Path(args.output).resolve() if args.output else None
+    reporter = ConsoleReporter(args.verbose, args.quiet)
+    sources = None
+    if not args.clean:
+        # Before the pipeline is even imported: a build with nothing to do ends here.
+        started = time.perf_counter()
+        sources = uptodate.sources_digest(site_dir)
+        key = uptodate.options_key(output, args.drafts, args.future, args.base_url, True)
+        done = uptodate.check(site_dir, key, sources, clock.now_epoch())
+        if done is not None:
+            for warning in done.warnings:
+                reporter.warning(warning)
+            if args.strict and done.warnings:
+                raise StrictError.of(done.warnings)
+            log.debug("nothing changed since the last build: its output is current")
+            log.info(
+                "Built %d pages, %d feeds in %.2f s → %s (nothing changed)",
+                done.pages,
+                done.feeds,
+                time.perf_counter() - started,
+                _shown(done.output),
+            )
+            return 0
+
     from passivepress.build import BuildOptions, build
 
     result = build(
-        Path(args.site_dir),
+        site_dir,
         BuildOptions(
-            output=Path(args.output).resolve() if args.output else None,
+            output=output,
             drafts=args.drafts,
             future=args.future,
             base_url=args.base_url,
@@ -122,7 +149,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             use_cache=not args.clean,
             jobs=args.jobs,
         ),
-        ConsoleReporter(args.verbose, args.quiet),
+        reporter,
+        sources,
     )
     log.debug("%d outputs rendered, the others were unchanged", result.rendered)
     log.info(

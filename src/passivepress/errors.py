@@ -6,7 +6,7 @@ hint; anything else escaping the pipeline is a bug and shows a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -64,3 +64,7 @@ class ConfigError(PassivepressError):
 
 class StrictError(PassivepressError):
     """Warnings were raised and ``--strict`` turns them into failure."""
+
+    @classmethod
+    def of(cls, warnings: list[Problem]) -> StrictError:
+        return cls([replace(w, message=f"(strict) {w.message}") for w in warnings])

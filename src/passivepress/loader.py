@@ -598,6 +598,8 @@ class Loaded:
     site: Site
     warnings: list[Problem]
     menu: list[tuple[str, str]]
+    # When the site changes by itself: the first future essay's date (it appears then).
+    next_change: datetime | None = None
 
 
 ReadCache = dict[str, tuple[bytes, Pending]]  # file from the site folder → digest, reading
@@ -704,7 +706,8 @@ def load(
         tags=tuple(tags),
         preview=preview,
     )
-    return Loaded(site, sorted(warnings, key=_order), menu)
+    coming = [e.date for e in essays if e.future and not future]
+    return Loaded(site, sorted(warnings, key=_order), menu, min(coming, default=None))
 
 
 def _local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None:

@@ -18,10 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from passivepress import config as config_module
-from passivepress.build import build_time
+from passivepress.clock import build_time
 from passivepress.errors import PassivepressError, Problem
 from passivepress.urls import slug_from_filename, slugify
 
@@ -234,6 +231,10 @@ def new(site_dir: Path, kind: str, title: str, now: datetime | None = None) -> P
                 hint="use a title with at least one letter or digit",
             )
         )
+    # Imported here, not at the top: the CLI's parser reads HOSTS and KINDS, and a build
+    # with nothing to do should not load the configuration's YAML machinery for them.
+    from passivepress import config as config_module
+
     config = config_module.load(site_dir).config
     when = (now or build_time(config.tz)).astimezone(config.tz)
     content = site_dir / "content"
@@ -283,6 +284,8 @@ def _field(key: str, value: Any, comment: str = "") -> str:
     if value is None:
         line = f"{key}:"
     else:
+        import yaml
+
         line = yaml.safe_dump(
             {key: value}, allow_unicode=True, default_flow_style=True, sort_keys=False, width=10**6
         ).strip()

@@ -49,9 +49,9 @@ from urllib.parse import unquote
 
 from passivepress import config as config_module
 from passivepress.build import Builder, BuildOptions, BuildResult
+from passivepress.bundled import builtin_theme_dir
 from passivepress.errors import ConfigError, PassivepressError, Problem
 from passivepress.report import Reporter
-from passivepress.theme import builtin_theme_dir
 from passivepress.urls import base_path_of
 from passivepress.watch import Timing, Watcher
 

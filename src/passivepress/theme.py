@@ -25,19 +25,11 @@ from jinja2 import (
     select_autoescape,
 )
 
+from passivepress.bundled import builtin_theme_dir
 from passivepress.config import Config
 from passivepress.errors import ConfigError, ContentError, Problem
 from passivepress.model import Tracked
 from passivepress.urls import absolute, under_base
-
-
-def builtin_theme_dir() -> Path:
-    """The default theme: inside the installed package, or at the repository root."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "themes" / "default"
-    if packaged.is_dir():
-        return packaged
-    return here.parents[1] / "themes" / "default"
 
 
 class TrackingEnvironment(Environment):
