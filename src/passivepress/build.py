@@ -107,10 +107,43 @@ def _same_state(before: State, after: State, result: BuildResult) -> bool:
     )
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    # fork is fastest, but unsafe once other threads exist (the preview server's).
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+class _Workers:
+    """The build's worker processes (Markdown, social cards), shared by its steps.
+
+    A CLI build forks them as it starts, while this process is still small: forked later,
+    each worker would count the whole model in its resident memory (at 10,000 essays a
+    card worker forked during rendering held 590 MiB). Fork is unsafe once other threads
+    exist (the preview server's), so there they are spawned, and only when needed.
+    """
+
+    def __init__(self, count: int, early: bool) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+        self._fork = threading.active_count() == 1 and os.name == "posix"
+        if early and self._fork and count > 1:
+            self.pool().submit(int).result()  # workers start on the first job
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            method = "fork" if self._fork else "spawn"
+            context = multiprocessing.get_context(method)
+            self._pool = ProcessPoolExecutor(self.count, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _at_least(folder: Path, count: int) -> bool:
+    """Whether ``folder`` holds ``count`` files or more (stops counting there)."""
+    seen = 0
+    for _, _, files in os.walk(folder):
+        seen += len(files)
+        if seen >= count:
+            return True
+    return False
 
 
 def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str]) -> markdown.Rendered:
@@ -133,6 +166,7 @@ class Builder:
         self.read_cache: loader.ReadCache = {}
         self.related_memo: dict[str, Any] = {}
         self._read_settings = ""
+        self._workers = _Workers(1, early=False)
         self._env: theme.TrackingEnvironment | None = None
         self._env_key = ""
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
@@ -146,11 +180,20 @@ class Builder:
         ``sources``: :func:`passivepress.uptodate.sources_digest` of the site, when the
         caller has just taken it (else it is taken here, for builds that keep a cache).
         """
-        options, reporter, site_dir = self.options, self.reporter, self.site_dir
-        step = _Timer(reporter)
+        options, site_dir = self.options, self.site_dir
         started = time.perf_counter()
         if self.persist and sources is None:
             sources = uptodate.sources_digest(site_dir)  # before anything is read
+        early = not options.preview and _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
+        self._workers = _Workers(options.jobs or os.cpu_count() or 1, early=early)
+        try:
+            return self._build(sources, started)
+        finally:
+            self._workers.close()
+
+    def _build(self, sources: str | None, started: float) -> BuildResult:
+        options, reporter, site_dir = self.options, self.reporter, self.site_dir
+        step = _Timer(reporter)
 
         with step("config"):
             loaded = config_module.load(site_dir)
@@ -347,12 +390,13 @@ class Builder:
         out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
         todo = [i for i, hit in enumerate(out) if hit is None]
         work = [(jobs[i][0], options, config.base_path) for i in todo]
-        workers = self.options.jobs or os.cpu_count() or 1
+        workers = self._workers.count
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers > 1:
-            with _pool(workers) as pool:
-                done = list(
-                    pool.map(_render_markdown, work, chunksize=max(1, len(work) // (workers * 4)))
+            done = list(
+                self._workers.pool().map(
+                    _render_markdown, work, chunksize=max(1, len(work) // (workers * 4))
                 )
+            )
         else:
             done = [_render_markdown(job) for job in work]
         for i, rendered in zip(todo, done, strict=True):
@@ -415,7 +459,7 @@ class Builder:
             for r in plan
             if r.job
         }
-        pool, made = self._start_in_parallel([r for r in plan if slow.get(r.file)], stage.root)
+        made = self._start_in_parallel([r for r in plan if slow.get(r.file)], stage.root)
         ordered = sorted(plan, key=lambda r: r.file in made)
         try:
             for i, route in enumerate(ordered):
@@ -473,20 +517,19 @@ class Builder:
                 result.rendered += 1
                 self.reporter.rendered(route.path)
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+            for future in made.values():
+                future.cancel()  # after an error; the build's end stops the workers
         self.reporter.progress(len(plan), len(plan))
         return recipes
 
     def _start_in_parallel(
         self, todo: list[routes.Route], stage_root: Path
-    ) -> tuple[ProcessPoolExecutor | None, dict[str, Future[None]]]:
+    ) -> dict[str, Future[None]]:
         """Start making the slow outputs (social cards) that changed, on all cores."""
-        workers = self.options.jobs or os.cpu_count() or 1
-        if len(todo) < PARALLEL_MIN_DOCUMENTS or workers < 2:
-            return None, {}
-        pool = _pool(workers)
-        return pool, {
+        if len(todo) < PARALLEL_MIN_DOCUMENTS or self._workers.count < 2:
+            return {}
+        pool = self._workers.pool()
+        return {
             route.file: pool.submit(_write_card, route.job(), str(stage_root / route.file))
             for route in todo
             if route.job

@@ -202,9 +202,11 @@ class MarkdownStore:
     def put_many(self, items: dict[str, Any], keep: set[str]) -> None:
         """Store new documents and forget those no longer used (when there are many)."""
         with self.db:
+            # A generator: SQLite takes one row at a time, so ten thousand pickled
+            # documents are never all in memory at once.
             self.db.executemany(
                 "INSERT OR REPLACE INTO md (key, value) VALUES (?, ?)",
-                [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()],
+                ((k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()),
             )
             (count,) = self.db.execute("SELECT COUNT(*) FROM md").fetchone()
             if count > 2 * len(keep) + 100:

@@ -225,7 +225,7 @@ def bind_html(
     the item itself is read. Feeds get their own, plainer version of each embed
     (placeholder → fragment, sorted).
     """
-    object.__setattr__(item, "raw_html", str(item.html))
+    object.__setattr__(item, "raw_html", item.html)  # the same string, not a copy
     object.__setattr__(item, "html", html)
     object.__setattr__(item, "feed_parts", feed_parts)
 
