@@ -771,6 +771,30 @@ def test_stop_leaves_no_thread_and_no_temporary_folder(site) -> None:
     assert set(threading.enumerate()) <= before
 
 
+def test_garbage_is_collected_after_a_build_not_during_it(site) -> None:
+    """The collector walking two models in mid-build made saves slow (issue 3)."""
+    import gc
+
+    from passivepress.serve import IDLE_COLLECT
+
+    was = gc.isenabled()
+    server = start_server(site)
+    try:
+        assert not gc.isenabled()
+        full = gc.get_stats()[2]["collections"]
+        builds = server.preview.builds
+        essay = site / "content/essays/2024-04-01-second.md"
+        essay.write_text(essay.read_text() + "\nMore.\n")
+        assert server.preview.wait_for_builds(builds + 1)
+        deadline = time.monotonic() + IDLE_COLLECT + 5
+        while gc.get_stats()[2]["collections"] == full and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gc.get_stats()[2]["collections"] > full
+    finally:
+        server.preview.stop()
+    assert gc.isenabled() == was
+
+
 def test_ctrl_c_stops_the_command_cleanly(site, tmp_path) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()

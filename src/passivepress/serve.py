@@ -412,6 +412,7 @@ class LivePreview:
             self._watcher = None
         if self._collector is not None:
             self._collector.cancel()
+            self._collector.join()
             self._collector = None
         if self._gc_was_enabled:
             gc.enable()
