@@ -256,3 +256,20 @@ def test_json_ld_of_an_essay_with_a_script_in_its_title_stays_json(tmp_path, mak
     scripts = [s for s in page.iter("script")]
     assert all(s.get("type") == "application/ld+json" for s in scripts)
     assert any(json.loads(s.text).get("headline") == title for s in scripts)
+
+
+def test_feeds_get_plain_versions_of_embedded_books(promo):
+    """Feed readers drop classes and resolve nothing: each card and link is replaced by a
+    plain one with absolute links, and the page keeps the theme's card."""
+    import html5lib
+
+    entries = {e.title: e.content[0].value for e in promo.feed("/feed.xml").entries}
+    entry = html5lib.parse(entries["Embeds"], namespaceHTMLElements=False)
+    links = [a.get("href") for a in entry.iter("a")]
+    assert "https://example.com/books/quiet/" in links
+    assert not [h for h in links if h.startswith("/")], links
+    themed = [e.get("class") for e in entry.iter() if "book-" in (e.get("class") or "")]
+    assert not themed, themed
+    assert "The Quiet Signal" in "".join(entry.itertext())
+    page = promo.html("/essays/embeds/")
+    assert page.with_class("book-link") and page.with_class("book-embed")

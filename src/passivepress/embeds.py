@@ -94,7 +94,10 @@ def resolve(
         for placeholder, page, _ in parts:
             page_html = page_html.replace(placeholder, page)
         finished = Markup(page_html)
-        feed_parts = tuple(sorted((placeholder, feed) for placeholder, _, feed in parts))
+        # Longest first, so a card that contains a link is swapped whole; empty or
+        # unchanged fragments are left out (replace() with them is a no-op or worse).
+        pairs = {(page, feed) for _, page, feed in parts if page and page != feed}
+        feed_parts = tuple(sorted(pairs, key=lambda pair: (-len(pair[0]), pair)))
         memo[item.key] = (body, parts, finished, feed_parts)
         bind_html(item, finished, feed_parts)
 

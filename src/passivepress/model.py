@@ -79,10 +79,10 @@ class FeedBody:
 
     @cached_property
     def feed_html(self) -> str:
-        text = absolutize(self.raw_html or str(self.html), self.permalink)  # type: ignore[attr-defined]
-        for placeholder, fragment in self.feed_parts:  # type: ignore[attr-defined]
-            text = text.replace(placeholder, fragment)
-        return text
+        text = str(self.html)  # type: ignore[attr-defined]
+        for page, feed in self.feed_parts:  # type: ignore[attr-defined]
+            text = text.replace(page, feed)
+        return absolutize(text, self.permalink)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,8 +102,7 @@ class Essay(FeedBody, Located):
     canonical: str | None = None
     lang: str = ""
     html: Markup = Markup("")
-    feed_parts: tuple[tuple[str, str], ...] = ()  # embed placeholder → its feed version
-    raw_html: str = ""  # the body before embeds were filled in
+    feed_parts: tuple[tuple[str, str], ...] = ()  # an embed as on the page → for feeds
     toc: tuple[TocEntry, ...] = ()
     words: int = 0
     body_links: tuple[tuple[str, int], ...] = ()  # site links and images in the body, for checks
@@ -146,8 +145,7 @@ class Book(FeedBody, Located):
     featured: bool = False
     draft: bool = False
     html: Markup = Markup("")
-    feed_parts: tuple[tuple[str, str], ...] = ()  # embed placeholder → its feed version
-    raw_html: str = ""  # the body before embeds were filled in
+    feed_parts: tuple[tuple[str, str], ...] = ()  # an embed as on the page → for feeds
     toc: tuple[TocEntry, ...] = ()
     body_links: tuple[tuple[str, int], ...] = ()
     ids: frozenset[str] = frozenset()
@@ -185,8 +183,7 @@ class Page(FeedBody, Located):
     embeds: tuple[Embed, ...] = ()
     body_line: int = 1
     affiliate: bool = False
-    feed_parts: tuple[tuple[str, str], ...] = ()  # embed placeholder → its feed version
-    raw_html: str = ""  # the body before embeds were filled in
+    feed_parts: tuple[tuple[str, str], ...] = ()  # an embed as on the page → for feeds
     extra: dict[str, Any] = field(default_factory=dict)
     path: str = ""
     url: str = ""
@@ -222,10 +219,10 @@ def bind_html(
     """Set an item's final HTML once embedded cards and calls-to-action are filled in.
 
     The one late-bound field: embeds need every book to be known, which happens after
-    the item itself is read. Feeds get their own, plainer version of each embed
-    (placeholder → fragment, sorted).
+    the item itself is read. Feeds get their own, plainer version of each embed: pairs of
+    (the embed as on the page, as in feeds), so that no second copy of the body is kept
+    (at 10,000 essays that copy was 90 MB).
     """
-    object.__setattr__(item, "raw_html", item.html)  # the same string, not a copy
     object.__setattr__(item, "html", html)
     object.__setattr__(item, "feed_parts", feed_parts)
 
