@@ -9,6 +9,8 @@ whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import html
 import importlib.metadata
@@ -136,6 +138,15 @@ class _Workers:
             self._pool = None
 
 
+def _release_free_memory() -> None:
+    """Hand memory freed by reading (every file's YAML, the Markdown sources, results
+    passed between processes) back to the system. glibc keeps it otherwise, and the later
+    steps then grow on top of it: at 10,000 essays that was over 100 MB of the peak."""
+    # Not glibc (macOS, musl, Windows): nothing to do.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols, libc's among them
+
+
 def _at_least(folder: Path, count: int) -> bool:
     """Whether ``folder`` holds ``count`` files or more (stops counting there)."""
     seen = 0
@@ -230,6 +241,7 @@ class Builder:
             )
             site = content.site
 
+        _release_free_memory()
         with step("embeds"):
             contact = site.page("contact")
             embeds.resolve(
@@ -240,6 +252,7 @@ class Builder:
                 self._embeds_memo if options.preview else None,
             )
 
+        _release_free_memory()
         with step("routes"):
             plan = routes.plan(site, content.menu, social_cards(site_theme, config))
 
@@ -409,7 +422,9 @@ class Builder:
             except sqlite3.Error as exc:
                 log.debug("could not write the markdown cache: %s", exc)
             store.close()
-        else:
+        elif self.options.preview:
+            # Only a preview builds again; a one-shot build (--clean) lets them go with
+            # the model (a body an embed was filled into would otherwise be kept twice).
             for k, rendered in zip(keys, out, strict=True):
                 cache[k] = rendered  # type: ignore[assignment]
         return out  # type: ignore[return-value]
@@ -434,6 +449,7 @@ class Builder:
         resolver = Resolver(objects)
         has_previous = bool(previous.output)
         recipes: dict[str, Any] = {}
+        shared: dict[tuple[str, str], tuple[str, str]] = {}
 
         def produce_changed(route: routes.Route, old: OutputRecord | None) -> bool:
             rel = route.file
@@ -492,7 +508,9 @@ class Builder:
                         env, route.template, context, route.origin, self.site_dir
                     )
                     text = disclose(text, site.config.affiliate.disclosure)
-                    deps = tuple(sorted(read))
+                    # One tuple per distinct (key, attribute), shared by every page that
+                    # read it: at 10,000 essays, tens of MB fewer, here and in the cache.
+                    deps = tuple([shared.setdefault(dep, dep) for dep in sorted(read)])
                     inputs = ""
                     if changes is None:
                         inputs = digest(
