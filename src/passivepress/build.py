@@ -42,7 +42,7 @@ from passivepress import (
 )
 from passivepress import cache as cache_module
 from passivepress import config as config_module
-from passivepress.cache import OutputRecord, Resolver, State, digest, fingerprint
+from passivepress.cache import Fingerprints, OutputRecord, State, digest, fingerprint
 from passivepress.changes import Changes, Snapshot
 from passivepress.clock import build_time
 from passivepress.errors import ConfigError, Problem, StrictError
@@ -278,7 +278,11 @@ class Builder:
         snapshot = Snapshot.of(site, content.menu)
         # A build that keeps no cache on disk still has the previous build's model in
         # memory: comparing objects is cheaper than fingerprinting everything pages read.
-        changes = None if self.persist else Changes(self._snapshot or Snapshot(), snapshot)
+        judge: Changes | Fingerprints = (
+            Fingerprints({o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)})
+            if self.persist
+            else Changes(self._snapshot or Snapshot(), snapshot)
+        )
         records: dict[str, OutputRecord] = {}
         # The preview's output folder is its own: it knows every file there without looking.
         known = set(previous.outputs) | set(self.state.static) if not self.persist else None
@@ -286,9 +290,7 @@ class Builder:
         same_output = self.state.output == str(out_dir)
         try:
             with step("render"):
-                snapshot.recipes = self._render_routes(
-                    plan, site, env, stage, previous, records, result, changes
-                )
+                self._render_routes(plan, site, env, stage, previous, records, result, judge)
 
             with step("static"):
                 warnings += stage.copy_static(
@@ -438,94 +440,48 @@ class Builder:
         previous: State,
         records: dict[str, OutputRecord],
         result: BuildResult,
-        changes: Changes | None,
-    ) -> dict[str, Any]:
-        """Render what changed and keep the rest. With ``changes`` (the previous build's
-        model is in memory) outputs are compared by what they read; without, by
-        fingerprints of it (:mod:`passivepress.cache`). Returns each output's recipe."""
-        objects: dict[str, Any] = {
-            o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)
-        }
-        resolver = Resolver(objects)
-        has_previous = bool(previous.output)
-        recipes: dict[str, Any] = {}
-        shared: dict[tuple[str, str], tuple[str, str]] = {}
-
-        def produce_changed(route: routes.Route, old: OutputRecord | None) -> bool:
-            rel = route.file
-            if changes is not None:
-                recipe = recipes[rel] = (
-                    route.shows
-                    if route.shows is not None
-                    else route.inputs()
-                    if route.inputs
-                    else object()
-                )
-                return old is None or changes.recipe_changed(rel, recipe, follow=True)
-            inputs = fingerprints[rel] = digest(
-                route.kind, fingerprint(route.inputs() if route.inputs else object())
-            )
-            return old is None or old.inputs != inputs
-
-        fingerprints: dict[str, str] = {}
+        judge: Changes | Fingerprints,
+    ) -> None:
+        """Render what changed and keep the rest. ``judge`` says what changed: by comparing
+        with the previous model (the preview's, in memory) or by fingerprints of what each
+        output read (:mod:`passivepress.cache`)."""
+        known = previous.outputs if previous.output else {}
         # Slow outputs (social cards) that changed are started on the other cores first
         # and collected last, so they are made while this process renders the pages.
-        slow = {
-            r.file: produce_changed(r, previous.outputs.get(r.file) if has_previous else None)
-            for r in plan
-            if r.job
-        }
+        slow = {r.file: judge.output_changed(r, known.get(r.file)) for r in plan if r.job}
         made = self._start_in_parallel([r for r in plan if slow.get(r.file)], stage.root)
-        ordered = sorted(plan, key=lambda r: r.file in made)
+        shared: dict[tuple[str, str], tuple[str, str]] = {}
         try:
-            for i, route in enumerate(ordered):
+            for i, route in enumerate(sorted(plan, key=lambda r: r.file in made)):
                 self.reporter.progress(i, len(plan))
-                rel = route.file
-                old = previous.outputs.get(rel) if has_previous else None
-                if route.template is not None and route.context is not None:
-                    context = None
-                    if changes is not None:
-                        recipes[rel] = route.context.args
-                        unchanged = (
-                            old is not None
-                            and not changes.recipe_changed(rel, route.context.args, follow=False)
-                            and not changes.read_changed(old.deps)
-                        )
-                    else:
-                        context = route.context()
-                        objects.setdefault("site", context["site"])
-                        local = {"site": context["site"]}
-                        context_fp = fingerprint(context)
-                        unchanged = old is not None and old.inputs == digest(
-                            route.template, context_fp, resolver.deps_digest(old.deps, local)
-                        )
-                    if unchanged and self._reuse(stage, previous, rel, old, route, records):
-                        result.pages += 1
+                rel, old = route.file, known.get(route.file)
+                if route.template is not None:
+                    result.pages += 1
+                    if (
+                        old
+                        and judge.page_unchanged(route, old)
+                        and self._reuse(stage, previous, rel, old, route, records)
+                    ):
+                        judge.done(route)
                         continue
-                    if context is None:
-                        context = route.context()
                     text, read = theme.render(
-                        env, route.template, context, route.origin, self.site_dir
+                        env, route.template, judge.context(route), route.origin, self.site_dir
                     )
                     text = disclose(text, site.config.affiliate.disclosure)
                     # One tuple per distinct (key, attribute), shared by every page that
                     # read it: at 10,000 essays, tens of MB fewer, here and in the cache.
                     deps = tuple([shared.setdefault(dep, dep) for dep in sorted(read)])
-                    inputs = ""
-                    if changes is None:
-                        inputs = digest(
-                            route.template, context_fp, resolver.deps_digest(deps, local)
-                        )
+                    inputs = judge.page_inputs(route, deps)
+                    judge.done(route)
                     st = stage.write(rel, text.encode("utf-8"), route.origin)
-                    result.pages += 1
                 else:
                     assert route.produce is not None
                     deps = ()
                     result.feeds += route.kind == "feed"
-                    changed = slow[rel] if rel in slow else produce_changed(route, old)
+                    changed = slow[rel] if rel in slow else judge.output_changed(route, old)
                     if not changed and self._reuse(stage, previous, rel, old, route, records):
                         continue
-                    inputs = fingerprints.get(rel, "")
+                    inputs = judge.output_inputs(route)
                     if rel in made:
                         # Made and written by a worker process straight into the stage.
                         st = stage.adopt(rel, route.origin, made[rel].result())
@@ -538,7 +494,6 @@ class Builder:
             for future in made.values():
                 future.cancel()  # after an error; the build's end stops the workers
         self.reporter.progress(len(plan), len(plan))
-        return recipes
 
     def _start_in_parallel(
         self, todo: list[routes.Route], stage_root: Path

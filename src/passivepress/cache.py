@@ -23,13 +23,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from passivepress import __version__
 from passivepress.model import Tracked
 from passivepress.urls import Based
+
+if TYPE_CHECKING:
+    from passivepress.routes import Route
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,49 @@ class Resolver:
         return hashlib.blake2b(
             b"".join([value(dep, local) for dep in deps]), digest_size=20
         ).hexdigest()
+
+
+class Fingerprints:
+    """Decides what to make again from fingerprints (a build that starts from disk): a
+    page is unchanged when the fingerprint of its context and of every value it read last
+    time is what it was; a produced file, when its inputs' fingerprint is."""
+
+    def __init__(self, objects: dict[str, Any]) -> None:
+        self.objects = objects
+        self.resolver = Resolver(objects)
+        self._contexts: dict[str, tuple[dict[str, Any], str]] = {}
+        self._inputs: dict[str, str] = {}
+
+    def page_unchanged(self, route: Route, old: OutputRecord) -> bool:
+        self.context(route)  # made and fingerprinted now, kept for rendering it
+        return old.inputs == self.page_inputs(route, old.deps)
+
+    def context(self, route: Route) -> dict[str, Any]:
+        """The page's context, made once for the question and the rendering."""
+        if route.file not in self._contexts:
+            assert route.context is not None
+            context = route.context()
+            self.objects.setdefault("site", context["site"])
+            self._contexts[route.file] = (context, fingerprint(context))
+        return self._contexts[route.file][0]
+
+    def page_inputs(self, route: Route, deps: tuple[Dep, ...]) -> str:
+        context, context_fp = self._contexts[route.file]
+        local = {"site": context["site"]}
+        return digest(str(route.template), context_fp, self.resolver.deps_digest(deps, local))
+
+    def output_changed(self, route: Route, old: OutputRecord | None) -> bool:
+        inputs = self._inputs[route.file] = digest(
+            route.kind, fingerprint(route.inputs() if route.inputs else object())
+        )
+        return old is None or old.inputs != inputs
+
+    def output_inputs(self, route: Route) -> str:
+        return self._inputs[route.file]
+
+    def done(self, route: Route) -> None:
+        """Forget what was kept for a page (at 10,000 pages, its context)."""
+        self._contexts.pop(route.file, None)
 
 
 def _token(text: str) -> bytes:

@@ -17,11 +17,15 @@ import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from passivepress.model import Site, Tracked
+
+if TYPE_CHECKING:
+    from passivepress.cache import OutputRecord
+    from passivepress.routes import Route
 
 Dep = tuple[str, str]  # (model key, attribute), as recorded while rendering
 
@@ -112,6 +116,35 @@ class Changes:
         if file not in self.old.recipes or not same(self.old.recipes[file], recipe):
             return True
         return follow and any(key in self.fields for key in _keys(recipe))
+
+    # -- the questions the render loop asks (as cache.Fingerprints answers them) --------
+
+    def page_unchanged(self, route: Route, old: OutputRecord) -> bool:
+        assert route.context is not None
+        self.new.recipes[route.file] = route.context.args
+        return not self.recipe_changed(route.file, route.context.args, follow=False) and (
+            not self.read_changed(old.deps)
+        )
+
+    def context(self, route: Route) -> dict[str, Any]:
+        assert route.context is not None
+        self.new.recipes[route.file] = route.context.args
+        return route.context()
+
+    def page_inputs(self, route: Route, deps: tuple[Dep, ...]) -> str:
+        return ""  # nothing to fingerprint: the next build compares objects again
+
+    def output_changed(self, route: Route, old: OutputRecord | None) -> bool:
+        recipe = self.new.recipes[route.file] = (
+            route.shows if route.shows is not None else route.inputs() if route.inputs else object()
+        )
+        return old is None or self.recipe_changed(route.file, recipe, follow=True)
+
+    def output_inputs(self, route: Route) -> str:
+        return ""
+
+    def done(self, route: Route) -> None:
+        pass
 
     def _type(self, key: str) -> type:
         obj = self.new.objects.get(key) or self.old.objects[key]
