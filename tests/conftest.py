@@ -256,15 +256,19 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable:
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable]:
     """``cli("build", str(site), "--strict")`` runs the command in-process.
 
     "Now" is pinned through SOURCE_DATE_EPOCH (to NOW) unless the test set it itself.
     """
 
-    def run(*args: str) -> CliResult:
-        import os
+    import logging
+    import os
 
+    logger = logging.getLogger("passivepress")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+
+    def run(*args: str) -> CliResult:
         if "SOURCE_DATE_EPOCH" not in os.environ:
             monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
         capsys.readouterr()
@@ -272,7 +276,10 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
-    return run
+    yield run
+    # The CLI points the logger at this test's captured stderr; a preview server that a
+    # later test leaves logging from its thread must not write to that closed stream.
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def internal_target(url: str, base_path: str) -> str | None:
