@@ -575,3 +575,42 @@ def test_the_contact_page_has_no_form_without_a_form_action(built):
     page = built.html("/contact/")
     assert page.findall(".//form") == []
     assert any(h.startswith("mailto:ada@example.com") for h in page.links())
+
+
+def test_reading_content_leaves_no_reference_cycles(tmp_path, make_site, build_site, monkeypatch):
+    """A build pauses the cycle collector while it reads (it would walk the growing model
+    again and again); anything reading left in a cycle would then stay in memory."""
+    import gc
+
+    from passivepress import build as build_module
+
+    site = make_site(
+        tmp_path,
+        CONFIG
+        + "".join(
+            f"-- content/essays/2024-01-0{n}-e{n}.md --\n---\ntitle: E{n}\ndate: 2024-01-0{n}\n"
+            f"tags: [a, b]\nbase: &b {{x: [1, 2]}}\nextra_copy: *b\n---\n# Head\n\nBody {n}.\n"
+            for n in range(1, 6)
+        ),
+    )
+    real_load = build_module.loader.load
+    garbage: list[object] = []
+
+    def load(*args, **kwargs):
+        gc.collect()
+        enabled = gc.isenabled()
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            return real_load(*args, **kwargs)
+        finally:
+            gc.collect()
+            garbage.extend(gc.garbage)
+            gc.garbage.clear()
+            gc.set_debug(0)
+            if enabled:
+                gc.enable()
+
+    monkeypatch.setattr(build_module.loader, "load", load)
+    build_site(site, record_urls=False)
+    assert garbage == []

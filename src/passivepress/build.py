@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import hashlib
 import html
 import importlib.metadata
@@ -138,6 +139,39 @@ class _Workers:
             self._pool = None
 
 
+class _Collector:
+    """Python's cycle collector, kept from walking the model over and over.
+
+    Reading makes millions of objects that live until the build ends, and every full
+    collection walked all of them again (at 10,000 essays, 13 full collections took 2.5 s
+    of a 12 s build). Reading makes no reference cycles (a test keeps it so), so the
+    collector pauses while it runs; then the model is frozen (set aside from the
+    collections that go on during rendering) and given back when the build is over.
+    """
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+        self.paused = self.frozen = False
+
+    def pause(self) -> None:
+        if self.active:
+            gc.disable()
+            self.paused = True
+
+    def settle(self) -> None:
+        if self.paused:
+            gc.freeze()
+            gc.enable()
+            self.paused, self.frozen = False, True
+
+    def restore(self) -> None:
+        if self.frozen:
+            gc.unfreeze()
+        if self.paused:
+            gc.enable()
+        self.paused = self.frozen = False
+
+
 def _release_free_memory() -> None:
     """Hand memory freed by reading (every file's YAML, the Markdown sources, results
     passed between processes) back to the system. glibc keeps it otherwise, and the later
@@ -178,6 +212,7 @@ class Builder:
         self.related_memo: dict[str, Any] = {}
         self._read_settings = ""
         self._workers = _Workers(1, early=False)
+        self._collector = _Collector(active=False)
         self._env: theme.TrackingEnvironment | None = None
         self._env_key = ""
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
@@ -197,10 +232,13 @@ class Builder:
             sources = uptodate.sources_digest(site_dir)  # before anything is read
         early = not options.preview and _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
         self._workers = _Workers(options.jobs or os.cpu_count() or 1, early=early)
+        # The preview server runs the cycle collector between builds itself.
+        self._collector = _Collector(active=not options.preview and gc.isenabled())
         try:
             return self._build(sources, started)
         finally:
             self._workers.close()
+            self._collector.restore()
 
     def _build(self, sources: str | None, started: float) -> BuildResult:
         options, reporter, site_dir = self.options, self.reporter, self.site_dir
@@ -219,6 +257,7 @@ class Builder:
             templates = cache_module.files_digest(site_theme.template_dirs)
             env = self._environment(site_theme, templates)
 
+        self._collector.pause()
         with step("content"):
             read_settings = fingerprint(config)
             if read_settings != self._read_settings:
@@ -252,6 +291,7 @@ class Builder:
                 self._embeds_memo if options.preview else None,
             )
 
+        self._collector.settle()
         _release_free_memory()
         with step("routes"):
             plan = routes.plan(site, content.menu, social_cards(site_theme, config))

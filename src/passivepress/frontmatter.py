@@ -72,28 +72,42 @@ def _walk(
     YAML aliases make the tree a graph: each node is mirrored once (an alias chain must
     not cost exponential time) and a node that contains itself is refused.
     """
-    done: dict[int, Any] = {}
-    active: set[int] = set()
+    return _Mirror(lines, first_line, problems, source).walk(root, ())
 
-    def walk(node: yaml.Node, path: KeyPath) -> Any:
+
+@dataclass
+class _Mirror:
+    """One walk of :func:`_walk`. A class rather than a nested function calling itself:
+    that would be a reference cycle, and every file's walk would wait for the cycle
+    collector (20 MB at 10,000 essays)."""
+
+    lines: dict[KeyPath, int]
+    first_line: int
+    problems: list[Problem]
+    source: Path | str
+    done: dict[int, Any] = field(default_factory=dict)
+    active: set[int] = field(default_factory=set)
+
+    def walk(self, node: yaml.Node, path: KeyPath) -> Any:
+        lines, first_line = self.lines, self.first_line
         lines.setdefault(path, node.start_mark.line + first_line)
-        if id(node) in done:
-            return done[id(node)]
-        if id(node) in active:
-            problems.append(
+        if id(node) in self.done:
+            return self.done[id(node)]
+        if id(node) in self.active:
+            self.problems.append(
                 Problem(
                     "an alias refers to the value that contains it",
-                    source,
+                    self.source,
                     node.start_mark.line + first_line,
                     hint="remove the '*' alias, or point it at another anchor",
                 )
             )
             return None
-        active.add(id(node))
+        self.active.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             out: Any = node.value
         elif isinstance(node, yaml.SequenceNode):
-            out = [walk(item, (*path, i)) for i, item in enumerate(node.value)]
+            out = [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
         else:
             out = {}
             for key_node, value_node in node.value:
@@ -102,10 +116,10 @@ def _walk(
                 )
                 line = key_node.start_mark.line + first_line
                 if key in out:
-                    problems.append(
+                    self.problems.append(
                         Problem(
                             f"the key '{key}' appears twice",
-                            source,
+                            self.source,
                             line,
                             hint=f"the first '{key}' is on line {lines[(*path, key)]}; "
                             "keep only one",
@@ -113,13 +127,11 @@ def _walk(
                     )
                     continue
                 lines[(*path, key)] = line
-                out[key] = walk(value_node, (*path, key))
+                out[key] = self.walk(value_node, (*path, key))
                 lines[(*path, key)] = line
-        active.discard(id(node))
-        done[id(node)] = out
+        self.active.discard(id(node))
+        self.done[id(node)] = out
         return out
-
-    return walk(root, ())
 
 
 def load_yaml(text: str, source: Path | str, first_line: int = 1) -> YamlDocument:
