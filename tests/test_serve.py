@@ -771,25 +771,38 @@ def test_stop_leaves_no_thread_and_no_temporary_folder(site) -> None:
     assert set(threading.enumerate()) <= before
 
 
-def test_garbage_is_collected_after_a_build_not_during_it(site) -> None:
-    """The collector walking two models in mid-build made saves slow (issue 3)."""
+def test_garbage_is_collected_after_a_build_not_during_it(site, monkeypatch) -> None:
+    """The collector walking two models in mid-build made saves slow (issue 3): it is off
+    from a build's start until shortly after, then collects and runs on its own again."""
     import gc
 
-    from passivepress.serve import IDLE_COLLECT
+    from passivepress import serve as serve_module
 
     was = gc.isenabled()
+    states: list[bool] = []
+    real_build = serve_module.Builder.build
+
+    def build(self, *args, **kwargs):
+        states.append(gc.isenabled())
+        return real_build(self, *args, **kwargs)
+
+    monkeypatch.setattr(serve_module.Builder, "build", build)
     server = start_server(site)
     try:
-        assert not gc.isenabled()
         full = gc.get_stats()[2]["collections"]
         builds = server.preview.builds
         essay = site / "content/essays/2024-04-01-second.md"
         essay.write_text(essay.read_text() + "\nMore.\n")
         assert server.preview.wait_for_builds(builds + 1)
-        deadline = time.monotonic() + IDLE_COLLECT + 5
+        deadline = time.monotonic() + serve_module.IDLE_COLLECT + 5
         while gc.get_stats()[2]["collections"] == full and time.monotonic() < deadline:
             time.sleep(0.05)
         assert gc.get_stats()[2]["collections"] > full
+        assert states and not any(states), "the collector was on during a build"
+        deadline = time.monotonic() + 5
+        while gc.isenabled() != was and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gc.isenabled() == was, "between builds the collector runs on its own"
     finally:
         server.preview.stop()
     assert gc.isenabled() == was

@@ -381,9 +381,8 @@ class LivePreview:
         self._tmp = Path(tempfile.mkdtemp(prefix="passivepress-preview-"))
         # The preview holds two models (the last build's and the next); the cycle collector
         # walking them in mid-build or mid-request took a sixth of a save's time at 1,000
-        # essays. It runs instead when a build is over and the author is reading.
+        # essays. It pauses from each build's start until the page has reloaded.
         self._gc_was_enabled = gc.isenabled()
-        gc.disable()
         try:
             self._server = PreviewServer((self.options.host, self.options.port), self)
             self.port = self._server.server_address[1]
@@ -458,6 +457,8 @@ class LivePreview:
     def rebuild(self, changed: frozenset[str], first: bool = False) -> None:
         """Build once (never two at a time); publish the outcome to pages and terminal."""
         with self._build_lock:
+            if self._gc_was_enabled:
+                gc.disable()  # until _collect_later
             started = time.perf_counter()
             problems: tuple[Problem, ...] = ()
             result: BuildResult | None = None
@@ -476,7 +477,8 @@ class LivePreview:
             self._collect_later()
 
     def _collect_later(self) -> None:
-        """Collect garbage once the page has had time to reload (unless a build is on)."""
+        """Collect garbage once the page has had time to reload, and let the collector run
+        on its own again until the next build (unless a build is on: it calls this too)."""
         if self._collector is not None:
             self._collector.cancel()
 
@@ -484,6 +486,8 @@ class LivePreview:
             if self._build_lock.acquire(blocking=False):
                 try:
                     gc.collect()
+                    if self._gc_was_enabled:
+                        gc.enable()
                 finally:
                     self._build_lock.release()
 
