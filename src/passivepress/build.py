@@ -177,7 +177,7 @@ def _release_free_memory() -> None:
     passed between processes) back to the system. glibc keeps it otherwise, and the later
     steps then grow on top of it: at 10,000 essays that was over 100 MB of the peak."""
     # Not glibc (macOS, musl, Windows): nothing to do.
-    with contextlib.suppress(OSError, AttributeError):
+    with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols, libc's among them
 
 
