@@ -14,7 +14,6 @@ import ctypes
 import gc
 import hashlib
 import html
-import importlib.metadata
 import logging
 import multiprocessing
 import os
@@ -598,7 +597,9 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
 
     def inputs(essay: Essay) -> tuple[str, ...]:
         if "pillow" not in made:
-            made["pillow"] = importlib.metadata.version("pillow")
+            import PIL  # the package's version only: drawing is loaded when a card is made
+
+            made["pillow"] = PIL.__version__
         return (
             essay.title,
             config.author.name,

@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import imagesize
 from markupsafe import Markup
 
 from passivepress import markdown, taxonomy
@@ -745,6 +744,8 @@ def _with_cover_size(book: Book, config: Config, site_dir: Path, warnings: list[
     if file is None:
         return book
     try:
+        import imagesize  # here: it loads urllib's HTTP machinery, and few sites have covers
+
         width, height = imagesize.get(file)
     except (OSError, ValueError):
         return book
