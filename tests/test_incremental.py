@@ -252,3 +252,18 @@ def test_clean_never_trusts_the_record(tmp_path, make_site, cli):
     assert cli("build", str(site)).code == 0
     clean = cli("build", str(site), "--clean")
     assert clean.code == 0 and "(nothing changed)" not in clean.err
+
+
+def test_large_static_files_and_other_options_are_noticed(tmp_path, make_site, cli):
+    site = make_site(tmp_path, SITE)
+    big = site / "static/images/photo.bin"
+    big.parent.mkdir(parents=True)
+    big.write_bytes(b"\0" * 300_000)  # compared by size and mtime, not read
+    assert cli("build", str(site)).code == 0
+    assert "(nothing changed)" in cli("build", str(site)).err
+    big.write_bytes(b"\1" * 300_001)
+    assert "(nothing changed)" not in cli("build", str(site)).err
+    assert (site / "_site/images/photo.bin").read_bytes() == b"\1" * 300_001
+    other = cli("build", str(site), "--base-url", "https://preview.example.net/")
+    assert other.code == 0 and "(nothing changed)" not in other.err
+    assert "https://preview.example.net/" in (site / "_site/sitemap.xml").read_text()
