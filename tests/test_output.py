@@ -394,3 +394,16 @@ def test_a_file_removed_from_the_output_by_hand_comes_back(tmp_path, make_site, 
     (site / "_site" / "essays" / "hello" / "index.html").unlink()
     (site / "_site" / "images" / "me.txt").unlink()
     assert build_site(site).files() == first
+
+
+def test_a_deleted_essay_leaves_no_empty_folders_behind(tmp_path, make_site, build_site):
+    site = make_site(tmp_path, SITE)
+    build_site(site, record_urls=False)
+    assert (site / "_site/essays/later").is_dir()
+    (site / "content/essays/2024-04-01-later.md").unlink()
+    build_site(site, record_urls=False)
+    out = site / "_site"
+    assert not (out / "essays/later").exists()
+    empty = [p for p in out.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert empty == []
+    assert (out / "essays/hello/index.html").is_file()
