@@ -267,3 +267,23 @@ def test_large_static_files_and_other_options_are_noticed(tmp_path, make_site, c
     other = cli("build", str(site), "--base-url", "https://preview.example.net/")
     assert other.code == 0 and "(nothing changed)" not in other.err
     assert "https://preview.example.net/" in (site / "_site/sitemap.xml").read_text()
+
+
+def test_a_preview_config_change_that_markdown_ignores_renders_no_markdown(tmp_path, make_site):
+    site = make_site(tmp_path, SITE)
+    builder, _ = preview_builder(site, tmp_path / "out")
+    builder.build()
+    essay = site / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text() + "\nMore.\n")
+    assert builder.build().markdown_rendered == 1
+    config = site / "passivepress.yml"
+    config.write_text(config.read_text().replace("title: Test Site", "title: Renamed Site"))
+    result = builder.build()
+    assert result.markdown_rendered == 0
+    assert "Renamed Site" in (tmp_path / "out/index.html").read_text()
+    config.write_text(
+        config.read_text().replace(
+            "timezone: UTC", "timezone: UTC\nmarkdown:\n  typographer: false"
+        )
+    )
+    assert builder.build().markdown_rendered == 12, "a Markdown setting renders everything again"

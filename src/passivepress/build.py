@@ -180,6 +180,11 @@ def _release_free_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols, libc's among them
 
 
+def _markdown_settings(config: config_module.Config) -> str:
+    """What a rendered Markdown body depends on besides its text and place."""
+    return fingerprint(loader.markdown_options(config)) + config.base_url
+
+
 def _at_least(folder: Path, count: int) -> bool:
     """Whether ``folder`` holds ``count`` files or more (stops counting there)."""
     seen = 0
@@ -210,6 +215,7 @@ class Builder:
         self.read_cache: loader.ReadCache = {}
         self.related_memo: dict[str, Any] = {}
         self._read_settings = ""
+        self._read_config: config_module.Config | None = None  # what read_cache was read with
         self._workers = _Workers(1, early=False)
         self._collector = _Collector(active=False)
         self._env: theme.TrackingEnvironment | None = None
@@ -260,8 +266,12 @@ class Builder:
         with step("content"):
             read_settings = fingerprint(config)
             if read_settings != self._read_settings:
+                # Every file is read again, but a rendered body stays valid while the
+                # Markdown settings are the same (a new site title renders no Markdown).
+                if self._read_config is not None:
+                    self.state.markdown = self._rendered_bodies(self._read_config)
                 self.read_cache.clear()
-                self._read_settings = read_settings
+                self._read_settings, self._read_config = read_settings, config
             markdown_cache: dict[str, markdown.Rendered] = {}
             result = BuildResult(output=out_dir)
             content = loader.load(
@@ -429,8 +439,7 @@ class Builder:
         result: BuildResult,
     ) -> list[markdown.Rendered]:
         """Render Markdown documents: from the cache when seen before, else on all cores."""
-        options = loader.markdown_options(config)
-        settings = fingerprint(options) + config.base_url
+        settings = _markdown_settings(config)
         keys = [digest(settings, path, body) for body, path in jobs]
         known = self.state.markdown
         store = None
@@ -443,6 +452,7 @@ class Builder:
                 store, known = None, {}
         out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
         todo = [i for i, hit in enumerate(out) if hit is None]
+        options = loader.markdown_options(config)
         work = [(jobs[i][0], options, config.base_path) for i in todo]
         workers = self._workers.count
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers > 1:
@@ -469,6 +479,15 @@ class Builder:
             for k, rendered in zip(keys, out, strict=True):
                 cache[k] = rendered  # type: ignore[assignment]
         return out  # type: ignore[return-value]
+
+    def _rendered_bodies(self, config: config_module.Config) -> dict[str, markdown.Rendered]:
+        """What the read cache holds rendered, by the key :meth:`_render_all` looks up."""
+        settings = _markdown_settings(config)
+        return {
+            digest(settings, item.site_path, item.body): item.rendered
+            for _, item in self.read_cache.values()
+            if item.rendered is not None
+        }
 
     def _render_routes(
         self,
