@@ -256,22 +256,22 @@ class Builder:
             out_dir = (site_dir / out_dir) if not out_dir.is_absolute() else out_dir
             check_target(out_dir, site_dir)
             now = options.now or build_time(config.tz)
+            config_fp = fingerprint(config)
 
         with step("theme"):
             site_theme = theme.Theme(site_dir, config)
             templates = cache_module.files_digest(site_theme.template_dirs)
-            env = self._environment(site_theme, templates)
+            env = self._environment(site_theme, templates, config_fp)
 
         self._collector.pause()
         with step("content"):
-            read_settings = fingerprint(config)
-            if read_settings != self._read_settings:
+            if config_fp != self._read_settings:
                 # Every file is read again, but a rendered body stays valid while the
                 # Markdown settings are the same (a new site title renders no Markdown).
                 if self._read_config is not None:
                     self.state.markdown = self._rendered_bodies(self._read_config)
                 self.read_cache.clear()
-                self._read_settings, self._read_config = read_settings, config
+                self._read_settings, self._read_config = config_fp, config
             markdown_cache: dict[str, markdown.Rendered] = {}
             result = BuildResult(output=out_dir)
             content = loader.load(
@@ -313,7 +313,7 @@ class Builder:
             warnings += published.lost([u for u in history if u not in aliases], produced)
         settings = digest(
             __version__,
-            fingerprint(config),
+            config_fp,
             templates,
             repr(options.preview),
             repr(options.drafts),
@@ -328,7 +328,7 @@ class Builder:
         # A build that keeps no cache on disk still has the previous build's model in
         # memory: comparing objects is cheaper than fingerprinting everything pages read.
         judge: Changes | Fingerprints = (
-            Fingerprints({o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)})
+            Fingerprints(dict(snapshot.objects))  # a copy: it adds the site view to it
             if self.persist
             else Changes(self._snapshot or Snapshot(), snapshot)
         )
@@ -410,18 +410,17 @@ class Builder:
             raise ConfigError(Problem(f"'base_url' {wrong}", "--base-url"))
         return config_module.with_base_url(config, url)
 
-    def _environment(self, site_theme: theme.Theme, templates: str) -> theme.TrackingEnvironment:
-        key = digest(templates, fingerprint(site_theme.config), *map(str, site_theme.template_dirs))
+    def _environment(
+        self, site_theme: theme.Theme, templates: str, config_fp: str
+    ) -> theme.TrackingEnvironment:
+        key = digest(templates, config_fp, *map(str, site_theme.template_dirs))
         if self._env is None or key != self._env_key:
             bytecode = None
             if self.persist:
                 # Jinja folds filters of constants ("/css/a.css"|url) into the compiled
                 # code, so compiled templates are kept per configuration.
                 bytecode = (
-                    self.site_dir
-                    / cache_module.CACHE_DIR
-                    / "templates"
-                    / digest(fingerprint(site_theme.config))[:16]
+                    self.site_dir / cache_module.CACHE_DIR / "templates" / digest(config_fp)[:16]
                 )
                 bytecode.mkdir(parents=True, exist_ok=True)
                 for stale in bytecode.parent.iterdir():

@@ -375,17 +375,18 @@ def _common(
     }
 
 
-def _body(fm: FrontMatter, summary: str) -> Callable[[markdown.Rendered], dict[str, Any]]:
-    """:func:`_from_body` for one file, remembering its last result: a preview finishes
-    the same reading with the same rendering on every build until the file changes."""
+def _per_rendering(make: Callable[[markdown.Rendered], Any]) -> Callable[[markdown.Rendered], Any]:
+    """``make`` remembering its last result: a preview finishes the same reading with the
+    same rendering on every build until the file changes, and equal results that are the
+    same objects are cheap to compare (:mod:`passivepress.changes`)."""
     last: list[Any] = [None, None]
 
-    def body(rendered: markdown.Rendered) -> dict[str, Any]:
+    def made(rendered: markdown.Rendered) -> Any:
         if last[0] is not rendered:
-            last[:] = [rendered, _from_body(rendered, fm, summary)]
+            last[:] = [rendered, make(rendered)]
         return last[1]
 
-    return body
+    return made
 
 
 def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> dict[str, Any]:
@@ -451,24 +452,21 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         canonical=f.text("canonical") or None,
         lang=f.text("lang") or config.language,
     )
-    body_of = _body(fm, f.text("summary"))
-    mentions: list[Any] = [None, ()]
+    summary = f.text("summary")
+    body_of = _per_rendering(lambda rendered: _from_body(rendered, fm, summary))
+    mentions_of = _per_rendering(
+        lambda rendered: taxonomy.mentioned_books(
+            values["book_slugs"], rendered.embeds, body_of(rendered)["body_links"], config.base_path
+        )
+    )
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Essay:
-        body = body_of(rendered)
-        if mentions[0] is not rendered:
-            mentions[:] = [
-                rendered,
-                taxonomy.mentioned_books(
-                    values["book_slugs"], rendered.embeds, body["body_links"], config.base_path
-                ),
-            ]
         return Essay(
             **values,
-            **body,
+            **body_of(rendered),
             future=bool(date and date > now),
             words=rendered.words,
-            mentions=mentions[1],
+            mentions=mentions_of(rendered),
         )
 
     return Pending(f, fm.body, site_path, finish)
@@ -531,9 +529,10 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         featured=f.boolean("featured"),
     )
     summary = f.text("summary")
+    body_of = _per_rendering(lambda rendered: _from_body(rendered, fm, summary))
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Book:
-        return Book(**values, **_from_body(rendered, fm, summary))
+        return Book(**values, **body_of(rendered))
 
     return Pending(f, fm.body, site_path, finish)
 
@@ -562,9 +561,10 @@ def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         template=template,
     )
     summary = f.text("summary")
+    body_of = _per_rendering(lambda rendered: _from_body(rendered, fm, summary))
 
     def finish(rendered: markdown.Rendered, now: datetime) -> Page:
-        return Page(**values, **_from_body(rendered, fm, summary))
+        return Page(**values, **body_of(rendered))
 
     return Pending(f, fm.body, site_path, finish)
 

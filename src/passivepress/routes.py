@@ -482,32 +482,24 @@ def plan(
         )
     )
     public = [e for e in site.essays if not e.draft and not e.future]
-    if config.feeds.rss:
-        routes.append(
-            Route(
-                "/feed.xml",
-                "the RSS feed",
-                "feed",
-                produce=lambda: feeds.write(
-                    "rss", site, public, config.title, "/", "/feed.xml", footer
-                ),
-                inputs=lambda: feeds.inputs(site, public, footer),
-                shows=tuple(feeds.shown(site, public)),
+    shown = tuple(feeds.shown(site, public))
+    for kind, wanted, path, name in (
+        ("rss", config.feeds.rss, "/feed.xml", "the RSS feed"),
+        ("atom", config.feeds.atom, "/atom.xml", "the Atom feed"),
+    ):
+        if wanted:
+            routes.append(
+                Route(
+                    path,
+                    name,
+                    "feed",
+                    produce=lambda kind=kind, path=path: feeds.write(
+                        kind, site, public, config.title, "/", path, footer
+                    ),
+                    inputs=lambda: feeds.inputs(site, public, footer),
+                    shows=shown,
+                )
             )
-        )
-    if config.feeds.atom:
-        routes.append(
-            Route(
-                "/atom.xml",
-                "the Atom feed",
-                "feed",
-                produce=lambda: feeds.write(
-                    "atom", site, public, config.title, "/", "/atom.xml", footer
-                ),
-                inputs=lambda: feeds.inputs(site, public, footer),
-                shows=tuple(feeds.shown(site, public)),
-            )
-        )
     entries = [seo.SitemapEntry(r.path, r.lastmod) for r in routes if r.sitemap]
     routes.append(
         Route(
