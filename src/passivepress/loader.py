@@ -325,16 +325,48 @@ class Pending:
     """A content file whose front matter is read and whose Markdown still needs rendering.
 
     Rendering is done for all files at once (in parallel, and skipped when cached), then
-    :attr:`finish` makes the model object.
+    :meth:`finish` makes the model object. Plain data (no closures), so that a build can
+    keep the readings of unchanged files on disk for the next one.
     """
 
     fields: Fields
     body: str
     site_path: str
-    finish: Callable[[markdown.Rendered, datetime], Any]
-    # Kept with the reading in a preview's read cache (which forgets both when the
-    # configuration changes), so an unchanged file is not even looked up again.
+    kind: str = ""  # "essay", "book" or "page"; "" for a file that makes nothing
+    values: dict[str, Any] = field(default_factory=dict)  # the item's fields from front matter
+    summary: str = ""
+    base_path: str = "/"
+    # Kept with the reading (a preview's, or a build's on disk) until the configuration
+    # changes, so an unchanged file is not even looked up again.
     rendered: markdown.Rendered | None = None
+    # What the last finish made from ``rendered``: (rendered, body fields, mentions). Made
+    # again only for another rendering; equal results that are the same objects are cheap
+    # to compare (:mod:`passivepress.changes`).
+    made: tuple[Any, ...] = ()
+
+    def finish(self, rendered: markdown.Rendered, now: datetime) -> Any:
+        if not self.kind:
+            return None
+        if not self.made or self.made[0] is not rendered:
+            body = _from_body(rendered, self.fields.fm, self.summary)
+            mentions: tuple[str, ...] = ()
+            if self.kind == "essay":
+                mentions = taxonomy.mentioned_books(
+                    self.values["book_slugs"], rendered.embeds, body["body_links"], self.base_path
+                )
+            self.made = (rendered, body, mentions)
+        _, body, mentions = self.made
+        if self.kind == "essay":
+            return Essay(
+                **self.values,
+                **body,
+                future=self.values["date"] > now,
+                words=rendered.words,
+                mentions=mentions,
+            )
+        if self.kind == "book":
+            return Book(**self.values, **body)
+        return Page(**self.values, **body)
 
 
 def _asset(path: str, config: Config) -> str | None:
@@ -375,20 +407,6 @@ def _common(
     }
 
 
-def _per_rendering(make: Callable[[markdown.Rendered], Any]) -> Callable[[markdown.Rendered], Any]:
-    """``make`` remembering its last result: a preview finishes the same reading with the
-    same rendering on every build until the file changes, and equal results that are the
-    same objects are cheap to compare (:mod:`passivepress.changes`)."""
-    last: list[Any] = [None, None]
-
-    def made(rendered: markdown.Rendered) -> Any:
-        if last[0] is not rendered:
-            last[:] = [rendered, make(rendered)]
-        return last[1]
-
-    return made
-
-
 def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> dict[str, Any]:
     """What every kind of item takes from its rendered Markdown body."""
     return {
@@ -422,7 +440,7 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
                 "    ---",
             )
         )
-        return Pending(f, "", "/", lambda r, now: None)
+        return Pending(f, "", "/")
     tz = config.tz
     title = f.text("title", required=True)
     date = f.date("date", tz, required=True)
@@ -452,24 +470,7 @@ def read_essay(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         canonical=f.text("canonical") or None,
         lang=f.text("lang") or config.language,
     )
-    summary = f.text("summary")
-    body_of = _per_rendering(lambda rendered: _from_body(rendered, fm, summary))
-    mentions_of = _per_rendering(
-        lambda rendered: taxonomy.mentioned_books(
-            values["book_slugs"], rendered.embeds, body_of(rendered)["body_links"], config.base_path
-        )
-    )
-
-    def finish(rendered: markdown.Rendered, now: datetime) -> Essay:
-        return Essay(
-            **values,
-            **body_of(rendered),
-            future=bool(date and date > now),
-            words=rendered.words,
-            mentions=mentions_of(rendered),
-        )
-
-    return Pending(f, fm.body, site_path, finish)
+    return Pending(f, fm.body, site_path, "essay", values, f.text("summary"), config.base_path)
 
 
 def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
@@ -528,13 +529,7 @@ def read_book(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         own=f.boolean("own"),
         featured=f.boolean("featured"),
     )
-    summary = f.text("summary")
-    body_of = _per_rendering(lambda rendered: _from_body(rendered, fm, summary))
-
-    def finish(rendered: markdown.Rendered, now: datetime) -> Book:
-        return Book(**values, **body_of(rendered))
-
-    return Pending(f, fm.body, site_path, finish)
+    return Pending(f, fm.body, site_path, "book", values, f.text("summary"), config.base_path)
 
 
 def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
@@ -560,13 +555,7 @@ def read_page(rel: PurePosixPath, data: bytes, config: Config) -> Pending:
         cta=cta if cta is not None else slug == "contact",
         template=template,
     )
-    summary = f.text("summary")
-    body_of = _per_rendering(lambda rendered: _from_body(rendered, fm, summary))
-
-    def finish(rendered: markdown.Rendered, now: datetime) -> Page:
-        return Page(**values, **body_of(rendered))
-
-    return Pending(f, fm.body, site_path, finish)
+    return Pending(f, fm.body, site_path, "page", values, f.text("summary"), config.base_path)
 
 
 READERS: dict[str, Callable[[PurePosixPath, bytes, Config], Pending]] = {
