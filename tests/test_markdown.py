@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CONFIG
+from conftest import CONFIG, Html
+from passivepress import markdown
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +25,12 @@ def render(tmp_path_factory, make_site, build_site):
         return page, page.one("e-content")
 
     return run
+
+
+def rendered(body: str, **options: object) -> tuple[markdown.Rendered, Html]:
+    """The renderer called directly (as the build's workers do), and its HTML parsed."""
+    result = markdown.render(body, markdown.MarkdownOptions(**options))  # type: ignore[arg-type]
+    return result, Html(f"<div>{result.html}</div>".encode())
 
 
 def test_tables_become_html_tables(render):
@@ -169,3 +176,17 @@ def test_images_are_lazy_loaded(render):
     img = content.find(".//img")
     assert img.get("alt") == "A chart"
     assert img.get("loading") == "lazy"
+
+
+def test_each_fence_keeps_its_own_language_when_rendered_again():
+    # Lexers are remembered per language name: an unknown name must stay unhighlighted and a
+    # known one highlighted, however often and in whatever order they come.
+    body = "```nosuchlang\n<b>x</b>\n```\n\n```python\ndef f(): pass\n```\n"
+    for _ in range(2):
+        _, page = rendered(body)
+        plain, highlighted = page.findall(".//pre")
+        assert plain.get("class") is None
+        assert page.text(plain) == "<b>x</b>"
+        assert highlighted.get("class") == "highlight"
+        keywords = [s.text for s in highlighted.iter("span") if s.get("class") == "k"]
+        assert keywords == ["def", "pass"]

@@ -23,6 +23,7 @@ from mdit_py_plugins.myst_role import myst_role_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -106,12 +107,22 @@ class Rendered:
     affiliate: bool = False  # the body links to an affiliate shop
 
 
+# Finding a lexer by name searches Pygments' whole registry (about half the cost of highlighting
+# a short block); a lexer keeps no state between texts, so one per language name serves every
+# essay a worker renders. Bounded: the names come from authors' fences.
+@lru_cache(maxsize=128)
+def _lexer(lang: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(lang)
+    except ClassNotFound:
+        return None
+
+
 def _highlight(code: str, lang: str, _attrs: str) -> str:
     if not lang:
         return ""
-    try:
-        lexer = get_lexer_by_name(lang)
-    except ClassNotFound:
+    lexer = _lexer(lang)
+    if lexer is None:
         return ""
     body = pygments_highlight(code, lexer, _FORMATTER)
     return (
