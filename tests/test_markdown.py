@@ -30,7 +30,7 @@ def render(tmp_path_factory, make_site, build_site):
 def rendered(body: str, **options: object) -> tuple[markdown.Rendered, Html]:
     """The renderer called directly (as the build's workers do), and its HTML parsed."""
     result = markdown.render(body, markdown.MarkdownOptions(**options))  # type: ignore[arg-type]
-    return result, Html(f"<div>{result.html}</div>".encode())
+    return result, Html(f"<meta charset=utf-8><div>{result.html}</div>".encode())
 
 
 def test_tables_become_html_tables(render):
@@ -190,3 +190,22 @@ def test_each_fence_keeps_its_own_language_when_rendered_again():
         assert highlighted.get("class") == "highlight"
         keywords = [s.text for s in highlighted.iter("span") if s.get("class") == "k"]
         assert keywords == ["def", "pass"]
+
+
+def test_headings_get_numbered_ids_in_order_and_one_named_link_each():
+    # Heading ids are given by our own walk over the tokens, not by the anchors plugin.
+    body = "## Notes\n\n## Notes\n\n## Notes\n\n##### Deep\n\n## Say \"id='x'\" <b>now</b>\n"
+    result, page = rendered(body, typographer=False)
+    h2s = page.findall(".//h2")
+    assert [h.get("id") for h in h2s] == ["notes", "notes-1", "notes-2", "say-id-x-now"]
+    assert page.find(".//h5").get("id") is None
+    for h in h2s:
+        (link,) = h.iter("a")
+        assert link.get("href") == "#" + h.get("id")
+        assert link.get("class") == "header-anchor"
+        assert page.text(link) == "#"
+    assert h2s[3].find(".//a").get("aria-label") == "Link to the section “Say \"id='x'\" now”"
+    # The id-like text in a heading's link label is not taken for an element id.
+    assert result.ids == {"notes", "notes-1", "notes-2", "say-id-x-now"}
+    assert [(e.id, e.title) for e in result.toc][-1] == ("say-id-x-now", "Say \"id='x'\" now")
+    assert result.words == 7

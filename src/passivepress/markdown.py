@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markupsafe import Markup
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -220,15 +220,6 @@ def make_parser(options: MarkdownOptions) -> MarkdownIt:
         md.enable(["replacements", "smartquotes"])
     md.use(footnote_plugin)
     md.use(tasklists_plugin, label=True)
-    if options.anchors:
-        md.use(
-            anchors_plugin,
-            min_level=2,
-            max_level=4,
-            slug_func=lambda title: slugify(title) or "section",
-            permalink=True,
-            permalinkSymbol="#",
-        )
     md.use(myst_role_plugin)
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
@@ -249,6 +240,17 @@ def _inline_text(token: Token) -> str:
     return "".join(parts).strip()
 
 
+def _permalink(slug: str, title: str) -> list[Token]:
+    """What mdit-py-plugins' anchors plugin appends to a heading (a space and ``<a
+    class="header-anchor">#</a>``), with our aria-label, as HTML made once."""
+    label = f"Link to the section “{title}”"
+    link = (
+        f'<a class="header-anchor" href="#{escapeHtml(slug)}" aria-label="{escapeHtml(label)}">'
+        "#</a>"
+    )
+    return [Token("text", "", 0, content=" "), Token("html_inline", "", 0, content=link)]
+
+
 def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rendered:
     """Render Markdown for a page, collecting headings, links, ids, embeds and a lead."""
     md = make_parser(options)
@@ -262,22 +264,38 @@ def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rend
     first_paragraph = ""
     words = 0
     links: list[tuple[str, int]] = []
+    # Heading ids are given here, in the walk we make anyway, rather than by the anchors plugin's
+    # own walk over every token (the same slugs, numbered in the same order: -1, -2, ...).
+    slugs: set[str] = set()
+    permalink: list[Token] = []
     for i, token in enumerate(tokens):
-        if token.attrGet("id"):
-            ids.add(str(token.attrGet("id")))
         if token.type == "html_block":
             ids.update(_HTML_ID.findall(token.content))
-        if token.type == "fence":
+        elif token.type == "fence":
             name, _, arg = token.info.strip().partition(" ")
             if name in ("{book}", "{cta}"):
                 line = token.map[0] + 1 if token.map else 1
                 embeds.append(Embed(name.strip("{}"), arg.strip(), line))
-        if token.type == "heading_open" and token.attrGet("id"):
-            title = _inline_text(tokens[i + 1])
-            toc.append(TocEntry(int(token.tag[1]), str(token.attrGet("id")), title))
-            for child in tokens[i + 1].children or []:
-                if child.type == "link_open" and child.attrGet("class") == "header-anchor":
-                    child.attrSet("aria-label", f"Link to the section “{title}”")
+        elif token.type == "heading_open":
+            level = int(token.tag[1])
+            if options.anchors and 2 <= level <= 4:
+                heading = tokens[i + 1]
+                children = heading.children or []
+                slug = slugify(
+                    "".join(c.content for c in children if c.type in ("text", "code_inline"))
+                )
+                slug = unique = slug or "section"
+                n = 1
+                while unique in slugs:
+                    unique = f"{slug}-{n}"
+                    n += 1
+                slugs.add(unique)
+                token.attrSet("id", unique)
+                ids.add(unique)
+                title = _inline_text(heading)
+                toc.append(TocEntry(level, unique, title))
+                # Added after the heading's own text has been walked (below).
+                permalink = _permalink(unique, title)
         elif token.type == "inline":
             line = token.map[0] + 1 if token.map else 1
             for child in token.children or []:
@@ -285,7 +303,7 @@ def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rend
                     words += len(child.content.split())
                 elif child.type == "html_inline":
                     ids.update(_HTML_ID.findall(child.content))
-                elif child.type == "link_open" and child.attrGet("class") != "header-anchor":
+                elif child.type == "link_open":
                     href = str(child.attrGet("href"))
                     links.append((href, line))
                     affiliate = affiliate or affiliate_url(href, options.affiliate)[1]
@@ -294,6 +312,9 @@ def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rend
                     embeds.append(Embed("book-link", child.content.strip(), line))
                 elif child.type == "image":
                     links.append((str(child.attrGet("src")), line))
+            if permalink:
+                token.children = (token.children or []) + permalink
+                permalink = []
             if (
                 not first_paragraph
                 and i > 0
