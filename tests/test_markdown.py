@@ -209,3 +209,26 @@ def test_headings_get_numbered_ids_in_order_and_one_named_link_each():
     assert result.ids == {"notes", "notes-1", "notes-2", "say-id-x-now"}
     assert [(e.id, e.title) for e in result.toc][-1] == ("say-id-x-now", "Say \"id='x'\" now")
     assert result.words == 7
+
+
+RICH = (
+    "- [x] Read {book}`deep-work` and {other}`this`\n- [ ] Write\n\n"
+    "| a | b |\n| - | - |\n| 1 | 2 |\n\n"
+    'She said "hi" -- then \\*stars\\* &amp; (c)...\n'
+)
+
+
+def test_rules_left_out_for_plain_documents_still_work_in_others():
+    # A document without pipes, braces, task items, escapes or typography is parsed without the
+    # rules for them; the next document that has them must get them all back.
+    for body in ("Just words.\n", RICH, "Just words.\n", RICH):
+        result, page = rendered(body)
+        if body != RICH:
+            assert page.text(page.find(".//p")) == "Just words."
+            continue
+        boxes = [i for i in page.iter("input") if i.get("type") == "checkbox"]
+        assert [b.get("checked") is not None for b in boxes] == [True, False]
+        assert [(e.kind, e.arg) for e in result.embeds] == [("book-link", "deep-work")]
+        assert "{other}`this`" in page.text()
+        assert [page.text(td) for td in page.iter("td")] == ["1", "2"]
+        assert page.text(page.findall(".//p")[-1]) == "She said “hi” – then *stars* & ©…"

@@ -16,10 +16,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core.replacements import RARE_RE, SCOPED_ABBR_RE
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
+from mdit_py_plugins.myst_role.index import myst_role
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -204,8 +207,15 @@ def _render_image(self, tokens, idx, options, env):  # type: ignore[no-untyped-d
     return out
 
 
-@lru_cache(maxsize=8)
-def make_parser(options: MarkdownOptions) -> MarkdownIt:
+def _myst_role(state: StateInline, silent: bool) -> bool:
+    # The plugin's rule copies the rest of the paragraph at every mark it is tried on (each
+    # `*`, `[`, `(`, ...); a role can only start at a "{", so it is tried there only.
+    return state.src.startswith("{", state.pos) and myst_role(state, silent)
+
+
+@lru_cache(maxsize=64)
+def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) -> MarkdownIt:
+    """The parser for ``options``, without the rules in ``idle`` (see :func:`_idle_rules`)."""
     md = MarkdownIt(
         "commonmark",
         {
@@ -221,11 +231,44 @@ def make_parser(options: MarkdownOptions) -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(tasklists_plugin, label=True)
     md.use(myst_role_plugin)
+    md.inline.ruler.at("myst_role", _myst_role)
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("myst_role", _render_role)
+    if idle:
+        md.disable(sorted(idle))
     return md
+
+
+_TASK = re.compile(r"\[[ xX]\]")
+
+
+def _idle_rules(text: str, options: MarkdownOptions) -> frozenset[str]:
+    """Rules that cannot change this document, because it has none of the marks they start on.
+
+    Each one walks every token or is tried at every block or mark, so a document without tables,
+    roles, task lists, escapes or typography is parsed faster without them. The marks are looked
+    for in the whole text: every piece the rules see (a paragraph, cell, heading, footnote) is a
+    piece of one of its lines, and normalizing newlines and NUL makes none of these marks.
+    """
+    idle = []
+    if "|" not in text:  # a table's header row needs a pipe
+        idle.append("table")
+    if "{" not in text:
+        idle.append("myst_role")
+    if not _TASK.search(text):  # "[ ]", "[x]" or "[X]" opening a list item's paragraph
+        idle.append("github-tasklists")
+    if "\\" not in text and "&" not in text:
+        # It turns escapes' and entities' text_special tokens into text and joins them with the
+        # text around; without either, the inline parser has joined all text already.
+        idle.append("text_join")
+    if options.typographer:
+        if not (RARE_RE.search(text) or SCOPED_ABBR_RE.search(text)):
+            idle.append("replacements")
+        if "'" not in text and '"' not in text:
+            idle.append("smartquotes")
+    return frozenset(idle)
 
 
 def _inline_text(token: Token) -> str:
@@ -253,7 +296,7 @@ def _permalink(slug: str, title: str) -> list[Token]:
 
 def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rendered:
     """Render Markdown for a page, collecting headings, links, ids, embeds and a lead."""
-    md = make_parser(options)
+    md = make_parser(options, _idle_rules(text, options))
     env: dict[str, Any] = {"base_path": base_path, "affiliate": options.affiliate}
     tokens = md.parse(text, env)
     ids: set[str] = set()
