@@ -164,6 +164,104 @@ def test_preview_after_many_kinds_of_edit_is_what_a_fresh_preview_makes(tmp_path
         assert tree(tmp_path / "out") == tree(fresh_out)
 
 
+# -- CLI builds: what the last build kept in the cache folder is compared -----------------
+
+
+def disk_build(site, out, **options):
+    """A build as the CLI runs it: a new process's Builder, knowing only the cache folder."""
+    recorder = Recorder()
+    options = {"output": out, "now": NOW, "record_urls": False, **options}
+    Builder(site, BuildOptions(**options), recorder).build()
+    return set(recorder.paths)
+
+
+def test_a_cli_build_after_many_kinds_of_edit_is_what_a_clean_build_makes(tmp_path, make_site):
+    site = make_site(tmp_path, SITE + BOOK)
+    out = tmp_path / "out"
+    disk_build(site, out)
+    essays = site / "content/essays"
+    config = site / "passivepress.yml"
+
+    def edit(path, old, new):
+        path.write_text(path.read_text().replace(old, new))
+
+    edits = [
+        lambda: edit(essays / "2024-01-05-e5.md", "Body of essay 5", "New body of essay 5"),
+        lambda: edit(essays / "2024-01-03-e3.md", "[career]", "[career, books]"),
+        lambda: (essays / "2024-01-04-e4.md").unlink(),
+        lambda: (essays / "2024-02-01-new.md").write_text(
+            "---\ntitle: New one\ndate: 2024-02-01\ntags: [fresh]\nbooks: [the-book]\n---\n"
+            "Mentions {book}`the-book`.\n"
+        ),
+        lambda: edit(site / "content/books/the-book.md", "The Book", "A Book"),
+        lambda: edit(essays / "2024-01-06-e6.md", "2024-01-06", "2024-03-06"),
+        lambda: edit(essays / "2024-01-07-e7.md", "title:", "draft: true\ntitle:"),
+        # Another configuration: no kept field of an unchanged file can be trusted.
+        lambda: edit(config, "title: Test Site", "title: Another Site"),
+        lambda: edit(essays / "2024-01-08-e8.md", "title: Essay 8", "title: Eight, renamed"),
+    ]
+    for n, change in enumerate(edits):
+        change()
+        disk_build(site, out)
+        clean = tmp_path / f"clean-{n}"
+        disk_build(site, clean, use_cache=False)
+        assert tree(out) == tree(clean), f"after edit {n}"
+
+
+def test_a_cli_build_renders_only_what_read_a_changed_value(tmp_path, make_site):
+    site = make_site(tmp_path, SITE)
+    out = tmp_path / "out"
+    disk_build(site, out)
+    assert disk_build(site, out) == set()
+    essay = site / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text() + "\nA second paragraph.\n")
+    rendered = disk_build(site, out)
+    assert "/essays/e5/" in rendered
+    assert {"/feed.xml", "/atom.xml", "/tags/mentoring/feed.xml"} <= rendered
+    assert not {f"/essays/e{n}/" for n in range(1, 13) if n != 5} & rendered
+    assert "/essays/" not in rendered, "the archive shows the summary: the first paragraph"
+
+    essay.write_text(essay.read_text() + "\n" + "word " * 2000 + "\n")
+    rendered = disk_build(site, out)
+    # reading_time is a property of the words: the lists that show it follow it.
+    assert {"/essays/e5/", "/essays/", "/tags/mentoring/"} <= rendered
+    assert "9 min" in (out / "essays/index.html").read_text()
+
+
+def test_a_kept_model_of_another_shape_is_not_trusted(tmp_path, make_site):
+    """A cache written by another version of the model: every object counts as changed."""
+    from passivepress import cache
+
+    site = make_site(tmp_path, SITE)
+    out = tmp_path / "out"
+    disk_build(site, out)
+    state = cache.load_state(site)
+    for kind in state.model.layouts:
+        own, derived = state.model.layouts[kind]
+        state.model.layouts[kind] = (own[:-1], derived)
+    cache.save_state(site, state)
+    rendered = disk_build(site, out)
+    assert {f"/essays/e{n}/" for n in range(1, 13)} <= rendered
+
+
+def test_fingerprints_of_sets_do_not_depend_on_the_process(tmp_path):
+    import subprocess
+    import sys
+
+    code = "from passivepress.cache import fingerprint; print(fingerprint(frozenset('abcdefgh')))"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={"PYTHONHASHSEED": str(seed)},
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(seen) == 1
+
+
 def test_same_tells_instants_in_other_zones_apart():
     utc = datetime(2024, 1, 1, 10, tzinfo=UTC)
     plus_two = utc.astimezone(timezone(timedelta(hours=2)))

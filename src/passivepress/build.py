@@ -42,8 +42,8 @@ from passivepress import (
 )
 from passivepress import cache as cache_module
 from passivepress import config as config_module
-from passivepress.cache import Fingerprints, OutputRecord, State, digest, fingerprint
-from passivepress.changes import Changes, Snapshot
+from passivepress.cache import OutputRecord, State, digest, fingerprint
+from passivepress.changes import Changes, Kept, Snapshot
 from passivepress.clock import build_time
 from passivepress.errors import ConfigError, Problem, StrictError
 from passivepress.model import Essay, Site
@@ -213,7 +213,7 @@ class Builder:
         self.persist = self.options.use_cache and not self.options.preview
         self.state = cache_module.load_state(self.site_dir) if self.persist else State()
         self.read_cache: loader.ReadCache = {}
-        self.related_memo: dict[str, Any] = {}
+        self.related_memo: dict[str, Any] = self.state.related
         self._read_settings = ""
         self._read_config: config_module.Config | None = None  # what read_cache was read with
         self._workers = _Workers(1, early=False)
@@ -221,7 +221,9 @@ class Builder:
         self._env: theme.TrackingEnvironment | None = None
         self._env_key = ""
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
-        self._snapshot: Snapshot | None = None  # the last good build's model (no disk cache)
+        # The last good build's model, to compare the new one with: the objects themselves
+        # in a preview, what the cache folder kept of them otherwise.
+        self._snapshot: Snapshot | Kept | None = self.state.model
 
     # -- the pipeline -------------------------------------------------------------------
 
@@ -284,6 +286,7 @@ class Builder:
                 # Only a long-running preview gains from remembering every file's reading;
                 # a single build lets it go as soon as the model is made.
                 read_cache=self.read_cache if options.preview else None,
+                keep_text=options.preview,
                 memo=self.related_memo,
                 render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
             )
@@ -324,14 +327,13 @@ class Builder:
             if (self.state.settings == settings and self.state.output == str(out_dir))
             else State()
         )
-        snapshot = Snapshot.of(site, content.menu)
-        # A build that keeps no cache on disk still has the previous build's model in
-        # memory: comparing objects is cheaper than fingerprinting everything pages read.
-        judge: Changes | Fingerprints = (
-            Fingerprints(dict(snapshot.objects))  # a copy: it adds the site view to it
-            if self.persist
-            else Changes(self._snapshot or Snapshot(), snapshot)
-        )
+        snapshot = Snapshot.of(site, content.menu, content.digests)
+        # What changed since the last build, object by object. What the cache folder kept
+        # is only good for the same settings (it trusts unchanged files' fields).
+        old = self._snapshot if self._snapshot is not None else Snapshot()
+        if isinstance(old, Kept) and previous is not self.state:
+            old = Snapshot()
+        judge = Changes(old, snapshot)
         records: dict[str, OutputRecord] = {}
         # The preview's output folder is its own: it knows every file there without looking.
         known = set(previous.outputs) | set(self.state.static) if not self.persist else None
@@ -362,13 +364,15 @@ class Builder:
             published.record(site_dir, history, produced)
 
         before = self.state
-        self._snapshot = None if self.persist else snapshot
+        self._snapshot = Kept.of(snapshot, judge) if self.persist else snapshot
         self.state = State(
             output=str(out_dir),
             settings=settings,
             outputs=records,
             markdown=markdown_cache,
             static=stage.static,
+            related=self.related_memo,
+            model=self._snapshot if self.persist else None,
         )
         if self.persist and not _same_state(before, self.state, result):
             with step("cache"):
@@ -497,7 +501,7 @@ class Builder:
         previous: State,
         records: dict[str, OutputRecord],
         result: BuildResult,
-        judge: Changes | Fingerprints,
+        judge: Changes,
     ) -> None:
         """Render what changed and keep the rest. ``judge`` says what changed: by comparing
         with the previous model (the preview's, in memory) or by fingerprints of what each

@@ -1,10 +1,9 @@
-"""What is up to date.
+"""What a build keeps for the next one, in memory (the preview) or in ``.passivepress/cache/``.
 
-Every output remembers what it read while it was made: the template context it was given
-and each ``object.attribute`` its templates looked at (recorded by
-:class:`passivepress.theme.TrackingEnvironment`). A later build recomputes the fingerprint
-of exactly those values; when nothing an output read has changed, its previous bytes are
-reused instead of rendering it again. Nothing here trusts modification times of sources.
+Every output remembers what it read while it was made: each ``object.attribute`` its
+templates looked at (recorded by :class:`passivepress.theme.TrackingEnvironment`); the
+next build makes it again only when one of those changed (:mod:`passivepress.changes`
+tells), or what it is made from did. Fingerprints here give values a stable text.
 
 The Markdown cache maps a document's text and rendering settings to its rendered form, so
 an unchanged essay is never parsed twice, in one process or, through the cache folder,
@@ -23,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markupsafe import Markup
 
@@ -31,13 +30,10 @@ from passivepress import __version__
 from passivepress.model import Tracked
 from passivepress.urls import Based
 
-if TYPE_CHECKING:
-    from passivepress.routes import Route
-
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 3  # bump when the pickled layout changes
+_FORMAT = 4  # bump when the pickled layout changes
 
 
 def fingerprint(value: Any) -> str:
@@ -67,7 +63,13 @@ def fingerprint(value: Any) -> str:
         return fingerprint(list(value))
     if isinstance(value, dict):
         return "{" + ",".join(f"{fingerprint(k)}:{fingerprint(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, (set, frozenset)):
+        # In a stable order: a set's own order changes from one process to the next.
+        return "{" + ",".join(sorted(fingerprint(v) for v in value)) + "}"
+    if isinstance(value, datetime):
+        # The zone too: equal instants in other zones show other times.
+        return value.isoformat() + repr(value.tzinfo)
+    if isinstance(value, date):
         return value.isoformat()
     return repr(value)
 
@@ -102,95 +104,6 @@ def files_digest(folders: Iterable[Path]) -> str:
 Dep = tuple[str, str]  # (model key, attribute)
 
 
-# Attributes whose value differs from one output to the next (the menu marks the current
-# page); everything else a key names is the same object for every output of a build.
-LOCAL = frozenset({("site", "menu")})
-
-
-class Resolver:
-    """Current values of recorded dependencies, each fingerprinted once per build."""
-
-    def __init__(self, objects: dict[str, Any]) -> None:
-        self.objects = objects
-        self.memo: dict[Dep, bytes] = {}
-
-    def value(self, dep: Dep, local: dict[str, Any] | None = None) -> bytes:
-        """A short digest of ``key.attr=fingerprint`` of a dependency's current value
-        (short, so that combining the fifty-odd values a page read stays cheap)."""
-        key, attr = dep
-        if local is not None and dep in LOCAL:
-            return _token(f"{key}.{attr}={self._read(local[key], attr)}")
-        found = self.memo.get(dep)
-        if found is None:
-            obj = self.objects.get(key)
-            value = "\x00gone" if obj is None else self._read(obj, attr)
-            found = self.memo[dep] = _token(f"{key}.{attr}={value}")
-        return found
-
-    @staticmethod
-    def _read(obj: Any, attr: str) -> str:
-        try:
-            return fingerprint(getattr(obj, attr))
-        except AttributeError:
-            try:
-                return fingerprint(obj[attr])
-            except Exception:
-                return "\x00missing"
-
-    def deps_digest(self, deps: Iterable[Dep], local: dict[str, Any] | None = None) -> str:
-        value = self.value
-        return hashlib.blake2b(
-            b"".join([value(dep, local) for dep in deps]), digest_size=20
-        ).hexdigest()
-
-
-class Fingerprints:
-    """Decides what to make again from fingerprints (a build that starts from disk): a
-    page is unchanged when the fingerprint of its context and of every value it read last
-    time is what it was; a produced file, when its inputs' fingerprint is."""
-
-    def __init__(self, objects: dict[str, Any]) -> None:
-        self.objects = objects
-        self.resolver = Resolver(objects)
-        self._contexts: dict[str, tuple[dict[str, Any], str]] = {}
-        self._inputs: dict[str, str] = {}
-
-    def page_unchanged(self, route: Route, old: OutputRecord) -> bool:
-        self.context(route)  # made and fingerprinted now, kept for rendering it
-        return old.inputs == self.page_inputs(route, old.deps)
-
-    def context(self, route: Route) -> dict[str, Any]:
-        """The page's context, made once for the question and the rendering."""
-        if route.file not in self._contexts:
-            assert route.context is not None
-            context = route.context()
-            self.objects.setdefault("site", context["site"])
-            self._contexts[route.file] = (context, fingerprint(context))
-        return self._contexts[route.file][0]
-
-    def page_inputs(self, route: Route, deps: tuple[Dep, ...]) -> str:
-        context, context_fp = self._contexts[route.file]
-        local = {"site": context["site"]}
-        return digest(str(route.template), context_fp, self.resolver.deps_digest(deps, local))
-
-    def output_changed(self, route: Route, old: OutputRecord | None) -> bool:
-        inputs = self._inputs[route.file] = digest(
-            route.kind, fingerprint(route.inputs() if route.inputs else object())
-        )
-        return old is None or old.inputs != inputs
-
-    def output_inputs(self, route: Route) -> str:
-        return self._inputs[route.file]
-
-    def done(self, route: Route) -> None:
-        """Forget what was kept for a page (at 10,000 pages, its context)."""
-        self._contexts.pop(route.file, None)
-
-
-def _token(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).digest()
-
-
 @dataclass
 class OutputRecord:
     """How one output file was made, to decide next time whether to make it again."""
@@ -211,6 +124,8 @@ class State:
     outputs: dict[str, OutputRecord] = field(default_factory=dict)
     markdown: dict[str, Any] = field(default_factory=dict)
     static: dict[str, Any] = field(default_factory=dict)  # output.StaticRecord by file
+    related: dict[str, Any] = field(default_factory=dict)  # taxonomy.relate's memo
+    model: Any = None  # changes.Kept: the model as the next CLI build compares with it
 
 
 class MarkdownStore:

@@ -12,6 +12,7 @@ not hash them.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import operator
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from passivepress.cache import fingerprint
 from passivepress.model import Site, Tracked
 
 if TYPE_CHECKING:
@@ -42,26 +44,164 @@ class Snapshot:
     site: dict[str, Any] = field(default_factory=dict)  # site attribute → keys or menu
     recipes: dict[str, Any] = field(default_factory=dict)  # output file → its recipe
 
+    # key → digest of the file the object was read from (tags have none)
+    sources: dict[str, bytes] = field(default_factory=dict)
+
     @classmethod
-    def of(cls, site: Site, menu: Any) -> Snapshot:
+    def of(cls, site: Site, menu: Any, digests: Mapping[str, bytes] | None = None) -> Snapshot:
+        """``digests``: each content file's digest, by its path from the site folder."""
         objects: dict[str, Tracked] = {
             o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)
         }
         lists: dict[str, Any] = {
             name: tuple(o.key for o in getattr(site, name)) for name in _SITE_LISTS
         }
-        return cls(objects, {**lists, "menu": tuple(menu)})
+        sources = {}
+        if digests:
+            for o in (*site.essays, *site.books, *site.pages):
+                found = digests.get(str(o.source))
+                if found is not None:
+                    sources[o.key] = found
+        return cls(objects, {**lists, "menu": tuple(menu)}, sources=sources)
+
+
+@dataclass
+class KeptObject:
+    """A model object as a CLI build keeps it on disk for the next one: not its values,
+    only whether each one changed can be told from it. Fields read from the object's own
+    file are trusted unchanged while the file's bytes are (and the settings, which decide
+    whether a kept snapshot is used at all); the fields made from the whole site (links,
+    filled-in embeds, ``future``) and the properties are compared every time."""
+
+    kind: type
+    source: bytes | None  # digest of its file (None: made from others, as tags are)
+    own: bytes  # an 8-byte token per field read from the file, in _layout order
+    derived: bytes  # the same for the fields and properties made from the whole site
+
+
+@dataclass
+class Kept:
+    """A :class:`Snapshot` as kept on disk: objects as :class:`KeptObject`, the model
+    objects in recipes by key (:class:`Ref`)."""
+
+    objects: dict[str, KeptObject] = field(default_factory=dict)
+    site: dict[str, Any] = field(default_factory=dict)
+    recipes: dict[str, Any] = field(default_factory=dict)
+    layouts: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, new: Snapshot, changes: Changes) -> Kept:
+        """What to keep of a build's snapshot, reusing what ``changes`` worked out."""
+        old = changes.old if isinstance(changes.old, Kept) else Kept()
+        objects: dict[str, KeptObject] = {}
+        layouts = {}
+        for key, obj in new.objects.items():
+            kind = type(obj)
+            own_names, derived_names = layouts.setdefault(kind, _layout(kind))
+            source = new.sources.get(key)
+            own = changes.own.get(key)
+            if own is None:
+                before = old.objects.get(key)
+                if (
+                    before is not None
+                    and source is not None
+                    and before.source == source
+                    and before.kind is kind
+                    and old.layouts.get(kind) == layouts[kind]
+                ):
+                    own = before.own
+                else:
+                    own = _tokens(obj, own_names)
+            derived = changes.derived.get(key)
+            if derived is None:
+                derived = _tokens(obj, derived_names)
+            objects[key] = KeptObject(kind, source, own, derived)
+        recipes = {
+            file: old.recipes[file] if file in changes.same_recipes else _by_key(recipe)
+            for file, recipe in new.recipes.items()
+        }
+        return cls(objects, dict(new.site), recipes, layouts)
+
+
+# Fields not decided by an object's own file alone (with the settings): links filled in
+# once the whole site is known, HTML with embeds filled in, the clock, a cover's size.
+_FROM_SITE = frozenset(
+    {"future", "html", "feed_parts", "cover_size", "tags", "books", "related", "essays"}
+)
+_LAYOUTS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _layout(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fields read from the file, fields and properties made from the whole site)."""
+    found = _LAYOUTS.get(kind)
+    if found is None:
+        names = _names(kind)
+        properties = tuple(
+            sorted(n for n in dir(kind) if isinstance(getattr(kind, n, None), property))
+        )
+        found = _LAYOUTS[kind] = (
+            tuple(n for n in names if n not in _FROM_SITE),
+            tuple(n for n in names if n in _FROM_SITE) + properties,
+        )
+    return found
+
+
+def _token(value: Any) -> bytes:
+    return hashlib.blake2b(
+        fingerprint(value).encode("utf-8", "surrogatepass"), digest_size=8
+    ).digest()
+
+
+def _tokens(obj: Any, names: tuple[str, ...]) -> bytes:
+    return b"".join([_token(getattr(obj, name)) for name in names])
+
+
+def _differing(names: tuple[str, ...], before: bytes, after: bytes) -> list[str]:
+    return [n for i, n in enumerate(names) if before[8 * i : 8 * i + 8] != after[8 * i : 8 * i + 8]]
+
+
+class Ref(Tracked):
+    """A model object named by its key only, in a recipe kept on disk: for comparing, a
+    key says all (see :func:`same`)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Ref, (self.key,))
+
+
+def _by_key(value: Any) -> Any:
+    """A recipe with the model objects in it named by key."""
+    if isinstance(value, Tracked):
+        return Ref(value.key)
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return kind(_by_key(v) for v in value)
+    if kind is dict:
+        return {k: _by_key(v) for k, v in value.items()}
+    return value
 
 
 class Changes:
-    """The differences between two snapshots, asked about one output at a time."""
+    """The differences between two snapshots, asked about one output at a time. The old
+    one is the previous build's in memory (a preview's) or as kept on disk (:class:`Kept`)."""
 
-    def __init__(self, old: Snapshot, new: Snapshot) -> None:
+    def __init__(self, old: Snapshot | Kept, new: Snapshot) -> None:
         self.old, self.new = old, new
         self._properties: dict[Dep, bool] = {}
         self.site = {name for name, value in new.site.items() if old.site.get(name) != value}
         # key → names of the fields that differ (None: the object is gone or replaced)
         self.fields: dict[str, frozenset[str] | None] = {}
+        # What Kept.of can reuse: tokens worked out here, recipes found the same.
+        self.own: dict[str, bytes] = {}
+        self.derived: dict[str, bytes] = {}
+        self.same_recipes: set[str] = set()
+        if isinstance(old, Kept):
+            self._compare_kept(old, new)
+            return
         for key, before in old.objects.items():
             after = new.objects.get(key)
             if after is None or type(after) is not type(before):
@@ -76,6 +216,25 @@ class Changes:
                 )
                 if differ:
                     self.fields[key] = differ
+
+    def _compare_kept(self, old: Kept, new: Snapshot) -> None:
+        for key, before in old.objects.items():
+            after = new.objects.get(key)
+            kind = type(after)
+            if after is None or kind is not before.kind or old.layouts.get(kind) != _layout(kind):
+                self.fields[key] = None
+                continue
+            own_names, derived_names = _layout(kind)
+            differ: list[str] = []
+            if before.source is None or before.source != new.sources.get(key):
+                own = self.own[key] = _tokens(after, own_names)
+                if own != before.own:
+                    differ += _differing(own_names, before.own, own)
+            derived = self.derived[key] = _tokens(after, derived_names)
+            if derived != before.derived:
+                differ += _differing(derived_names, before.derived, derived)
+            if differ:
+                self.fields[key] = frozenset(differ)
 
     def read_changed(self, deps: tuple[Dep, ...]) -> bool:
         """Whether anything in ``deps`` has another value now."""
@@ -96,16 +255,20 @@ class Changes:
 
     def _property_changed(self, key: str, attr: str) -> bool:
         """A property (reading_time, feed_html) of an object whose fields changed: compared
-        by value, once, since most are unaffected by most edits."""
+        by value, once, since most are unaffected by most edits. A kept snapshot compared
+        the properties it knows already; any other counts as changed."""
         found = self._properties.get((key, attr))
         if found is None:
-            try:
-                before = getattr(self.old.objects[key], attr)
-                after = getattr(self.new.objects[key], attr)
-            except Exception:
-                found = True
+            if isinstance(self.old, Kept):
+                found = attr not in _layout(self._type(key))[1]
             else:
-                found = not same(before, after)
+                try:
+                    before = getattr(self.old.objects[key], attr)
+                    after = getattr(self.new.objects[key], attr)
+                except Exception:
+                    found = True
+                else:
+                    found = not same(before, after)
             self._properties[key, attr] = found
         return found
 
@@ -115,6 +278,7 @@ class Changes:
         template), so a change in any of them counts too."""
         if file not in self.old.recipes or not same(self.old.recipes[file], recipe):
             return True
+        self.same_recipes.add(file)
         return follow and any(key in self.fields for key in _keys(recipe))
 
     # -- the questions the render loop asks (as cache.Fingerprints answers them) --------
@@ -147,8 +311,11 @@ class Changes:
         pass
 
     def _type(self, key: str) -> type:
-        obj = self.new.objects.get(key) or self.old.objects[key]
-        return type(obj)
+        obj = self.new.objects.get(key)
+        if obj is not None:
+            return type(obj)
+        before = self.old.objects[key]
+        return before.kind if isinstance(before, KeptObject) else type(before)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -158,7 +325,8 @@ def same(a: Any, b: Any) -> bool:
         return True
     kind = type(a)
     if kind is not type(b):
-        return False
+        # A kept snapshot names objects by key (Ref); the new one has the objects.
+        return isinstance(a, Tracked) and isinstance(b, Tracked) and a.key == b.key
     if kind is str or kind is Markup:
         return a == b
     if isinstance(a, Tracked):
@@ -233,6 +401,23 @@ def _getter(kind: type) -> Callable[[Any], tuple[Any, ...]]:
         names = _names(kind)
         get = operator.attrgetter(*names) if names else (lambda obj: ())
         found = _GETTERS[kind] = get if len(names) != 1 else (lambda obj: (get(obj),))
+    return found
+
+
+_LINKS: dict[type, tuple[str, ...]] = {}
+
+
+def _links(kind: type) -> tuple[str, ...]:
+    """The fields of a model type that link to other objects (lists filled in once the
+    whole site is known: an essay's tags, books and related essays, a tag's essays)."""
+    found = _LINKS.get(kind)
+    if found is None:
+        fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
+        found = _LINKS[kind] = tuple(
+            f.name
+            for f in fields
+            if f.default_factory is list  # type: ignore[comparison-overlap]
+        )
     return found
 
 

@@ -588,6 +588,9 @@ class Loaded:
     menu: list[tuple[str, str]]
     # When the site changes by itself: the first future essay's date (it appears then).
     next_change: datetime | None = None
+    # Each content file's digest, by its path from the site folder: while it stays the
+    # same, so do the fields read from it (see changes.KeptObject).
+    digests: dict[str, bytes] = field(default_factory=dict)
 
 
 ReadCache = dict[str, tuple[bytes, Pending]]  # file from the site folder → digest, reading
@@ -603,24 +606,26 @@ def load(
     future: bool = False,
     preview: bool = False,
     read_cache: ReadCache | None = None,
+    keep_text: bool = False,
     memo: dict[str, Any] | None = None,
 ) -> Loaded:
     """Read every content file, link essays, books and tags, and check references.
 
     ``render_all`` renders the Markdown bodies (the builder's: cached, on all cores).
-    ``read_cache`` (kept by a long-running preview) maps a file to its last bytes and
-    reading, so only files whose bytes changed are parsed again.
+    ``read_cache`` (kept by a long-running preview, and on disk between builds) maps a
+    file to its last bytes and reading, so only files whose bytes changed are parsed
+    again. ``keep_text``: readings keep the Markdown source after rendering (a preview's,
+    to find the rendering again under other settings).
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
     cache: ReadCache = read_cache if read_cache is not None else {}
     content = site_dir / "content"
     pending: dict[str, list[Pending]] = {}
-    seen: set[str] = set()
+    digests: dict[str, bytes] = {}
     for folder, read in READERS.items():
         pending[folder] = []
         for path, name in _files(content / folder, site_dir, problems):
-            seen.add(name)
             try:
                 with open(path, "rb") as fh:
                     data = fh.read()
@@ -628,7 +633,7 @@ def load(
                 problems.append(Problem(f"cannot read this file: {exc.strerror}", name))
                 continue
             # A digest, not the bytes: a preview of 10,000 essays should not hold them twice.
-            seen_bytes = hashlib.blake2b(data, digest_size=16).digest()
+            seen_bytes = digests[name] = hashlib.blake2b(data, digest_size=16).digest()
             cached = cache.get(name)
             if cached is not None and cached[0] == seen_bytes:
                 item = cached[1]
@@ -644,14 +649,15 @@ def load(
             warnings.extend(item.fields.warnings)
             if not item.fields.problems:
                 pending[folder].append(item)
-    for stale in set(cache) - seen:
+    for stale in set(cache) - digests.keys():
         del cache[stale]
 
     todo = [p for folder in READERS for p in pending[folder] if p.rendered is None]
     for item, rendered in zip(todo, render_all([(p.body, p.site_path) for p in todo]), strict=True):
         item.rendered = rendered
-        if read_cache is None:
-            item.body = ""  # the source text is not needed again; at 10,000 essays, 60 MB
+        if not keep_text:
+            # The source text is not needed again; at 10,000 essays, 60 MB.
+            item.body = item.fields.fm.body = ""
     made = {folder: [p.finish(p.rendered, now) for p in pending[folder]] for folder in READERS}
     essays: list[Essay] = made["essays"]
     books: list[Book] = [_with_cover_size(b, config, site_dir, warnings) for b in made["books"]]
@@ -697,7 +703,7 @@ def load(
         preview=preview,
     )
     coming = [e.date for e in essays if e.future and not future]
-    return Loaded(site, sorted(warnings, key=_order), menu, min(coming, default=None))
+    return Loaded(site, sorted(warnings, key=_order), menu, min(coming, default=None), digests)
 
 
 def _local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None:

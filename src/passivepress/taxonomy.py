@@ -7,6 +7,7 @@ tag shared by thousands of essays does not make the build quadratic.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -81,10 +82,17 @@ def relate(essays: Sequence[Essay], memo: dict[str, Any] | None = None) -> None:
     """``essay.related``: essays sharing the most tags and books (a book counts double),
     closest in date first. ``essays`` is newest first.
 
-    ``memo`` (kept by the preview between builds) skips the search when no essay's tags,
-    books or place in the order changed, which is what most saves are.
+    ``memo`` (kept between builds, by the preview and in the cache folder) skips the
+    search when no essay's tags, books or place in the order changed, which is what most
+    saves are.
     """
-    signature = repr([(e.key, [t.slug for t in e.tags], e.mentions) for e in essays])
+    # A digest: the memo is kept in the cache folder between builds.
+    signature = hashlib.blake2b(
+        repr([(e.key, [t.slug for t in e.tags], e.mentions) for e in essays]).encode(
+            "utf-8", "surrogatepass"
+        ),
+        digest_size=16,
+    ).digest()
     if memo is not None and memo.get("signature") == signature:
         by_key = {e.key: e for e in essays}
         for essay in essays:
