@@ -287,3 +287,117 @@ def test_the_wrap_is_the_greedy_wrap():
                         assert social._wrap(title, font, 1040, limit, guess) == greedy(
                             title, font, 1040, limit
                         ), (title, size, guess, limit)
+
+
+# Titles whose lines the glyph cache composes, or must refuse to: kerned pairs, a ligature
+# (DejaVu Sans draws "ff" as one glyph), accents, marks, digits, right-to-left text.
+GLYPH_TITLES = [
+    "Why I still write letters",
+    "AVAWAY Tony’s “quotes”, 12:30 & 99% off",
+    "The offer: effort, coffee and staff",
+    "Café crème — Zoë’s “naïve” résumé",
+    "Zalgo: Z̷̢̛̛a̴̡̕l̸̨̛g̵̢̛o",
+    "שלום עולם and Latin",
+    LONG_TITLE,
+]
+
+
+def _whole_lines(monkeypatch):
+    """Make every line be rendered whole by Pillow, as before the glyph cache."""
+    from passivepress import social
+
+    monkeypatch.setattr(social._Glyphs, "compose", lambda self, line, x, baseline: None)
+
+
+def test_cards_drawn_from_cached_glyphs_are_the_cards_rendered_whole(monkeypatch):
+    from passivepress import social
+
+    # Both fonts in turn, at every title size: a cache keyed by less than the font and the
+    # size would hand one font's glyphs to the other.
+    cases = [
+        (title, font)
+        for title in [*GLYPH_TITLES, *(t.upper() for t in GLYPH_TITLES)]
+        for font in (None, THEME_FONT)
+    ]
+    composed = []
+    original = social._Glyphs.compose
+
+    def counting(self, line, x, baseline):
+        parts = original(self, line, x, baseline)
+        composed.append(parts is not None)
+        return parts
+
+    monkeypatch.setattr(social._Glyphs, "compose", counting)
+    cached = [open_png(card(t, "Maren Holt", "marenholt.com", font_path=f)) for t, f in cases]
+    assert sum(composed) > len(composed) // 2  # the cache was used, not only refused
+    _whole_lines(monkeypatch)
+    whole = [open_png(card(t, "Maren Holt", "marenholt.com", font_path=f)) for t, f in cases]
+    for (title, font), one, other in zip(cases, cached, whole, strict=True):
+        assert one.tobytes() == other.tobytes(), (title, font)
+
+
+@pytest.mark.parametrize("font_path", [None, THEME_FONT], ids=["bundled-font", "theme-font"])
+def test_a_composed_line_has_the_pixels_of_the_line_rendered_whole(font_path):
+    """At every size and at fractional starting points (right-to-left lines start at one)."""
+    from passivepress import social
+
+    face = social._face(font_path)
+    for size in (*social.TITLE_SIZES, social.AUTHOR_SIZE, social.SITE_SIZE):
+        font = face.font(size)
+        glyphs = face.glyphs(font)
+        assert glyphs.works
+        for line in ("Why I still write letters", "AVAWAY To Ty, 12:30 & Wo.", "résumé"):
+            for x in (32, 32.25, 100 + 13 / 64, 7.984375):
+                parts = glyphs.compose(line, x, 100)
+                assert parts is not None, (size, line, x)
+                assert paint(parts) == paint([social._rendered(font, line, x, 100, None)])
+
+
+def paint(parts):
+    """Masks drawn at their places on a large canvas, as a card's layer draws them."""
+    from passivepress import social
+
+    return social._paint(parts, -100, -100, 2000, 400).tobytes()
+
+
+def test_the_glyph_cache_refuses_a_ligature_and_the_line_is_rendered_whole():
+    from passivepress import social
+
+    face = social._face(THEME_FONT)
+    font = face.font(76)
+    glyphs = face.glyphs(font)
+    # DejaVu Sans has an "ff" ligature: the pair is not its two glyphs side by side.
+    assert glyphs._pair("ff") is None
+    assert glyphs.compose("The offer", 32, 100) is None
+    ink = social._line_ink("text", "The offer", face, font, 32, 100, None)
+    assert paint(ink.parts) == paint(
+        [
+            (mask, x + social.CLIP, y + social.CLIP)
+            for mask, x, y in [social._rendered(font, "The offer", 32, 100, None)]
+        ]
+    )
+
+
+def test_glyph_caches_are_per_font_and_size():
+    from passivepress import social
+
+    bundled, theme = social._face(None), social._face(THEME_FONT)
+    caches = [face.glyphs(face.font(size)) for face in (bundled, theme) for size in (70, 76)]
+    assert len({id(cache) for cache in caches}) == 4
+    masks = [bytes(cache._glyph("W")[0]) for cache in caches]
+    assert len(set(masks)) == 4  # each font and size draws its own W
+    assert bundled.glyphs(bundled.font(76)) is caches[1]  # and keeps it
+
+
+def test_the_glyph_cache_stays_bounded_and_right(monkeypatch):
+    from passivepress import social
+
+    monkeypatch.setattr(social._Glyphs, "MAX_GLYPHS", 8)
+    monkeypatch.setattr(social._Glyphs, "MAX_PAIRS", 16)
+    social._load_face.cache_clear()  # a face whose caches start empty
+    face = social._face(THEME_FONT)
+    made = [open_png(card(t, "", "", font_path=THEME_FONT)).tobytes() for t in GLYPH_TITLES]
+    for glyphs in face._glyphs.values():
+        assert len(glyphs._glyphs) <= 8 and len(glyphs._kerning) <= 16
+    _whole_lines(monkeypatch)
+    assert made == [open_png(card(t, "", "", font_path=THEME_FONT)).tobytes() for t in GLYPH_TITLES]

@@ -26,10 +26,12 @@ import re
 import struct
 import unicodedata
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from functools import cache, cached_property, lru_cache
+from typing import TYPE_CHECKING
 
+import PIL
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from passivepress.errors import ConfigError, Problem
@@ -144,26 +146,58 @@ INSET = MARGIN - CLIP
 BOX_WIDTH, BOX_HEIGHT = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
 
 
+if TYPE_CHECKING:
+    # A piece of coverage 0-255 and the pixel where its top-left corner goes.
+    _Part = tuple[Image.core.ImagingCore, int, int]
+
+
 @dataclass(frozen=True)
 class _Ink:
-    """One line of text (or the accent bar) as coverage 0-255 of its role's colour, with
-    the card pixel where the coverage's top-left corner goes."""
+    """One line of text (or the accent bar) as coverage 0-255 of its role's colour: one
+    mask, or the masks of its glyphs, which drawn in order make the same coverage."""
 
     role: str
-    mask: Image.core.ImagingCore
-    x: int
-    y: int
+    parts: tuple[_Part, ...]
+
+    @cached_property
+    def extent(self) -> tuple[int, int, int, int]:
+        """Where the ink's masks land on the card (empty when it has none)."""
+        if not self.parts:
+            return (0, 0, 0, 0)
+        return (
+            min(x for _mask, x, _y in self.parts),
+            min(y for _mask, _x, y in self.parts),
+            max(x + mask.size[0] for mask, x, _y in self.parts),
+            max(y + mask.size[1] for mask, _x, y in self.parts),
+        )
 
     @cached_property
     def box(self) -> tuple[int, int, int, int]:
         """Where the ink lands, cut at the canvas edge (empty when it falls outside)."""
-        width, height = self.mask.size
+        left, top, right, bottom = self.extent
         return (
-            max(self.x, CLIP),
-            max(self.y, CLIP),
-            min(self.x + width, WIDTH - CLIP),
-            min(self.y + height, HEIGHT - CLIP),
+            max(left, CLIP),
+            max(top, CLIP),
+            min(right, WIDTH - CLIP),
+            min(bottom, HEIGHT - CLIP),
         )
+
+    def flat(self) -> tuple[_Part, ...]:
+        """The ink as one mask, as Pillow renders a line: its glyphs drawn on nothing."""
+        if len(self.parts) < 2:
+            return self.parts
+        left, top, right, bottom = self.extent
+        return ((_paint(self.parts, left, top, right, bottom).im, left, top),)
+
+
+def _paint(parts: Iterable[_Part], left: int, top: int, right: int, bottom: int) -> Image.Image:
+    """``parts`` drawn in order on an empty mask that covers (left, top)-(right, bottom):
+    blended the way FreeType's renderer in Pillow blends overlapping glyphs."""
+    image = Image.new("L", (right - left, bottom - top), 0)
+    draw = ImageDraw.Draw(image).draw
+    for mask, x, y in parts:
+        draw.draw_bitmap((x - left, y - top), mask, 255)
+    return image
 
 
 def _x_for(line: str, font: ImageFont.FreeTypeFont, rtl: bool) -> float:
@@ -175,18 +209,30 @@ def _x_for(line: str, font: ImageFont.FreeTypeFont, rtl: bool) -> float:
 def _line_ink(
     role: str,
     line: str,
+    face: _Face,
     font: ImageFont.FreeTypeFont,
     x: float,
     baseline: float,
     direction: str | None,
 ) -> _Ink:
-    """``line`` rendered as ImageDraw.text(anchor="ls") renders it at canvas point
-    (x, baseline): the whole pixel, plus the fraction passed to FreeType."""
+    """``line`` as ImageDraw.text(anchor="ls") renders it at canvas point (x, baseline): from
+    cached glyphs where the line is a plain row of them, else rendered whole."""
+    parts = face.glyphs(font).compose(line, x, baseline) if direction is None else None
+    if parts is None:
+        parts = [_rendered(font, line, x, baseline, direction)]
+    return _Ink(role, tuple((mask, CLIP + px, CLIP + py) for mask, px, py in parts))
+
+
+def _rendered(
+    font: ImageFont.FreeTypeFont, text: str, x: float, baseline: float, direction: str | None
+) -> _Part:
+    """``text`` rendered by Pillow at canvas point (x, baseline): the whole pixel, plus the
+    fraction passed to FreeType."""
     start = (math.modf(x)[0], math.modf(baseline)[0])
     mask, (dx, dy) = font.getmask2(
-        line, "L", direction, None, None, 0, "ls", 255, start, stroke_filled=True
+        text, "L", direction, None, None, 0, "ls", 255, start, stroke_filled=True
     )
-    return _Ink(role, mask, CLIP + int(x) + dx, CLIP + int(baseline) + dy)
+    return mask, int(x) + dx, int(baseline) + dy
 
 
 @lru_cache(maxsize=32)
@@ -206,7 +252,9 @@ def _foot(face: _Face, author: str, site: str, rtl: bool) -> tuple[float, tuple[
         ascent, descent = font.getmetrics()
         baseline = foot_top - descent
         inks.append(
-            _line_ink(role, line, font, _x_for(line, font, rtl), baseline, _direction(line, face))
+            _line_ink(
+                role, line, face, font, _x_for(line, font, rtl), baseline, _direction(line, face)
+            )
         )
         foot_top = baseline - ascent - FOOT_GAP
     return foot_top, tuple(inks)
@@ -222,7 +270,8 @@ def _title(face: _Face, title: str, rtl: bool, foot_top: float) -> tuple[_Ink, .
     direction = "rtl" if rtl and face.shapes else None
     inks = []
     for line in lines:
-        inks.append(_line_ink("text", line, font, _x_for(line, font, rtl), baseline, direction))
+        x = _x_for(line, font, rtl)
+        inks.append(_line_ink("text", line, face, font, x, baseline, direction))
         baseline += leading
     return tuple(inks)
 
@@ -231,7 +280,7 @@ def _title(face: _Face, title: str, rtl: bool, foot_top: float) -> tuple[_Ink, .
 def _bar(rtl: bool) -> _Ink:
     """The accent bar above the title, at the side the title starts from."""
     x = int(INSET + (BOX_WIDTH - BAR_WIDTH if rtl else 0))
-    return _Ink("accent", Image.new("L", (BAR_WIDTH, BAR_HEIGHT), 255).im, CLIP + x, MARGIN)
+    return _Ink("accent", ((Image.new("L", (BAR_WIDTH, BAR_HEIGHT), 255).im, CLIP + x, MARGIN),))
 
 
 def _bands(inks: tuple[_Ink, ...]) -> list[tuple[_Ink, ...]]:
@@ -265,9 +314,17 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
         # (column 0 holds the filter byte), cleared outside the canvas.
         coverage = Image.new("L", size, 0)
         draw = ImageDraw.Draw(coverage).draw
+        # A line's glyphs can be drawn straight on the layer, where nothing else is: over
+        # another line, blending them first and the result on it can round differently.
+        overlap = len(mine) > 1 and any(
+            _overlap(one.extent, other.extent)
+            for n, one in enumerate(mine)
+            for other in mine[n + 1 :]
+        )
         for ink in mine:
-            draw.draw_bitmap((1 + ink.x, ink.y - top), ink.mask, 255)
-        if any(ink.x < CLIP or ink.x + ink.mask.size[0] > WIDTH - CLIP for ink in mine):
+            for mask, x, y in ink.flat() if overlap else ink.parts:
+                draw.draw_bitmap((1 + x, y - top), mask, 255)
+        if any(ink.extent[0] < CLIP or ink.extent[2] > WIDTH - CLIP for ink in mine):
             coverage.paste(0, (0, 0, 1 + CLIP, size[1]))
             coverage.paste(0, (1 + WIDTH - CLIP, 0, *size))
         indices = coverage.tobytes().translate(_LUTS[number])
@@ -278,6 +335,10 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
             ).tobytes()
         scanlines = indices
     return top, scanlines
+
+
+def _overlap(one: tuple[int, int, int, int], other: tuple[int, int, int, int]) -> bool:
+    return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
 
 
 _ROLES = ("text", "muted", "accent")
@@ -532,6 +593,7 @@ def _clusters(text: str) -> Iterator[str]:
         yield cluster
 
 
+@lru_cache(maxsize=4096)
 def _width(text: str, font: ImageFont.FreeTypeFont) -> float:
     """How far ``text`` advances. Ink that pokes past the advance (an italic overhang) lands
     in the slack between MARGIN and CLIP, so the advance is all layout needs."""
@@ -601,7 +663,9 @@ class _Face:
         self._bytes = font_bytes
         self._where = where
         self._sizes: dict[int, ImageFont.FreeTypeFont] = {}
+        self._glyphs: dict[int, _Glyphs] = {}
         self._has: dict[str, bool] = {}
+        self._one_glyph: dict[str, bool] = {}
         probe = self.font(48)
         if not isinstance(probe, ImageFont.FreeTypeFont):
             # Without FreeType, load_default() ignores the size and gives a tiny bitmap font.
@@ -611,6 +675,14 @@ class _Face:
         # with and without Raqm.
         self.shapes = probe.layout_engine == ImageFont.Layout.RAQM
         self._notdef = self._glyph("\uffff")  # a noncharacter: no font maps it
+        # The same font without shaping, which draws exactly what its character map has.
+        self._unshaped = probe
+        if self.shapes:
+            layout = ImageFont.Layout.BASIC
+            self._unshaped = ImageFont.truetype(
+                io.BytesIO(font_bytes or b""), 48, layout_engine=layout
+            )
+        self._unmapped = self._mask_of(self._unshaped, "\uffff")
 
     def font(self, size: int) -> ImageFont.FreeTypeFont:
         if size not in self._sizes:
@@ -620,10 +692,46 @@ class _Face:
                 self._sizes[size] = ImageFont.truetype(io.BytesIO(self._bytes), size)
         return self._sizes[size]
 
-    def _glyph(self, ch: str) -> tuple[object, ...]:
-        font = self.font(48)
+    def glyphs(self, font: ImageFont.FreeTypeFont) -> _Glyphs:
+        """The glyph cache of ``font``, one of this face's sizes (a cache belongs to one font
+        object, so to this face's bytes and that size)."""
+        size = int(font.size)
+        if size not in self._glyphs or self._glyphs[size].font is not font:
+            self._glyphs[size] = _Glyphs(self, font)
+        return self._glyphs[size]
+
+    @staticmethod
+    def _mask_of(font: ImageFont.FreeTypeFont, ch: str) -> tuple[object, ...]:
         mask = font.getmask(ch)
         return (mask.size, bytes(mask), font.getlength(ch))
+
+    def _glyph(self, ch: str) -> tuple[object, ...]:
+        return self._mask_of(self.font(48), ch)
+
+    def one_glyph(self, ch: str) -> bool:
+        """Whether the shaper makes ``ch`` one glyph whatever its neighbours, as far as can be
+        told without its tables: so a line of such characters is its glyphs side by side,
+        moved only by pair kerning (which :class:`_Glyphs` checks pair by pair).
+
+        Pillow's basic layout is exactly that for every character. With Raqm, characters of
+        scripts written as a row of letters (Latin, Greek, Cyrillic, CJK, punctuation,
+        symbols) qualify; marks, which the shaper positions on their base, right-to-left
+        and joining scripts do not, and nor does a character the font lacks but the shaper
+        could spell from its decomposition (``é`` as ``e`` and an accent)."""
+        if not self.shapes or ch == " ":
+            return True
+        if ch not in self._one_glyph:
+            code = ord(ch)
+            self._one_glyph[ch] = (
+                any(low <= code <= high for low, high in _ROW_SCRIPTS)
+                and unicodedata.category(ch)[0] not in "MCZ"
+                and unicodedata.bidirectional(ch) in ("L", "EN", "ES", "ET", "CS", "ON")
+                and (
+                    unicodedata.decomposition(ch)[:1] in ("", "<")  # none, or compatibility only
+                    or self._mask_of(self._unshaped, ch) != self._unmapped
+                )
+            )
+        return self._one_glyph[ch]
 
     def has(self, ch: str) -> bool:
         """Whether the font draws ``ch`` as something other than its missing-glyph box."""
@@ -651,6 +759,140 @@ class _Face:
                 spelt = _FALLBACK.get(ch) or unicodedata.normalize("NFKD", ch)
                 out.extend(c for c in spelt if c == " " or (c != ch and self.has(c)))
         return " ".join("".join(out).split())[:MAX_CHARS].strip()
+
+
+# Blocks of scripts written as a row of separate letters (see _Face.one_glyph).
+_ROW_SCRIPTS = (
+    (0x0020, 0x058F),  # Latin, Greek, Cyrillic, Armenian (their combining marks are refused)
+    (0x1D00, 0x1FFF),  # phonetic extensions, Latin Extended Additional, Greek Extended
+    (0x2000, 0x2BFF),  # punctuation, currency, letterlike symbols, arrows, mathematics
+    (0x2E00, 0x2E7F),  # supplemental punctuation
+    (0x3000, 0x30FF),  # CJK punctuation, Hiragana, Katakana
+    (0x4E00, 0x9FFF),  # CJK ideographs
+    (0xAC00, 0xD7A3),  # Hangul syllables
+    (0xFF01, 0xFF60),  # full-width forms
+)
+
+
+def _pixel(position: int) -> int:
+    """A 26.6 pen position rounded to a whole pixel, as Pillow places glyphs (PIXEL())."""
+    return (position + 32) >> 6
+
+
+class _Glyphs:
+    """One font at one size, cached as the pieces Pillow's renderer makes a line from.
+
+    Pillow (``font_render`` in _imagingft.c) lays a line out as glyphs with 26.6 advances,
+    renders each glyph alone at the whole pixel nearest its pen position, and blends it
+    over the glyphs before it exactly as ``draw_bitmap`` blends a mask. So a line of
+    characters that shape one glyph each, moved only by pair kerning, can be drawn from each
+    character's cached mask and advance and each pair's cached kerning, all measured with
+    the same font. That is checked: each pair the first time it is seen (rendered whole, it
+    must give the same pixels, which ligatures and contextual forms do not), each line
+    (its advances must add up to the width the shaper gives the whole line), and the font
+    once at several fractional starting points; anything else is rendered whole.
+
+    Bounded: a cache that outgrows its limit starts again (titles in many scripts)."""
+
+    MAX_GLYPHS = 1024
+    MAX_PAIRS = 8192
+
+    def __init__(self, face: _Face, font: ImageFont.FreeTypeFont) -> None:
+        self.face = face
+        self.font = font
+        self._glyphs: dict[str, tuple[Image.core.ImagingCore | None, int, int, int] | None] = {}
+        self._kerning: dict[str, int | None] = {}
+        self.works = _BLENDS_LIKE_DRAW_BITMAP and all(
+            self._same(_SELF_TEST, fraction / 64) for fraction in (0, 13, 32, 50)
+        )
+
+    def compose(self, line: str, x: float, baseline: float) -> list[_Part] | None:
+        """The parts that draw ``line`` as :func:`_rendered` renders it at canvas point
+        (x, baseline), or None where it cannot be composed."""
+        return self._compose(line, x, baseline) if self.works else None
+
+    def _compose(self, line: str, x: float, baseline: float) -> list[_Part] | None:
+        if not line or baseline != int(baseline):
+            return None
+        pen = math.modf(x)[0] * 64  # Pillow starts the pen at the fraction, in 26.6
+        if pen != int(pen):
+            return None
+        start = pen = int(pen)
+        left, base = int(x), int(baseline)
+        parts: list[_Part] = []
+        previous = ""
+        for ch in line:
+            if previous:
+                kerning = self._pair(previous + ch)
+                if kerning is None:
+                    return None
+                pen += kerning
+            glyph = self._glyph(ch)
+            if glyph is None:
+                return None
+            mask, dx, dy, advance = glyph
+            if mask is not None:
+                parts.append((mask, left + _pixel(pen) + dx, base + dy))
+            pen += advance
+            previous = ch
+        if pen - start != round(_width(line, self.font) * 64):
+            return None  # shaped as a whole, the line is not these glyphs side by side
+        return parts
+
+    def _glyph(self, ch: str) -> tuple[Image.core.ImagingCore | None, int, int, int] | None:
+        """The mask of ``ch`` with its offset from the pen and the baseline (None for a
+        blank), and its advance in 26.6; None if it cannot be composed."""
+        if ch not in self._glyphs:
+            if len(self._glyphs) >= self.MAX_GLYPHS:
+                self._glyphs.clear()
+            glyph = None
+            if self.face.one_glyph(ch):
+                mask, dx, dy = _rendered(self.font, ch, 0, 0, None)
+                advance = round(_width(ch, self.font) * 64)
+                glyph = (mask if mask.size[0] and mask.size[1] else None, dx, dy, advance)
+            self._glyphs[ch] = glyph
+        return self._glyphs[ch]
+
+    def _pair(self, pair: str) -> int | None:
+        """The kerning between two characters in 26.6, or None if rendered together they
+        are not their two glyphs (a ligature, a contextual form)."""
+        if pair not in self._kerning:
+            if len(self._kerning) >= self.MAX_PAIRS:
+                self._kerning.clear()
+            first, second = self._glyph(pair[0]), self._glyph(pair[1])
+            if first is None or second is None:
+                self._kerning[pair] = None
+            else:
+                # Kept while the pair is checked, which composes it with this kerning.
+                self._kerning[pair] = round(_width(pair, self.font) * 64) - first[3] - second[3]
+                if not self._same(pair, 0):
+                    self._kerning[pair] = None
+        return self._kerning[pair]
+
+    def _same(self, text: str, x: float) -> bool:
+        """Whether ``text`` composed and rendered whole at (x, 0) give the same pixels."""
+        composed = self._compose(text, x, 0)
+        if composed is None:
+            return False
+        rendered = [_rendered(self.font, text, x, 0, None)]
+        parts = [*composed, *rendered]
+        left = min(px for _mask, px, _py in parts)
+        top = min(py for _mask, _px, py in parts)
+        right = max(px + mask.size[0] for mask, px, _py in parts)
+        bottom = max(py + mask.size[1] for mask, _px, py in parts)
+        return (
+            _paint(composed, left, top, right, bottom).tobytes()
+            == _paint(rendered, left, top, right, bottom).tobytes()
+        )
+
+
+# Pillow blends a glyph over the ones before it as draw_bitmap does from 10.2 on (before, it
+# kept the larger coverage: python-pillow/Pillow#7497). Each font's first check (_SELF_TEST)
+# would likely notice such a change too, but not surely: its glyphs may not overlap.
+_BLENDS_LIKE_DRAW_BITMAP = tuple(int(n) for n in re.findall(r"\d+", PIL.__version__)[:2]) >= (10, 2)
+# Kerned pairs whose glyphs overlap, round and straight letters: what a font's glyph cache
+# is checked with, at several fractional starting points, before it is used.
+_SELF_TEST = "AVAWAYTo Hxo.Tyk"
 
 
 @lru_cache(maxsize=8)
