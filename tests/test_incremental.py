@@ -244,6 +244,21 @@ def test_a_kept_model_of_another_shape_is_not_trusted(tmp_path, make_site):
     assert {f"/essays/e{n}/" for n in range(1, 13)} <= rendered
 
 
+def test_recipe_tokens_name_objects_by_key_and_ignore_sharing(tmp_path, make_site, build_site):
+    from passivepress.changes import _UNPICKLABLE, _recipe_token
+
+    site = make_site(tmp_path, SITE)
+    essays = build_site(site, record_urls=False).result.site.essays
+    title = "A title long enough to be its own object"
+    shared = {"a": title, "b": title}
+    copied = {"a": title, "b": "".join(list(title))}
+    assert _recipe_token(shared) == _recipe_token(copied)
+    assert _recipe_token({"essays": essays[:3]}) == _recipe_token({"essays": tuple(essays[0:3])})
+    assert _recipe_token({"essays": essays[:3]}) != _recipe_token({"essays": essays[1:4]})
+    assert _recipe_token({"n": 1}) != _recipe_token({"n": True})
+    assert _recipe_token({"f": lambda: None}) == _UNPICKLABLE
+
+
 def test_fingerprints_of_sets_do_not_depend_on_the_process(tmp_path):
     import subprocess
     import sys

@@ -580,7 +580,7 @@ class Builder:
     ) -> bool:
         if old is None:
             return False
-        if not stage.keep(rel, route.origin, old.size, old.mtime_ns, Path(previous.output)):
+        if not stage.keep(rel, route.origin, old.size, old.mtime_ns, previous.output):
             return False
         records[rel] = old
         return True

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import itertools
 import operator
+import pickle
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,12 +83,12 @@ class KeptObject:
 
 @dataclass
 class Kept:
-    """A :class:`Snapshot` as kept on disk: objects as :class:`KeptObject`, the model
-    objects in recipes by key (:class:`Ref`)."""
+    """A :class:`Snapshot` as kept on disk: objects as :class:`KeptObject`, recipes as
+    tokens."""
 
     objects: dict[str, KeptObject] = field(default_factory=dict)
     site: dict[str, Any] = field(default_factory=dict)
-    recipes: dict[str, Any] = field(default_factory=dict)
+    recipes: dict[str, bytes] = field(default_factory=dict)
     layouts: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
 
     @classmethod
@@ -116,8 +118,9 @@ class Kept:
             if derived is None:
                 derived = _tokens(obj, derived_names)
             objects[key] = KeptObject(kind, source, own, derived)
+        tokens = changes.recipe_tokens
         recipes = {
-            file: old.recipes[file] if file in changes.same_recipes else _by_key(recipe)
+            file: tokens[file] if file in tokens else _recipe_token(recipe)
             for file, recipe in new.recipes.items()
         }
         return cls(objects, dict(new.site), recipes, layouts)
@@ -152,37 +155,47 @@ def _token(value: Any) -> bytes:
     ).digest()
 
 
+_BODY = frozenset({"html", "feed_parts"})
+_FROM_FILE = bytes(8)  # the token of HTML made from the object's own file alone
+
+
 def _tokens(obj: Any, names: tuple[str, ...]) -> bytes:
-    return b"".join([_token(getattr(obj, name)) for name in names])
+    # Without embeds, the HTML is what the file's Markdown makes: no need to hash it.
+    plain = not getattr(obj, "embeds", True)
+    return b"".join(
+        [_FROM_FILE if plain and name in _BODY else _token(getattr(obj, name)) for name in names]
+    )
 
 
 def _differing(names: tuple[str, ...], before: bytes, after: bytes) -> list[str]:
     return [n for i, n in enumerate(names) if before[8 * i : 8 * i + 8] != after[8 * i : 8 * i + 8]]
 
 
-class Ref(Tracked):
-    """A model object named by its key only, in a recipe kept on disk: for comparing, a
-    key says all (see :func:`same`)."""
+class _ByKey(pickle.Pickler):
+    """Pickles model objects as their keys (what a template reads through them is
+    recorded on its own), and without the memo, so that equal values give equal bytes
+    however they happen to share objects."""
 
-    __slots__ = ("key",)
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.fast = True
 
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Ref, (self.key,))
+    def persistent_id(self, obj: Any) -> str | None:
+        return obj.key if isinstance(obj, Tracked) else None
 
 
-def _by_key(value: Any) -> Any:
-    """A recipe with the model objects in it named by key."""
-    if isinstance(value, Tracked):
-        return Ref(value.key)
-    kind = type(value)
-    if kind is tuple or kind is list:
-        return kind(_by_key(v) for v in value)
-    if kind is dict:
-        return {k: _by_key(v) for k, v in value.items()}
-    return value
+_UNPICKLABLE = b"\xff" * 8
+
+
+def _recipe_token(recipe: Any) -> bytes:
+    """A token of what an output is made from: equal for equal recipes (model objects by
+    key), in any process. (A recipe that cannot be pickled counts as new every time.)"""
+    buffer = io.BytesIO()
+    try:
+        _ByKey(buffer).dump(recipe)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError):
+        return _UNPICKLABLE
+    return hashlib.blake2b(buffer.getvalue(), digest_size=8).digest()
 
 
 class Changes:
@@ -198,7 +211,7 @@ class Changes:
         # What Kept.of can reuse: tokens worked out here, recipes found the same.
         self.own: dict[str, bytes] = {}
         self.derived: dict[str, bytes] = {}
-        self.same_recipes: set[str] = set()
+        self.recipe_tokens: dict[str, bytes] = {}
         if isinstance(old, Kept):
             self._compare_kept(old, new)
             return
@@ -276,9 +289,15 @@ class Changes:
         """Whether an output is made from something else now. ``follow``: the output reads
         the model objects in its recipe without its reads being recorded (a feed, not a
         template), so a change in any of them counts too."""
-        if file not in self.old.recipes or not same(self.old.recipes[file], recipe):
+        before = self.old.recipes.get(file)
+        if before is None:
             return True
-        self.same_recipes.add(file)
+        if isinstance(self.old, Kept):
+            token = self.recipe_tokens[file] = _recipe_token(recipe)
+            if token != before or token == _UNPICKLABLE:
+                return True
+        elif not same(before, recipe):
+            return True
         return follow and any(key in self.fields for key in _keys(recipe))
 
     # -- the questions the render loop asks (as cache.Fingerprints answers them) --------
@@ -325,8 +344,7 @@ def same(a: Any, b: Any) -> bool:
         return True
     kind = type(a)
     if kind is not type(b):
-        # A kept snapshot names objects by key (Ref); the new one has the objects.
-        return isinstance(a, Tracked) and isinstance(b, Tracked) and a.key == b.key
+        return False
     if kind is str or kind is Markup:
         return a == b
     if isinstance(a, Tracked):
@@ -401,23 +419,6 @@ def _getter(kind: type) -> Callable[[Any], tuple[Any, ...]]:
         names = _names(kind)
         get = operator.attrgetter(*names) if names else (lambda obj: ())
         found = _GETTERS[kind] = get if len(names) != 1 else (lambda obj: (get(obj),))
-    return found
-
-
-_LINKS: dict[type, tuple[str, ...]] = {}
-
-
-def _links(kind: type) -> tuple[str, ...]:
-    """The fields of a model type that link to other objects (lists filled in once the
-    whole site is known: an essay's tags, books and related essays, a tag's essays)."""
-    found = _LINKS.get(kind)
-    if found is None:
-        fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
-        found = _LINKS[kind] = tuple(
-            f.name
-            for f in fields
-            if f.default_factory is list  # type: ignore[comparison-overlap]
-        )
     return found
 
 
