@@ -214,13 +214,17 @@ def test_headings_get_numbered_ids_in_order_and_one_named_link_each():
 RICH = (
     "- [x] Read {book}`deep-work` and {other}`this`\n- [ ] Write\n\n"
     "| a | b |\n| - | - |\n| 1 | 2 |\n\n"
-    'She said "hi" -- then \\*stars\\* &amp; (c)...\n'
+    'She said "hi" -- then \\*stars\\* &amp; (c)...\n\n'
+    "> Quoted, `code`, ~~gone~~, <b>bold</b>, <https://example.org/> and a note.[^n]\n\n"
+    "```\nfenced\n```\n\n"
+    '<div class="callout">A block of HTML</div>\n\n'
+    "[^n]: The note.\n"
 )
 
 
 def test_rules_left_out_for_plain_documents_still_work_in_others():
-    # A document without pipes, braces, task items, escapes or typography is parsed without the
-    # rules for them; the next document that has them must get them all back.
+    # A document without the marks of some rules (pipes, braces, task items, escapes, quotes,
+    # <, `, ~, ^, >) is parsed without those rules; the next document must get them all back.
     for body in ("Just words.\n", RICH, "Just words.\n", RICH):
         result, page = rendered(body)
         if body != RICH:
@@ -231,4 +235,15 @@ def test_rules_left_out_for_plain_documents_still_work_in_others():
         assert [(e.kind, e.arg) for e in result.embeds] == [("book-link", "deep-work")]
         assert "{other}`this`" in page.text()
         assert [page.text(td) for td in page.iter("td")] == ["1", "2"]
-        assert page.text(page.findall(".//p")[-1]) == "She said “hi” – then *stars* & ©…"
+        assert page.text(page.findall(".//p")[0]) == "She said “hi” – then *stars* & ©…"
+        quote = page.find(".//blockquote")
+        assert [page.text(quote.find(f".//{tag}")) for tag in ("code", "s", "b")] == [
+            "code",
+            "gone",
+            "bold",
+        ]
+        assert page.links(quote) == ["https://example.org/", "#fn1"]
+        assert page.text(page.find(".//pre")) == "fenced"
+        assert page.text(page.one("callout", "div")) == "A block of HTML"
+        assert '\n<div class="callout">' in result.html  # a block, not inline HTML in a <p>
+        assert page.text(page.find(".//section/ol/li")) == "The note. ↩︎"

@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
-from markdown_it.rules_core.replacements import RARE_RE, SCOPED_ABBR_RE
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup
@@ -213,7 +212,7 @@ def _myst_role(state: StateInline, silent: bool) -> bool:
     return state.src.startswith("{", state.pos) and myst_role(state, silent)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) -> MarkdownIt:
     """The parser for ``options``, without the rules in ``idle`` (see :func:`_idle_rules`)."""
     md = MarkdownIt(
@@ -238,36 +237,44 @@ def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) ->
     md.add_render_rule("myst_role", _render_role)
     if idle:
         md.disable(sorted(idle))
+    # Linkify is off; dropping its matcher (about 200 KB) keeps the parsers cached per set of
+    # idle rules small.
+    md.linkify = None
     return md
 
 
+# Rules that a document cannot set off without one of these characters: each rule is tried at
+# every block (or at every mark in a paragraph), or walks every token, so a document without the
+# character is parsed by a parser without the rule. The characters are looked for in the whole
+# text: every piece a rule sees (a line, paragraph, cell, heading, footnote) is cut from its
+# lines, and normalizing newlines and NUL makes none of these characters.
+_MARKS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("table",), ("|",)),  # a table's header row has a pipe
+    (("myst_role",), ("{",)),
+    (("html_block", "html_inline", "autolink"), ("<",)),
+    (("escape",), ("\\",)),
+    (("entity",), ("&",)),
+    # text_join turns the text_special tokens of escapes and entities into text and joins them
+    # with the text around; without either, the inline parser has joined all text already.
+    (("text_join",), ("\\", "&")),
+    (("backticks",), ("`",)),
+    (("fence",), ("`", "~")),
+    (("strikethrough",), ("~",)),
+    (("footnote_def", "footnote_ref", "footnote_inline"), ("^",)),  # [^1]: x, [^1], ^[x]
+    (("blockquote",), (">",)),
+)
+# A task item's paragraph opens with "[ ]", "[x]" or "[X]".
 _TASK = re.compile(r"\[[ xX]\]")
 
 
 def _idle_rules(text: str, options: MarkdownOptions) -> frozenset[str]:
-    """Rules that cannot change this document, because it has none of the marks they start on.
-
-    Each one walks every token or is tried at every block or mark, so a document without tables,
-    roles, task lists, escapes or typography is parsed faster without them. The marks are looked
-    for in the whole text: every piece the rules see (a paragraph, cell, heading, footnote) is a
-    piece of one of its lines, and normalizing newlines and NUL makes none of these marks.
-    """
-    idle = []
-    if "|" not in text:  # a table's header row needs a pipe
-        idle.append("table")
-    if "{" not in text:
-        idle.append("myst_role")
-    if not _TASK.search(text):  # "[ ]", "[x]" or "[X]" opening a list item's paragraph
+    """The rules that cannot change this document (see ``_MARKS``)."""
+    idle = [rule for rules, marks in _MARKS if not any(m in text for m in marks) for rule in rules]
+    if not _TASK.search(text):
         idle.append("github-tasklists")
-    if "\\" not in text and "&" not in text:
-        # It turns escapes' and entities' text_special tokens into text and joins them with the
-        # text around; without either, the inline parser has joined all text already.
-        idle.append("text_join")
-    if options.typographer:
-        if not (RARE_RE.search(text) or SCOPED_ABBR_RE.search(text)):
-            idle.append("replacements")
-        if "'" not in text and '"' not in text:
-            idle.append("smartquotes")
+    # Not "replacements": looking for its marks (--, ..., (c)) costs as much as the rule itself.
+    if options.typographer and "'" not in text and '"' not in text:
+        idle.append("smartquotes")
     return frozenset(idle)
 
 
