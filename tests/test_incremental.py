@@ -228,6 +228,56 @@ def test_a_cli_build_renders_only_what_read_a_changed_value(tmp_path, make_site)
     assert "9 min" in (out / "essays/index.html").read_text()
 
 
+def test_kept_readings_parse_nothing_unchanged_and_keep_their_warnings(
+    tmp_path, make_site, build_site
+):
+    site = make_site(
+        tmp_path,
+        SITE
+        + """
+-- content/essays/2024-02-01-odd.md --
+---
+title: Odd
+date: 2024-02-01
+sumary: A typo of summary
+---
+Body.
+""",
+    )
+    first = build_site(site, record_urls=False)
+    assert [w.message for w in first.result.warnings if "sumary" in w.message]
+    essay = site / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text() + "\nMore.\n")
+    from passivepress import frontmatter
+
+    parsed = []
+    real = frontmatter.load_yaml
+
+    def counting(*args, **kwargs):
+        parsed.append(args[1])
+        return real(*args, **kwargs)
+
+    frontmatter.load_yaml = counting
+    try:
+        again = build_site(site, record_urls=False)
+    finally:
+        frontmatter.load_yaml = real
+    assert [str(p) for p in parsed] == ["content/essays/2024-01-05-e5.md"]
+    assert [(w.message, w.path, w.line) for w in again.result.warnings] == [
+        (w.message, w.path, w.line) for w in first.result.warnings
+    ]
+
+
+def test_a_lost_markdown_cache_reads_kept_files_again(tmp_path, make_site, build_site):
+    site = make_site(tmp_path, SITE)
+    first = build_site(site, record_urls=False)
+    for db in (site / ".passivepress/cache").glob("markdown-*.sqlite"):
+        db.unlink()
+    again = build_site(site, record_urls=False)
+    assert again.result.markdown_rendered == 12
+    assert again.files() == first.files()
+
+
 def test_a_kept_model_of_another_shape_is_not_trusted(tmp_path, make_site):
     """A cache written by another version of the model: every object counts as changed."""
     from passivepress import cache

@@ -212,9 +212,11 @@ class Builder:
         # The preview server keeps its knowledge in memory; CLI builds keep it on disk.
         self.persist = self.options.use_cache and not self.options.preview
         self.state = cache_module.load_state(self.site_dir) if self.persist else State()
-        self.read_cache: loader.ReadCache = {}
+        # Readings of unchanged files: a preview's in memory, a CLI build's from the cache
+        # folder (without their text; see loader.load).
+        self.read_cache: loader.ReadCache = self.state.readings
         self.related_memo: dict[str, Any] = self.state.related
-        self._read_settings = ""
+        self._read_settings = self.state.read_settings
         self._read_config: config_module.Config | None = None  # what read_cache was read with
         self._workers = _Workers(1, early=False)
         self._collector = _Collector(active=False)
@@ -283,10 +285,11 @@ class Builder:
                 drafts=options.drafts,
                 future=options.future,
                 preview=options.preview,
-                # Only a long-running preview gains from remembering every file's reading;
-                # a single build lets it go as soon as the model is made.
-                read_cache=self.read_cache if options.preview else None,
+                # Kept by a preview and by builds with a cache folder; a build with --clean
+                # lets every reading go as soon as the model is made.
+                read_cache=self.read_cache if options.preview or self.persist else None,
                 keep_text=options.preview,
+                for_disk=self.persist,
                 memo=self.related_memo,
                 render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
             )
@@ -373,6 +376,8 @@ class Builder:
             static=stage.static,
             related=self.related_memo,
             model=self._snapshot if self.persist else None,
+            read_settings=self._read_settings if self.persist else "",
+            readings=self.read_cache if self.persist else {},
         )
         if self.persist and not _same_state(before, self.state, result):
             with step("cache"):
@@ -437,13 +442,14 @@ class Builder:
     def _render_all(
         self,
         config: config_module.Config,
-        jobs: list[tuple[str, str]],
+        jobs: list[tuple[str, str | None, str]],
         cache: dict[str, markdown.Rendered],
         result: BuildResult,
-    ) -> list[markdown.Rendered]:
-        """Render Markdown documents: from the cache when seen before, else on all cores."""
+    ) -> list[markdown.Rendered | None]:
+        """Render Markdown documents: from the cache when seen before, else on all cores.
+        A document given without its text (a kept reading) and not cached gives None."""
         settings = _markdown_settings(config)
-        keys = [digest(settings, path, body) for body, path in jobs]
+        keys = [digest(settings, path, body_key) for body_key, _, path in jobs]
         known = self.state.markdown
         store = None
         if self.persist:
@@ -454,9 +460,9 @@ class Builder:
                 log.debug("markdown cache unavailable: %s", exc)
                 store, known = None, {}
         out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
-        todo = [i for i, hit in enumerate(out) if hit is None]
+        todo = [i for i, hit in enumerate(out) if hit is None and jobs[i][1] is not None]
         options = loader.markdown_options(config)
-        work = [(jobs[i][0], options, config.base_path) for i in todo]
+        work = [(jobs[i][1], options, config.base_path) for i in todo]
         workers = self._workers.count
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers > 1:
             done = list(
@@ -481,13 +487,13 @@ class Builder:
             # the model (a body an embed was filled into would otherwise be kept twice).
             for k, rendered in zip(keys, out, strict=True):
                 cache[k] = rendered  # type: ignore[assignment]
-        return out  # type: ignore[return-value]
+        return out
 
     def _rendered_bodies(self, config: config_module.Config) -> dict[str, markdown.Rendered]:
         """What the read cache holds rendered, by the key :meth:`_render_all` looks up."""
         settings = _markdown_settings(config)
         return {
-            digest(settings, item.site_path, item.body): item.rendered
+            digest(settings, item.site_path, item.body_key): item.rendered
             for _, item in self.read_cache.values()
             if item.rendered is not None
         }

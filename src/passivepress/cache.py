@@ -33,7 +33,7 @@ from passivepress.urls import Based
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 4  # bump when the pickled layout changes
+_FORMAT = 5  # bump when the pickled layout changes
 
 
 def fingerprint(value: Any) -> str:
@@ -125,6 +125,8 @@ class State:
     markdown: dict[str, Any] = field(default_factory=dict)
     static: dict[str, Any] = field(default_factory=dict)  # output.StaticRecord by file
     related: dict[str, Any] = field(default_factory=dict)  # taxonomy.relate's memo
+    read_settings: str = ""  # the configuration's fingerprint the readings were made with
+    readings: dict[str, Any] = field(default_factory=dict)  # loader.ReadCache, kept text-less
     model: Any = None  # changes.Kept: the model as the next CLI build compares with it
 
 

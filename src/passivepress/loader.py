@@ -20,7 +20,7 @@ from markupsafe import Markup
 from passivepress import markdown, taxonomy
 from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
-from passivepress.frontmatter import FrontMatter, decode, split
+from passivepress.frontmatter import FrontMatter, YamlDocument, decode, split
 from passivepress.model import Book, Essay, Link, Page, Site, locate
 from passivepress.urls import is_site_path, is_valid_slug, slug_from_filename, slugify, under_base
 
@@ -343,6 +343,25 @@ class Pending:
     # again only for another rendering; equal results that are the same objects are cheap
     # to compare (:mod:`passivepress.changes`).
     made: tuple[Any, ...] = ()
+    body_key: str = ""  # a digest of the Markdown body: what its rendering is cached under
+
+    def __post_init__(self) -> None:
+        if not self.body_key:
+            self.body_key = _body_key(self.body)
+
+    @property
+    def kept(self) -> bool:
+        """Read in an earlier build and kept without its text (see :func:`load`)."""
+        return self.fields.fm.doc.data is None
+
+    def keep(self) -> None:
+        """Drop what the next build does not need: the text, the parsed YAML (only each
+        key's line stays, for messages) and the rendering (in the Markdown cache)."""
+        fm = self.fields.fm
+        self.fields.fm = FrontMatter(
+            YamlDocument(None, None, fm.doc.lines), "", fm.body_line, fm.has_front_matter
+        )
+        self.body, self.rendered, self.made = "", None, ()
 
     def finish(self, rendered: markdown.Rendered, now: datetime) -> Any:
         if not self.kind:
@@ -367,6 +386,10 @@ class Pending:
         if self.kind == "book":
             return Book(**self.values, **body)
         return Page(**self.values, **body)
+
+
+def _body_key(body: str) -> str:
+    return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _asset(path: str, config: Config) -> str | None:
@@ -564,7 +587,9 @@ READERS: dict[str, Callable[[PurePosixPath, bytes, Config], Pending]] = {
     "pages": read_page,
 }
 
-RenderAll = Callable[[list[tuple[str, str]]], list[markdown.Rendered]]
+# (body key, body or None when the reading kept no text, site path) → renderings; None
+# for a body that is neither given nor cached.
+RenderAll = Callable[[list[tuple[str, str | None, str]]], list[markdown.Rendered | None]]
 
 
 def markdown_options(config: Config) -> markdown.MarkdownOptions:
@@ -607,6 +632,7 @@ def load(
     preview: bool = False,
     read_cache: ReadCache | None = None,
     keep_text: bool = False,
+    for_disk: bool = False,
     memo: dict[str, Any] | None = None,
 ) -> Loaded:
     """Read every content file, link essays, books and tags, and check references.
@@ -615,7 +641,10 @@ def load(
     ``read_cache`` (kept by a long-running preview, and on disk between builds) maps a
     file to its last bytes and reading, so only files whose bytes changed are parsed
     again. ``keep_text``: readings keep the Markdown source after rendering (a preview's,
-    to find the rendering again under other settings).
+    to find the rendering again under other settings). ``for_disk``: the readings are
+    kept on disk for the next build, without their text and rendering; ``render_all``
+    gives None for such a reading whose rendering is no longer cached, and the file is
+    read again.
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -653,11 +682,17 @@ def load(
         del cache[stale]
 
     todo = [p for folder in READERS for p in pending[folder] if p.rendered is None]
-    for item, rendered in zip(todo, render_all([(p.body, p.site_path) for p in todo]), strict=True):
+    jobs = [(p.body_key, None if p.kept else p.body, p.site_path) for p in todo]
+    lost = []
+    for item, rendered in zip(todo, render_all(jobs), strict=True):
+        if rendered is None:
+            lost.append(item)
         item.rendered = rendered
         if not keep_text:
             # The source text is not needed again; at 10,000 essays, 60 MB.
             item.body = item.fields.fm.body = ""
+    if lost:
+        _read_again(lost, pending, cache, site_dir, config, render_all)
     made = {folder: [p.finish(p.rendered, now) for p in pending[folder]] for folder in READERS}
     essays: list[Essay] = made["essays"]
     books: list[Book] = [_with_cover_size(b, config, site_dir, warnings) for b in made["books"]]
@@ -670,6 +705,10 @@ def load(
     all_book_slugs = sorted(b.slug for b in books)
     for item in (*essays, *books, *pages):
         problems += _check_references(item, cache, all_book_slugs, config)
+    if for_disk:
+        for folder in READERS:
+            for p in pending[folder]:
+                p.keep()
     if problems:
         # Warnings about the same files often explain the error ('tittle' → 'title' is
         # required), so they go with it.
@@ -704,6 +743,32 @@ def load(
     )
     coming = [e.date for e in essays if e.future and not future]
     return Loaded(site, sorted(warnings, key=_order), menu, min(coming, default=None), digests)
+
+
+def _read_again(
+    lost: list[Pending],
+    pending: dict[str, list[Pending]],
+    cache: ReadCache,
+    site_dir: Path,
+    config: Config,
+    render_all: RenderAll,
+) -> None:
+    """Read and render again the kept readings whose rendering the Markdown cache lost
+    (a cache folder partly deleted): they are replaced in ``pending`` and ``cache``."""
+    fresh = {}
+    for item in lost:
+        name = str(item.fields.source)
+        folder = name.split("/")[1]
+        with open(site_dir / name, "rb") as fh:
+            data = fh.read()
+        again = READERS[folder](PurePosixPath(name), data, config)
+        cache[name] = (hashlib.blake2b(data, digest_size=16).digest(), again)
+        fresh[id(item)] = again
+    rendered = render_all([(p.body_key, p.body, p.site_path) for p in fresh.values()])
+    for again, done in zip(fresh.values(), rendered, strict=True):
+        again.rendered = done
+    for folder in READERS:
+        pending[folder] = [fresh.get(id(p), p) for p in pending[folder]]
 
 
 def _local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None:
