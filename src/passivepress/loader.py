@@ -249,6 +249,8 @@ def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[tu
 
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        # One relpath per folder: per file, at 10,000 essays, it cost 0.1 s.
+        rel_dir = os.path.relpath(dirpath, site_dir).replace(os.sep, "/")
         kept = []
         for name in sorted(dirnames):
             full = os.path.join(dirpath, name)
@@ -269,7 +271,7 @@ def _files(folder: Path, site_dir: Path, problems: list[Problem]) -> Iterator[tu
             full = os.path.join(dirpath, name)
             if not is_content_file(name):
                 continue
-            rel = os.path.relpath(full, site_dir).replace(os.sep, "/")
+            rel = f"{rel_dir}/{name}"
             if os.path.islink(full) and outside(full):
                 problems.append(
                     Problem(
