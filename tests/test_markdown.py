@@ -247,3 +247,41 @@ def test_rules_left_out_for_plain_documents_still_work_in_others():
         assert page.text(page.one("callout", "div")) == "A block of HTML"
         assert '\n<div class="callout">' in result.html  # a block, not inline HTML in a <p>
         assert page.text(page.find(".//section/ol/li")) == "The note. ↩︎"
+
+
+def test_links_and_images_are_changed_in_the_page_and_reported_as_written():
+    # Our one walk over the tokens puts site links under the base path, marks affiliate links,
+    # makes images lazy and turns {book} and {cta} fences into placeholders for the builder.
+    body = (
+        "[Essays](/essays/) [Shop](https://shop.example/b?x=1) [Ext](https://python.org/) "
+        "[CDN](//cdn.example/a) ![Chart](/img/c.png)\n\n"
+        "```{book} deep-work\n```\n\n```{cta}\n```\n"
+    )
+    rule = markdown.AffiliateRule("shop.example", "tag", "ada-20")
+    options = markdown.MarkdownOptions(affiliate=(rule,))
+    for _ in range(2):  # nothing of the first rendering may leak into the second
+        result = markdown.render(body, options, base_path="/blog/")
+        page = Html(f"<meta charset=utf-8><div>{result.html}</div>".encode())
+        hrefs = {page.text(a): (a.get("href"), a.get("rel")) for a in page.iter("a")}
+        assert hrefs == {
+            "Essays": ("/blog/essays/", None),
+            "Shop": ("https://shop.example/b?x=1&tag=ada-20", "sponsored noopener"),
+            "Ext": ("https://python.org/", None),
+            "CDN": ("//cdn.example/a", None),
+        }
+        (img,) = page.iter("img")
+        assert (img.get("src"), img.get("loading")) == ("/blog/img/c.png", "lazy")
+        assert result.affiliate
+        assert [url for url, _ in result.links] == [
+            "/essays/",
+            "https://shop.example/b?x=1",
+            "https://python.org/",
+            "//cdn.example/a",
+            "/img/c.png",
+        ]
+        assert [(e.kind, e.arg, e.line) for e in result.embeds] == [
+            ("book", "deep-work", 3),
+            ("cta", "", 6),
+        ]
+        assert [e.placeholder in result.html for e in result.embeds] == [True, True]
+        assert page.find(".//pre") is None

@@ -133,12 +133,6 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     )
 
 
-def _rewrite_attr(token: Token, attr: str, env: dict[str, Any]) -> None:
-    value = token.attrGet(attr)
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
-        token.attrSet(attr, under_base(value, env["base_path"]))
-
-
 # href/src values in our own HTML: root-relative paths (under the base path) and in-page
 # anchors. Attribute values are escaped in the HTML, so text can never look like one.
 _LOCAL_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)|#)')
@@ -157,53 +151,12 @@ def absolutize(page_html: str, permalink: str) -> str:
     return _LOCAL_LINK.sub(replace, page_html)
 
 
-def _render_link_open(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
-    token = tokens[idx]
-    original = token.attrGet("href")
-    original_rel = token.attrGet("rel")
-    _rewrite_attr(token, "href", env)
-    href = token.attrGet("href")
-    if isinstance(href, str) and env.get("affiliate"):
-        new_href, matched = affiliate_url(href, env["affiliate"])
-        if matched:
-            token.attrSet("href", new_href)
-            token.attrSet("rel", "sponsored noopener")
-    out = self.renderToken(tokens, idx, options, env)
-    if original is not None:
-        token.attrSet("href", original)
-    if original_rel is None and "rel" in (token.attrs or {}):
-        del token.attrs["rel"]
-    return out
-
-
-def _render_fence(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
-    token = tokens[idx]
-    name, _, arg = token.info.strip().partition(" ")
-    if name in ("{book}", "{cta}"):
-        line = token.map[0] + 1 if token.map else 1
-        embed = Embed(name.strip("{}"), arg.strip(), line)
-        return embed.placeholder + "\n"
-    return self.fence(tokens, idx, options, env)
-
-
 def _render_role(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
     token = tokens[idx]
     if token.meta.get("name") == "book":
         return Embed("book-link", token.content.strip(), token.meta.get("line", 1)).placeholder
     # An unknown role is shown as the author wrote it rather than dropped.
     return html.escape(f"{{{token.meta.get('name')}}}`{token.content}`")
-
-
-def _render_image(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
-    token = tokens[idx]
-    original = token.attrGet("src")
-    _rewrite_attr(token, "src", env)
-    if token.attrGet("loading") is None:
-        token.attrSet("loading", "lazy")
-    out = self.image(tokens, idx, options, env)
-    if original is not None:
-        token.attrSet("src", original)
-    return out
 
 
 def _myst_role(state: StateInline, silent: bool) -> bool:
@@ -231,9 +184,6 @@ def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) ->
     md.use(tasklists_plugin, label=True)
     md.use(myst_role_plugin)
     md.inline.ruler.at("myst_role", _myst_role)
-    md.add_render_rule("link_open", _render_link_open)
-    md.add_render_rule("image", _render_image)
-    md.add_render_rule("fence", _render_fence)
     md.add_render_rule("myst_role", _render_role)
     if idle:
         md.disable(sorted(idle))
@@ -301,11 +251,21 @@ def _permalink(slug: str, title: str) -> list[Token]:
     return [Token("text", "", 0, content=" "), Token("html_inline", "", 0, content=link)]
 
 
+def _is_site_path(url: object) -> bool:
+    """Whether a link goes from the site's root (and so under its base path)."""
+    return isinstance(url, str) and url.startswith("/") and not url.startswith("//")
+
+
 def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rendered:
-    """Render Markdown for a page, collecting headings, links, ids, embeds and a lead."""
+    """Render Markdown for a page, collecting headings, links, ids, embeds and a lead.
+
+    One walk over the tokens collects what templates need and makes our changes (heading ids,
+    links under the base path, affiliate links, lazy images, embeds) before markdown-it renders.
+    """
     md = make_parser(options, _idle_rules(text, options))
-    env: dict[str, Any] = {"base_path": base_path, "affiliate": options.affiliate}
+    env: dict[str, Any] = {}
     tokens = md.parse(text, env)
+    rules = options.affiliate
     ids: set[str] = set()
     embeds: list[Embed] = []
     affiliate = False
@@ -314,19 +274,52 @@ def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rend
     first_paragraph = ""
     words = 0
     links: list[tuple[str, int]] = []
-    # Heading ids are given here, in the walk we make anyway, rather than by the anchors plugin's
-    # own walk over every token (the same slugs, numbered in the same order: -1, -2, ...).
+    # Heading ids are given here rather than by the anchors plugin's own walk over every token
+    # (the same slugs, numbered in the same order: -1, -2, ...).
     slugs: set[str] = set()
     permalink: list[Token] = []
     for i, token in enumerate(tokens):
-        if token.type == "html_block":
-            ids.update(_HTML_ID.findall(token.content))
-        elif token.type == "fence":
-            name, _, arg = token.info.strip().partition(" ")
-            if name in ("{book}", "{cta}"):
-                line = token.map[0] + 1 if token.map else 1
-                embeds.append(Embed(name.strip("{}"), arg.strip(), line))
-        elif token.type == "heading_open":
+        kind = token.type
+        if kind == "inline":
+            line = token.map[0] + 1 if token.map else 1
+            for child in token.children or []:
+                kind = child.type
+                if kind == "text":
+                    words += len(child.content.split())
+                elif kind == "link_open":
+                    href = child.attrGet("href")
+                    links.append((str(href), line))
+                    if _is_site_path(href):
+                        child.attrSet("href", under_base(str(href), base_path))
+                    elif rules and isinstance(href, str):
+                        url, matched = affiliate_url(href, rules)
+                        if matched:
+                            affiliate = True
+                            child.attrSet("href", url)
+                            child.attrSet("rel", "sponsored noopener")
+                elif kind == "image":
+                    src = child.attrGet("src")
+                    links.append((str(src), line))
+                    if _is_site_path(src):
+                        child.attrSet("src", under_base(str(src), base_path))
+                    if child.attrGet("loading") is None:
+                        child.attrSet("loading", "lazy")
+                elif kind == "html_inline":
+                    ids.update(_HTML_ID.findall(child.content))
+                elif kind == "myst_role" and child.meta.get("name") == "book":
+                    child.meta["line"] = line
+                    embeds.append(Embed("book-link", child.content.strip(), line))
+            if permalink:
+                token.children = (token.children or []) + permalink
+                permalink = []
+            if (
+                not first_paragraph
+                and i > 0
+                and tokens[i - 1].type == "paragraph_open"
+                and tokens[i - 1].level == 0
+            ):
+                first_paragraph = _inline_text(token)
+        elif kind == "heading_open":
             level = int(token.tag[1])
             if options.anchors and 2 <= level <= 4:
                 heading = tokens[i + 1]
@@ -344,34 +337,17 @@ def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rend
                 ids.add(unique)
                 title = _inline_text(heading)
                 toc.append(TocEntry(level, unique, title))
-                # Added after the heading's own text has been walked (below).
+                # Added after the heading's own text has been walked (next token).
                 permalink = _permalink(unique, title)
-        elif token.type == "inline":
-            line = token.map[0] + 1 if token.map else 1
-            for child in token.children or []:
-                if child.type == "text":
-                    words += len(child.content.split())
-                elif child.type == "html_inline":
-                    ids.update(_HTML_ID.findall(child.content))
-                elif child.type == "link_open":
-                    href = str(child.attrGet("href"))
-                    links.append((href, line))
-                    affiliate = affiliate or affiliate_url(href, options.affiliate)[1]
-                elif child.type == "myst_role" and child.meta.get("name") == "book":
-                    child.meta["line"] = line
-                    embeds.append(Embed("book-link", child.content.strip(), line))
-                elif child.type == "image":
-                    links.append((str(child.attrGet("src")), line))
-            if permalink:
-                token.children = (token.children or []) + permalink
-                permalink = []
-            if (
-                not first_paragraph
-                and i > 0
-                and tokens[i - 1].type == "paragraph_open"
-                and tokens[i - 1].level == 0
-            ):
-                first_paragraph = _inline_text(token)
+        elif kind == "html_block":
+            ids.update(_HTML_ID.findall(token.content))
+        elif kind == "fence":
+            name, _, arg = token.info.strip().partition(" ")
+            if name in ("{book}", "{cta}"):
+                line = token.map[0] + 1 if token.map else 1
+                embed = Embed(name.strip("{}"), arg.strip(), line)
+                embeds.append(embed)
+                tokens[i] = Token("html_block", "", 0, content=embed.placeholder + "\n")
 
     page_html = md.renderer.render(tokens, md.options, env)
     return Rendered(
