@@ -285,3 +285,13 @@ def test_links_and_images_are_changed_in_the_page_and_reported_as_written():
         ]
         assert [e.placeholder in result.html for e in result.embeds] == [True, True]
         assert page.find(".//pre") is None
+
+
+def test_windows_line_endings_and_nul_are_read_like_unix_ones():
+    # The rule that normalizes them is left out of documents that have neither.
+    unix, _ = rendered("## Title\n\nA *line*\nand a [link](/x/).\n\n- [ ] task\n")
+    windows, _ = rendered("## Title\r\n\r\nA *line*\r\nand a [link](/x/).\r\n\r\n- [ ] task\r\n")
+    assert windows == unix
+    result, _ = rendered("Odd\x00byte\n")
+    assert result.first_paragraph == "Odd\ufffdbyte"
+    assert "\x00" not in result.html
