@@ -150,9 +150,11 @@ def _layout(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _token(value: Any) -> bytes:
-    return hashlib.blake2b(
-        fingerprint(value).encode("utf-8", "surrogatepass"), digest_size=8
-    ).digest()
+    if type(value) is list:  # links (an essay's tags, a tag's essays): keys, read directly
+        text = "[" + "\0".join([v.key if isinstance(v, Tracked) else fingerprint(v) for v in value])
+    else:
+        text = fingerprint(value)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 _BODY = frozenset({"html", "feed_parts"})
@@ -171,28 +173,31 @@ def _differing(names: tuple[str, ...], before: bytes, after: bytes) -> list[str]
     return [n for i, n in enumerate(names) if before[8 * i : 8 * i + 8] != after[8 * i : 8 * i + 8]]
 
 
-class _ByKey(pickle.Pickler):
-    """Pickles model objects as their keys (what a template reads through them is
-    recorded on its own), and without the memo, so that equal values give equal bytes
-    however they happen to share objects."""
-
-    def __init__(self, file: io.BytesIO) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.fast = True
-
-    def persistent_id(self, obj: Any) -> str | None:
-        return obj.key if isinstance(obj, Tracked) else None
+def _by_key(value: Any) -> Any:
+    """A recipe with the model objects in it named by key (what a template reads through
+    them is recorded on its own)."""
+    if isinstance(value, Tracked):
+        return ("\0key", value.key)
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return kind([_by_key(v) for v in value])
+    if kind is dict:
+        return {k: _by_key(v) for k, v in value.items()}
+    return value
 
 
 _UNPICKLABLE = b"\xff" * 8
 
 
 def _recipe_token(recipe: Any) -> bytes:
-    """A token of what an output is made from: equal for equal recipes (model objects by
-    key), in any process. (A recipe that cannot be pickled counts as new every time.)"""
+    """A token of what an output is made from: equal for equal recipes, in any process.
+    Pickled without the memo, so that equal values give equal bytes however they happen
+    to share objects. (A recipe that cannot be pickled counts as new every time.)"""
     buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
     try:
-        _ByKey(buffer).dump(recipe)
+        pickler.dump(_by_key(recipe))
     except (pickle.PicklingError, TypeError, AttributeError, ValueError):
         return _UNPICKLABLE
     return hashlib.blake2b(buffer.getvalue(), digest_size=8).digest()
