@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from xml.sax.saxutils import escape
 
 from passivepress.config import Config
 from passivepress.urls import absolute
@@ -44,7 +44,7 @@ def sitemap(entries: Iterable[SitemapEntry], config: Config) -> bytes:
     ]
     for entry in sorted(entries, key=lambda e: e.path):
         lines.append(
-            f"  <url><loc>{escape(absolute(entry.path, config.base_url))}</loc>"
+            f"  <url><loc>{html.escape(absolute(entry.path, config.base_url), quote=False)}</loc>"
             + (f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else "")
             + "</url>"
         )
