@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from markdown_it.renderer import RendererHTML
 
 from conftest import CONFIG, Html
 from passivepress import markdown
@@ -295,3 +296,55 @@ def test_windows_line_endings_and_nul_are_read_like_unix_ones():
     result, _ = rendered("Odd\x00byte\n")
     assert result.first_paragraph == "Odd\ufffdbyte"
     assert "\x00" not in result.html
+
+
+TRICKY = """\
+- tight
+- list
+  > quote after a hidden paragraph
+-
+
+1. loose
+
+3. list
+   - nested
+     tight
+
+7) start
+> quote
+>
+> - in quote
+
+***
+
+| left | centre | right |
+| :--- | :----: | ----: |
+| a | b | c |
+
+Image ![alt *em*](/i.png "t") and hard\\
+break, `code`, <span>html</span>, **strong** and a[^1].
+
+    indented code
+
+```python
+x = 1
+```
+
+- [x] task
+- [ ] other
+
+>
+
+[^1]: note
+"""
+
+
+def test_our_renderer_writes_exactly_what_markdown_its_own_does():
+    # Our renderer builds tags and text faster than markdown-it's; the HTML must not differ.
+    md = markdown.make_parser(markdown.MarkdownOptions())
+    stock = RendererHTML()
+    stock.rules = {name: rule.__func__.__get__(stock) for name, rule in md.renderer.rules.items()}
+    ours = md.renderer.render(md.parse(TRICKY), md.options, {})
+    assert ours == stock.render(md.parse(TRICKY), md.options, {})
+    for tag in ("<li></li>", "\n<blockquote>", 'style="text-align:right"', " />", "<br />"):
+        assert tag in ours
