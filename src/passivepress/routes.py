@@ -139,6 +139,32 @@ def redirect_page(target: str) -> bytes:
     ).encode()
 
 
+def paginate(
+    first: str, items: Sequence[Essay], per_page: int, base_path: str
+) -> list[tuple[str, tuple[Essay, ...], Paginator]]:
+    """(site path, its essays, its paginator) of each page of a list that starts at
+    ``first`` (such as /essays/): page 1 is ``first`` itself, then ``first`` + "page/2/" ...
+    A list without items still has its first page, which says so."""
+    chunks = [tuple(items[i : i + per_page]) for i in range(0, len(items), per_page)] or [()]
+    paths = [first] + [f"{first}page/{n}/" for n in range(2, len(chunks) + 1)]
+    urls = tuple(under_base(p, base_path) for p in paths)
+    return [
+        (
+            path,
+            chunk,
+            Paginator(
+                number=n,
+                count=len(chunks),
+                total=len(items),
+                prev_url=urls[n - 2] if n > 1 else None,
+                next_url=urls[n] if n < len(chunks) else None,
+                urls=urls,
+            ),
+        )
+        for n, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1)
+    ]
+
+
 @dataclass(frozen=True)
 class CardMaker:
     """Makes an essay's social-card image, and says what the image depends on."""
@@ -334,19 +360,8 @@ def plan(
 
     # The archive, paginated
     per_page = config.pagination.per_page
-    chunks = [site.essays[i : i + per_page] for i in range(0, len(site.essays), per_page)]
-    chunks = chunks or [()]
-    archive_paths = ["/essays/"] + [f"/essays/page/{n}/" for n in range(2, len(chunks) + 1)]
-    archive_urls = tuple(under_base(p, config.base_path) for p in archive_paths)
-    for n, (path, chunk) in enumerate(zip(archive_paths, chunks, strict=True), start=1):
-        paginator = Paginator(
-            number=n,
-            count=len(chunks),
-            total=len(site.essays),
-            prev_url=archive_urls[n - 2] if n > 1 else None,
-            next_url=archive_urls[n] if n < len(chunks) else None,
-            urls=archive_urls,
-        )
+    for path, chunk, paginator in paginate("/essays/", site.essays, per_page, config.base_path):
+        n = paginator.number
         title = "Essays" if n == 1 else f"Essays, page {n}"
         routes.append(
             Route(
@@ -386,23 +401,29 @@ def plan(
                     "url": tag.feed_url,
                 }
             )
-        routes.append(
-            Route(
-                tag.path,
-                f"the tag '{tag.name}'",
-                "page",
-                "tag.html",
-                context(
-                    tag.path,
-                    f"Essays about {tag.name}",
-                    f"Essays about {tag.name} on {config.title}.",
-                    extra_feeds=tag_feeds,
-                    tag=tag,
-                    essays=tag.essays,
-                ),
-                sitemap=True,
+        # Paginated as the archive is: a tag of a big site has thousands of essays, and its
+        # pages' context holds only the essays they show, so an edit re-renders one page.
+        for path, chunk, paginator in paginate(tag.path, tag.essays, per_page, config.base_path):
+            n = paginator.number
+            title = f"Essays about {tag.name}" + ("" if n == 1 else f", page {n}")
+            routes.append(
+                Route(
+                    path,
+                    f"the tag '{tag.name}'" + ("" if n == 1 else f" (page {n})"),
+                    "page",
+                    "tag.html",
+                    context(
+                        path,
+                        title,
+                        f"Essays about {tag.name} on {config.title}.",
+                        extra_feeds=tag_feeds,
+                        tag=tag,
+                        essays=chunk,
+                        paginator=paginator,
+                    ),
+                    sitemap=True,
+                )
             )
-        )
         if config.feeds.tags and config.feeds.rss:
             tag_public = [e for e in tag.essays if not e.draft and not e.future]
             routes.append(
