@@ -192,3 +192,15 @@ def test_an_essay_moving_to_another_page_gives_what_a_clean_build_gives(
     assert listed(again.html("/tags/writing/"))[0] == "/essays/e3/"
     clean = build_site(site, tmp_path / "clean", record_urls=False, use_cache=False)
     assert tree(out) == tree(clean.out)
+
+
+def test_a_paginator_gives_every_page_url_without_holding_the_list():
+    from passivepress.routes import paginate
+
+    pages = paginate("/essays/", list(range(25)), 10, "/blog/")  # type: ignore[arg-type]
+    paginator = pages[1][2]
+    assert paginator.urls == ("/blog/essays/", "/blog/essays/page/2/", "/blog/essays/page/3/")
+    assert paginator.url(1) == "/blog/essays/" and paginator.url(3) == "/blog/essays/page/3/"
+    assert (paginator.prev_url, paginator.next_url) == paginator.urls[::2]
+    # A page's recipe holds its own numbers, not every page's URL (a 1,000-page archive).
+    assert "urls" not in {f.name for f in __import__("dataclasses").fields(paginator)}

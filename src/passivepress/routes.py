@@ -77,12 +77,23 @@ class Meta:
 
 @dataclass(frozen=True)
 class Paginator:
+    """``paginator`` in the templates of paged lists (the archive, a tag's pages)."""
+
     number: int
     count: int
     total: int
     prev_url: str | None
     next_url: str | None
-    urls: tuple[str, ...]
+    first_url: str  # page 1; page n is first_url + "page/n/"
+
+    def url(self, number: int) -> str:
+        return self.first_url if number <= 1 else f"{self.first_url}page/{number}/"
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every page's URL, for numbered links. Made when asked: kept in each page's
+        recipe, the whole list made the archive of 10,000 essays quadratic."""
+        return tuple(self.url(n) for n in range(1, self.count + 1))
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ def paginate(
                 total=len(items),
                 prev_url=urls[n - 2] if n > 1 else None,
                 next_url=urls[n] if n < len(chunks) else None,
-                urls=urls,
+                first_url=urls[0],
             ),
         )
         for n, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1)
