@@ -195,6 +195,8 @@ def test_an_essay_moving_to_another_page_gives_what_a_clean_build_gives(
 
 
 def test_a_paginator_gives_every_page_url_without_holding_the_list():
+    import dataclasses
+
     from passivepress.routes import paginate
 
     pages = paginate("/essays/", list(range(25)), 10, "/blog/")  # type: ignore[arg-type]
@@ -203,4 +205,4 @@ def test_a_paginator_gives_every_page_url_without_holding_the_list():
     assert paginator.url(1) == "/blog/essays/" and paginator.url(3) == "/blog/essays/page/3/"
     assert (paginator.prev_url, paginator.next_url) == paginator.urls[::2]
     # A page's recipe holds its own numbers, not every page's URL (a 1,000-page archive).
-    assert "urls" not in {f.name for f in __import__("dataclasses").fields(paginator)}
+    assert "urls" not in {f.name for f in dataclasses.fields(paginator)}
