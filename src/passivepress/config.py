@@ -99,7 +99,7 @@ class Affiliate:
 
 @dataclass(frozen=True)
 class Pagination:
-    per_page: int = doc("Essays per archive page.", 10)
+    per_page: int = doc("Essays per page of the archive and of each tag.", 10)
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class Config:
         "Navigation entries, before pages that set menu:.", factory=tuple
     )
     feeds: Feeds = doc("RSS and Atom feeds.", factory=Feeds)
-    pagination: Pagination = doc("The essay archive.", factory=Pagination)
+    pagination: Pagination = doc("The essay archive and tag pages.", factory=Pagination)
     home: Home = doc("The home page.", factory=Home)
     markdown: MarkdownConfig = doc("How Markdown is rendered.", factory=MarkdownConfig)
     affiliate: Affiliate = doc("Affiliate links and their disclosure.", factory=Affiliate)
