@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 from conftest import CONFIG, NOW, tree
@@ -379,6 +381,45 @@ def test_any_change_of_input_or_output_means_a_real_build(tmp_path, make_site, c
     assert "Essay" in (site / "_site/tags/career/index.html").read_text()
     # Other options make another output.
     assert "(nothing changed)" not in cli("build", str(site), "--drafts").err
+
+
+def test_files_read_long_after_their_last_change_are_not_read_again(
+    tmp_path, make_site, cli, monkeypatch
+):
+    """Stat-trusted sources: neither the up-to-date check nor the loader opens a file
+    whose size, times and inode are those it had when it was read; an edit is seen."""
+    from passivepress import loader, uptodate
+
+    site = make_site(tmp_path, SITE + "-- static/css/extra.css --\nbody { color: red }\n")
+    assert cli("build", str(site)).code == 0
+    # Just written, so within the racy window: nothing may be trusted yet.
+    kept = json.loads((site / uptodate.STATS).read_text())["files"]
+    assert not [name for name in kept if name.startswith("content/")]
+
+    monkeypatch.setattr(uptodate, "_RACY_NS", -(10**15))  # as if read long after
+    assert cli("build", str(site), "--drafts").code == 0  # a real build records the stats
+    opened = []
+
+    def counting(path, *args, **kwargs):
+        opened.append(os.path.relpath(path, site))
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(uptodate, "open", counting, raising=False)
+    monkeypatch.setattr(loader, "open", counting, raising=False)
+    assert "(nothing changed)" in cli("build", str(site), "--drafts").err
+    assert not [name for name in opened if name.startswith("content")]
+
+    essay = site / "content/essays/2024-01-05-e5.md"
+    text = essay.read_text()
+    essay.write_text(text.replace("Body of essay 5", "Body of essay V"))  # the same size
+    opened.clear()
+    rebuilt = cli("build", str(site), "--drafts")
+    assert "(nothing changed)" not in rebuilt.err
+    assert [n for n in opened if n.startswith("content")] == [
+        "content/essays/2024-01-05-e5.md",
+        "content/essays/2024-01-05-e5.md",
+    ], "read once to notice the change, once to parse it"
+    assert "Body of essay V" in (site / "_site/essays/e5/index.html").read_text()
 
 
 def test_nothing_changed_repeats_the_warnings_and_strict_still_fails(tmp_path, make_site, cli):

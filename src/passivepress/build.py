@@ -229,16 +229,16 @@ class Builder:
 
     # -- the pipeline -------------------------------------------------------------------
 
-    def build(self, sources: str | None = None) -> BuildResult:
+    def build(self, sources: uptodate.Sources | None = None) -> BuildResult:
         """Build the site; the previous output is replaced only on success.
 
-        ``sources``: :func:`passivepress.uptodate.sources_digest` of the site, when the
-        caller has just taken it (else it is taken here, for builds that keep a cache).
+        ``sources``: :func:`passivepress.uptodate.scan` of the site, when the caller has
+        just made it (else it is made here, for builds that keep a cache).
         """
         options, site_dir = self.options, self.site_dir
         started = time.perf_counter()
         if self.persist and sources is None:
-            sources = uptodate.sources_digest(site_dir)  # before anything is read
+            sources = uptodate.scan(site_dir)  # before anything is read
         early = not options.preview and _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
         self._workers = _Workers(options.jobs or os.cpu_count() or 1, early=early)
         # The preview server runs the cycle collector between builds itself.
@@ -249,7 +249,7 @@ class Builder:
             self._workers.close()
             self._collector.restore()
 
-    def _build(self, sources: str | None, started: float) -> BuildResult:
+    def _build(self, sources: uptodate.Sources | None, started: float) -> BuildResult:
         options, reporter, site_dir = self.options, self.reporter, self.site_dir
         step = _Timer(reporter)
 
@@ -290,6 +290,7 @@ class Builder:
                 read_cache=self.read_cache if options.preview or self.persist else None,
                 keep_text=options.preview,
                 for_disk=self.persist,
+                known=sources.files if sources is not None else None,
                 memo=self.related_memo,
                 render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
             )
@@ -394,7 +395,7 @@ class Builder:
                     options.base_url,
                     options.record_urls,
                 ),
-                sources,
+                sources.digest,
                 valid_until=content.next_change.timestamp() if content.next_change else None,
                 output=out_dir.resolve(),
                 files=files,
@@ -402,6 +403,7 @@ class Builder:
                 pages=result.pages,
                 feeds=result.feeds,
             )
+            sources.save(site_dir)
         result.files = len(stage.files)
         result.warnings = warnings
         result.site = site
@@ -596,7 +598,7 @@ def build(
     site_dir: Path,
     options: BuildOptions | None = None,
     reporter: Reporter | None = None,
-    sources: str | None = None,
+    sources: uptodate.Sources | None = None,
 ) -> BuildResult:
     """Build the site in ``site_dir`` once (``sources``: see :meth:`Builder.build`)."""
     return Builder(site_dir, options, reporter).build(sources)

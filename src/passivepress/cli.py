@@ -118,10 +118,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if not args.clean:
         # Before the pipeline is even imported: a build with nothing to do ends here.
         started = time.perf_counter()
-        sources = uptodate.sources_digest(site_dir)
+        sources = uptodate.scan(site_dir)
         key = uptodate.options_key(output, args.drafts, args.future, args.base_url, True)
-        done = uptodate.check(site_dir, key, sources, clock.now_epoch())
+        done = uptodate.check(site_dir, key, sources.digest, clock.now_epoch())
         if done is not None:
+            sources.save(site_dir)
             for warning in done.warnings:
                 reporter.warning(warning)
             if args.strict and done.warnings:

@@ -635,6 +635,7 @@ def load(
     read_cache: ReadCache | None = None,
     keep_text: bool = False,
     for_disk: bool = False,
+    known: dict[str, bytes] | None = None,
     memo: dict[str, Any] | None = None,
 ) -> Loaded:
     """Read every content file, link essays, books and tags, and check references.
@@ -646,7 +647,9 @@ def load(
     to find the rendering again under other settings). ``for_disk``: the readings are
     kept on disk for the next build, without their text and rendering; ``render_all``
     gives None for such a reading whose rendering is no longer cached, and the file is
-    read again.
+    read again. ``known``: the files' digests, when the caller has just taken them
+    (:func:`passivepress.uptodate.scan`): a file whose kept reading has the same one is not
+    even opened.
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -657,25 +660,30 @@ def load(
     for folder, read in READERS.items():
         pending[folder] = []
         for path, name in _files(content / folder, site_dir, problems):
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                problems.append(Problem(f"cannot read this file: {exc.strerror}", name))
-                continue
-            # A digest, not the bytes: a preview of 10,000 essays should not hold them twice.
-            seen_bytes = digests[name] = hashlib.blake2b(data, digest_size=16).digest()
             cached = cache.get(name)
-            if cached is not None and cached[0] == seen_bytes:
+            if cached is not None and known is not None and known.get(name) == cached[0]:
+                digests[name] = cached[0]
                 item = cached[1]
             else:
                 try:
-                    item = read(PurePosixPath(name), data, config)
-                except ContentError as exc:
-                    cache.pop(name, None)
-                    problems.extend(exc.problems)
+                    with open(path, "rb") as fh:
+                        data = fh.read()
+                except OSError as exc:
+                    problems.append(Problem(f"cannot read this file: {exc.strerror}", name))
                     continue
-                cache[name] = (seen_bytes, item)
+                # A digest, not the bytes: a preview of 10,000 essays should not hold them
+                # twice.
+                seen_bytes = digests[name] = hashlib.blake2b(data, digest_size=16).digest()
+                if cached is not None and cached[0] == seen_bytes:
+                    item = cached[1]
+                else:
+                    try:
+                        item = read(PurePosixPath(name), data, config)
+                    except ContentError as exc:
+                        cache.pop(name, None)
+                        problems.extend(exc.problems)
+                        continue
+                    cache[name] = (seen_bytes, item)
             problems.extend(item.fields.problems)
             warnings.extend(item.fields.warnings)
             if not item.fields.problems:

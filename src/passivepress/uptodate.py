@@ -9,7 +9,12 @@ reading the sources once, and the CLI repeats that build's warnings and stops.
 
 Sources are compared by content (a checkout, ``cp -p`` or ``rsync -t`` can keep a
 modification time); large static files, which the build copies by size and mtime anyway,
-by size and mtime. The record lives beside the other caches in ``.passivepress/cache/``.
+by size and mtime. A file is read again unless its size, modification time, change time
+and inode are all those it had when it was last read, and that was more than two seconds
+after its last change (as git does: an edit within the same tick of the clock would
+otherwise go unseen). The change time cannot be set back by ``cp -p`` or a checkout, so
+a copied or checked-out file is always read. The record lives beside the other caches in
+``.passivepress/cache/``.
 """
 
 from __future__ import annotations
@@ -17,15 +22,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from passivepress import __version__
 from passivepress.bundled import builtin_theme_dir
 from passivepress.errors import Problem
 
 RECORD = ".passivepress/cache/uptodate.json"
-_FORMAT = 1
+STATS = ".passivepress/cache/sources.json"
+_FORMAT = 2
+_RACY_NS = 2_000_000_000  # a file changed this close to being read is read again next time
 
 # The folders and files a build reads, besides the built-in theme.
 SOURCE_FILES = ("passivepress.yml",)
@@ -55,36 +64,85 @@ def options_key(
     )
 
 
-def sources_digest(site_dir: Path) -> str:
-    """Every file a build reads, in a stable order."""
+@dataclass
+class Sources:
+    """Every file a build reads: one digest of them all, and each file's own digest (by
+    its path from the site folder; the loader needs not read an unchanged file again)."""
+
+    digest: str
+    files: dict[str, bytes]
+    stats: dict[str, list[Any]]  # what the next scan may trust, see the module's docstring
+    trusted: dict[str, list[Any]]  # what this scan trusted
+
+    def save(self, site_dir: Path) -> None:
+        """Keep what the next scan may trust (written only when it differs)."""
+        if self.stats != self.trusted:
+            _write_json(site_dir / STATS, {"format": _FORMAT, "files": self.stats})
+
+
+def scan(site_dir: Path) -> Sources:
+    """Every file a build reads, in a stable order (reading only those that changed)."""
+    try:
+        record = json.loads((site_dir / STATS).read_text(encoding="utf-8"))
+        trusted = record["files"] if record["format"] == _FORMAT else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        trusted = {}
+    sources = Sources("", {}, {}, trusted)
+    started = time.time_ns()
     h = hashlib.blake2b(digest_size=20)
     for name in SOURCE_FILES:
-        _add(h, site_dir / name, name)
+        _add(h, site_dir / name, name, sources, trusted, started)
     for folder in SOURCE_FOLDERS:
-        _add_folder(h, site_dir / folder, folder)
-    _add_folder(h, builtin_theme_dir(), "<default theme>")
-    return h.hexdigest()
+        _add_folder(h, site_dir / folder, folder, sources, trusted, started)
+    _add_folder(h, builtin_theme_dir(), "<default theme>", sources, trusted, started)
+    sources.digest = h.hexdigest()
+    return sources
 
 
-def _add_folder(h: hashlib._Hash, folder: Path, label: str) -> None:
+def _add_folder(
+    h: hashlib._Hash,
+    folder: Path,
+    label: str,
+    sources: Sources,
+    trusted: dict[str, list[Any]],
+    started: int,
+) -> None:
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         dirnames.sort()
-        rel_dir = os.path.relpath(dirpath, folder)
+        rel_dir = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+        prefix = f"{label}/" if rel_dir == "." else f"{label}/{rel_dir}/"
         for name in filenames:
-            found.append((os.path.join(rel_dir, name), os.path.join(dirpath, name)))
+            found.append((prefix + name, os.path.join(dirpath, name)))
     for rel, path in sorted(found):
-        _add(h, Path(path), f"{label}/{rel}")
+        _add(h, path, rel, sources, trusted, started)
 
 
-def _add(h: hashlib._Hash, path: Path, label: str) -> None:
+def _add(
+    h: hashlib._Hash,
+    path: Path | str,
+    label: str,
+    sources: Sources,
+    trusted: dict[str, list[Any]],
+    started: int,
+) -> None:
     h.update(label.encode("utf-8", "surrogateescape") + b"\0")
     try:
-        st = path.stat()
-        if st.st_size <= _BY_CONTENT:
-            h.update(path.read_bytes())
-        else:
+        st = os.stat(path)
+        if st.st_size > _BY_CONTENT:
             h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+        else:
+            stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            kept = trusted.get(label)
+            if kept is not None and kept[:4] == stat:
+                found = bytes.fromhex(kept[4])
+            else:
+                with open(path, "rb") as fh:
+                    found = hashlib.blake2b(fh.read(), digest_size=16).digest()
+            h.update(found)
+            sources.files[label] = found
+            if st.st_ctime_ns < started - _RACY_NS:
+                sources.stats[label] = [*stat, found.hex()]
     except OSError:
         h.update(b"\0missing")
     h.update(b"\0")
@@ -149,10 +207,13 @@ def record(
         "pages": pages,
         "feeds": feeds,
     }
-    path = site_dir / RECORD
+    _write_json(site_dir / RECORD, data)
+
+
+def _write_json(path: Path, data: Any) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"uptodate.{os.getpid()}.tmp")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
