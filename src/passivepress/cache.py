@@ -33,7 +33,8 @@ from passivepress.urls import Based
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 5  # bump when the pickled layout changes
+_FORMAT = 6  # bump when the pickled layout changes
+_MARKDOWN_FORMAT = 5  # bump when the Markdown cache's keys or values change
 
 
 def fingerprint(value: Any) -> str:
@@ -141,7 +142,7 @@ class MarkdownStore:
     def __init__(self, site_dir: Path) -> None:
         folder = site_dir / CACHE_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"markdown-{__version__}-{_FORMAT}.sqlite"
+        name = f"markdown-{__version__}-{_MARKDOWN_FORMAT}.sqlite"
         for stale in folder.glob("markdown-*.sqlite"):
             if stale.name != name:
                 stale.unlink(missing_ok=True)
@@ -186,15 +187,20 @@ def load_state(site_dir: Path) -> State:
     path = site_dir / CACHE_DIR / "state.pickle"
     try:
         with path.open("rb") as fh:
-            version, fmt, state = pickle.load(fh)
+            version, fmt, state, chunks = pickle.load(fh)
+            if version != __version__ or fmt != _FORMAT or not isinstance(state, State):
+                return State()
+            for _ in range(chunks):
+                state.readings.update(pickle.load(fh))
     except FileNotFoundError:
         return State()
     except Exception as exc:
         log.debug("ignoring unreadable cache %s: %s", path, exc)
         return State()
-    if version != __version__ or fmt != _FORMAT or not isinstance(state, State):
-        return State()
     return state
+
+
+_CHUNK = 500  # readings pickled together (each pickling's memo holds all it has seen)
 
 
 def save_state(site_dir: Path, state: State) -> None:
@@ -205,8 +211,17 @@ def save_state(site_dir: Path, state: State) -> None:
         if not gitignore.exists():
             gitignore.write_text("# passivepress's cache: safe to delete, not for git\n*\n")
         tmp = folder / f"state.pickle.{os.getpid()}.tmp"
+        # The readings in pieces: pickled at once, the memo of every object in them cost
+        # 60 MB at the peak of a 10,000-essay build.
+        readings = list(state.readings.items())
+        head = dataclasses.replace(state, readings={})
+        chunks = [readings[i : i + _CHUNK] for i in range(0, len(readings), _CHUNK)]
         with tmp.open("wb") as fh:
-            pickle.dump((__version__, _FORMAT, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(
+                (__version__, _FORMAT, head, len(chunks)), fh, protocol=pickle.HIGHEST_PROTOCOL
+            )
+            for chunk in chunks:
+                pickle.dump(dict(chunk), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, folder / "state.pickle")
     except OSError as exc:
         log.debug("could not write the cache: %s", exc)
