@@ -255,8 +255,8 @@ def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) ->
 # text: every piece a rule sees (a line, paragraph, cell, heading, footnote) is cut from its
 # lines, and normalizing newlines and NUL makes none of these characters.
 _MARKS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    # It replaces CR and CR LF by LF, and NUL by U+FFFD, with a regex that stops at every LF
-    # (about 70 us for an essay of 7,600 characters).
+    # normalize replaces CR and CR LF by LF, and NUL by U+FFFD, with a regex that stops at every
+    # LF (about 70 us for an essay of 7,600 characters).
     (("normalize",), ("\r", "\0")),
     (("table",), ("|",)),  # a table's header row has a pipe
     (("myst_role",), ("{",)),
