@@ -195,6 +195,17 @@ def _at_least(folder: Path, count: int) -> bool:
     return False
 
 
+def _changed_files(readings: loader.ReadCache, sources: uptodate.Sources) -> int:
+    """Content files whose kept reading is not of their bytes now (new files included)."""
+    return sum(
+        1
+        for name, found in sources.files.items()
+        if name.startswith("content/")
+        and loader.is_content_file(name.rpartition("/")[2])
+        and (name not in readings or readings[name][0] != found)
+    )
+
+
 def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str]) -> markdown.Rendered:
     body, options, base_path = job
     return markdown.render(body, options, base_path=base_path)
@@ -239,7 +250,13 @@ class Builder:
         started = time.perf_counter()
         if self.persist and sources is None:
             sources = uptodate.scan(site_dir)  # before anything is read
-        early = not options.preview and _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
+        # Workers forked now, while this process is small, when there will be much to
+        # render: not when the cache folder kept the readings of nearly every file.
+        early = not options.preview and (
+            _changed_files(self.read_cache, sources) >= PARALLEL_MIN_DOCUMENTS
+            if self.read_cache and sources is not None
+            else _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
+        )
         self._workers = _Workers(options.jobs or os.cpu_count() or 1, early=early)
         # The preview server runs the cycle collector between builds itself.
         self._collector = _Collector(active=not options.preview and gc.isenabled())
