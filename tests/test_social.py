@@ -298,6 +298,9 @@ GLYPH_TITLES = [
     "Café crème — Zoë’s “naïve” résumé",
     "Zalgo: Z̷̢̛̛a̴̡̕l̸̨̛g̵̢̛o",
     "שלום עולם and Latin",
+    # Kerned pairs whose inks touch (DejaVu Sans: KA, TT, TV; the bundled font: ry, Ky):
+    # those lines are blended as coverage, the others drawn as palette indices.
+    "KAYAK TV: TTY, Try every key",
     LONG_TITLE,
 ]
 
@@ -306,7 +309,7 @@ def _whole_lines(monkeypatch):
     """Make every line be rendered whole by Pillow, as before the glyph cache."""
     from passivepress import social
 
-    monkeypatch.setattr(social._Glyphs, "compose", lambda self, line, x, baseline: None)
+    monkeypatch.setattr(social._Glyphs, "compose", lambda self, *args: None)
 
 
 def test_cards_drawn_from_cached_glyphs_are_the_cards_rendered_whole(monkeypatch):
@@ -322,8 +325,8 @@ def test_cards_drawn_from_cached_glyphs_are_the_cards_rendered_whole(monkeypatch
     composed = []
     original = social._Glyphs.compose
 
-    def counting(self, line, x, baseline):
-        parts = original(self, line, x, baseline)
+    def counting(self, *args):
+        parts = original(self, *args)
         composed.append(parts is not None)
         return parts
 
@@ -342,14 +345,16 @@ def test_a_composed_line_has_the_pixels_of_the_line_rendered_whole(font_path):
     from passivepress import social
 
     face = social._face(font_path)
+    assert face.composes
     for size in (*social.TITLE_SIZES, social.AUTHOR_SIZE, social.SITE_SIZE):
         font = face.font(size)
         glyphs = face.glyphs(font)
-        assert glyphs.works
         for line in ("Why I still write letters", "AVAWAY To Ty, 12:30 & Wo.", "résumé"):
             for x in (32, 32.25, 100 + 13 / 64, 7.984375):
-                parts = glyphs.compose(line, x, 100)
-                assert parts is not None, (size, line, x)
+                composed = glyphs.compose(line, x, 100)
+                assert composed is not None, (size, line, x)
+                parts, box, _disjoint = composed
+                assert box == social._extent(parts)
                 assert paint(parts) == paint([social._rendered(font, line, x, 100, None)])
 
 
@@ -357,25 +362,24 @@ def paint(parts):
     """Masks drawn at their places on a large canvas, as a card's layer draws them."""
     from passivepress import social
 
-    return social._paint(parts, -100, -100, 2000, 400).tobytes()
+    return social._paint(parts, (-100, -100, 2000, 400)).tobytes()
 
 
 def test_the_glyph_cache_refuses_a_ligature_and_the_line_is_rendered_whole():
     from passivepress import social
 
     face = social._face(THEME_FONT)
-    font = face.font(76)
-    glyphs = face.glyphs(font)
     # DejaVu Sans has an "ff" ligature: the pair is not its two glyphs side by side.
-    assert glyphs._pair("ff") is None
-    assert glyphs.compose("The offer", 32, 100) is None
-    ink = social._line_ink("text", "The offer", face, font, 32, 100, None)
-    assert paint(ink.parts) == paint(
-        [
-            (mask, x + social.CLIP, y + social.CLIP)
-            for mask, x, y in [social._rendered(font, "The offer", 32, 100, None)]
-        ]
-    )
+    assert not face.plain("ff")
+    assert face.plain("fo")
+    for size in social.TITLE_SIZES:
+        font = face.font(size)
+        glyphs = face.glyphs(font)
+        assert glyphs._pair("ff") is None
+        assert glyphs.compose("The offer", 32, 100) is None
+        ink = social._line_ink("text", "The offer", face, font, 32, 100, None)
+        rendered = social._rendered(font, "The offer", 32 + social.CLIP, 100 + social.CLIP, None)
+        assert paint(ink.parts) == paint([rendered])
 
 
 def test_glyph_caches_are_per_font_and_size():
@@ -397,7 +401,31 @@ def test_the_glyph_cache_stays_bounded_and_right(monkeypatch):
     social._load_face.cache_clear()  # a face whose caches start empty
     face = social._face(THEME_FONT)
     made = [open_png(card(t, "", "", font_path=THEME_FONT)).tobytes() for t in GLYPH_TITLES]
+    assert len(face._plain) <= 16
     for glyphs in face._glyphs.values():
         assert len(glyphs._glyphs) <= 8 and len(glyphs._kerning) <= 16
     _whole_lines(monkeypatch)
     assert made == [open_png(card(t, "", "", font_path=THEME_FONT)).tobytes() for t in GLYPH_TITLES]
+
+
+@pytest.mark.parametrize(
+    ("font_path", "touching", "apart"),
+    [(None, "Try", "Tea"), (THEME_FONT, "KAYAK", "Kayak")],
+    ids=["bundled-font", "theme-font"],
+)
+def test_a_line_whose_glyphs_ink_one_pixel_is_blended_not_copied(
+    monkeypatch, font_path, touching, apart
+):
+    from passivepress import social
+
+    face = social._face(font_path)
+    font = face.font(76)
+    for text, disjoint in ((touching, False), (apart, True)):
+        ink = social._line_ink("text", text, face, font, 32, 100, None)
+        assert len(ink.parts) == len(text)  # composed from its glyphs
+        assert (ink.indexed is not None) is disjoint, text
+    cards = [open_png(card(t, "", "", font_path=font_path)).tobytes() for t in (touching, apart)]
+    _whole_lines(monkeypatch)
+    assert cards == [
+        open_png(card(t, "", "", font_path=font_path)).tobytes() for t in (touching, apart)
+    ]

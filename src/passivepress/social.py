@@ -136,7 +136,8 @@ def card(
     pieces = []
     for inks in _bands((_bar(rtl), *foot, *lines)):
         # The bar and the foot are the same on every card of a build: encoded once.
-        pieces.append(_fixed_piece(inks) if set(inks).isdisjoint(lines) else _piece(*_band(inks)))
+        fixed = all(ink not in lines for ink in inks)
+        pieces.append(_fixed_piece(inks) if fixed else _piece(*_band(inks)))
     return _png(pieces, _palette(colours))
 
 
@@ -149,30 +150,24 @@ BOX_WIDTH, BOX_HEIGHT = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
 if TYPE_CHECKING:
     # A piece of coverage 0-255 and the pixel where its top-left corner goes.
     _Part = tuple[Image.core.ImagingCore, int, int]
+_Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # the same ink is the same object (see _fixed_piece)
 class _Ink:
     """One line of text (or the accent bar) as coverage 0-255 of its role's colour: one
-    mask, or the masks of its glyphs, which drawn in order make the same coverage."""
+    mask, or the masks of its glyphs, which drawn in order make the same coverage; and
+    where they land on the card (``extent``, empty when there are none)."""
 
     role: str
     parts: tuple[_Part, ...]
+    extent: _Box
+    # The parts as palette indices of the role, when no two of them have ink at one pixel:
+    # then drawing them is copying, and translating coverage to indices can come first.
+    indexed: tuple[_Part, ...] | None = None
 
     @cached_property
-    def extent(self) -> tuple[int, int, int, int]:
-        """Where the ink's masks land on the card (empty when it has none)."""
-        if not self.parts:
-            return (0, 0, 0, 0)
-        return (
-            min(x for _mask, x, _y in self.parts),
-            min(y for _mask, _x, y in self.parts),
-            max(x + mask.size[0] for mask, x, _y in self.parts),
-            max(y + mask.size[1] for mask, _x, y in self.parts),
-        )
-
-    @cached_property
-    def box(self) -> tuple[int, int, int, int]:
+    def box(self) -> _Box:
         """Where the ink lands, cut at the canvas edge (empty when it falls outside)."""
         left, top, right, bottom = self.extent
         return (
@@ -186,13 +181,22 @@ class _Ink:
         """The ink as one mask, as Pillow renders a line: its glyphs drawn on nothing."""
         if len(self.parts) < 2:
             return self.parts
-        left, top, right, bottom = self.extent
-        return ((_paint(self.parts, left, top, right, bottom).im, left, top),)
+        return ((_paint(self.parts, self.extent).im, *self.extent[:2]),)
 
 
-def _paint(parts: Iterable[_Part], left: int, top: int, right: int, bottom: int) -> Image.Image:
-    """``parts`` drawn in order on an empty mask that covers (left, top)-(right, bottom):
-    blended the way FreeType's renderer in Pillow blends overlapping glyphs."""
+def _extent(parts: Iterable[_Part]) -> _Box:
+    """The box that ``parts`` cover (empty when there are none)."""
+    boxes = [(x, y, x + mask.size[0], y + mask.size[1]) for mask, x, y in parts]
+    if not boxes:
+        return (0, 0, 0, 0)
+    left, top, right, bottom = zip(*boxes, strict=True)
+    return min(left), min(top), max(right), max(bottom)
+
+
+def _paint(parts: Iterable[_Part], box: _Box) -> Image.Image:
+    """``parts`` drawn in order on an empty mask that covers ``box``: blended the way
+    FreeType's renderer in Pillow blends overlapping glyphs."""
+    left, top, right, bottom = box
     image = Image.new("L", (right - left, bottom - top), 0)
     draw = ImageDraw.Draw(image).draw
     for mask, x, y in parts:
@@ -217,10 +221,14 @@ def _line_ink(
 ) -> _Ink:
     """``line`` as ImageDraw.text(anchor="ls") renders it at canvas point (x, baseline): from
     cached glyphs where the line is a plain row of them, else rendered whole."""
-    parts = face.glyphs(font).compose(line, x, baseline) if direction is None else None
-    if parts is None:
-        parts = [_rendered(font, line, x, baseline, direction)]
-    return _Ink(role, tuple((mask, CLIP + px, CLIP + py) for mask, px, py in parts))
+    x, baseline = CLIP + x, CLIP + baseline  # onto the card: the fractions stay the same
+    composed = None
+    if direction is None:
+        composed = face.glyphs(font).compose(line, x, baseline, _ROLES.index(role))
+    if composed is None:
+        parts = (_rendered(font, line, x, baseline, direction),)
+        return _Ink(role, parts, _extent(parts))
+    return _Ink(role, *composed)
 
 
 def _rendered(
@@ -280,7 +288,8 @@ def _title(face: _Face, title: str, rtl: bool, foot_top: float) -> tuple[_Ink, .
 def _bar(rtl: bool) -> _Ink:
     """The accent bar above the title, at the side the title starts from."""
     x = int(INSET + (BOX_WIDTH - BAR_WIDTH if rtl else 0))
-    return _Ink("accent", ((Image.new("L", (BAR_WIDTH, BAR_HEIGHT), 255).im, CLIP + x, MARGIN),))
+    parts = ((Image.new("L", (BAR_WIDTH, BAR_HEIGHT), 255).im, CLIP + x, MARGIN),)
+    return _Ink("accent", parts, _extent(parts))
 
 
 def _bands(inks: tuple[_Ink, ...]) -> list[tuple[_Ink, ...]]:
@@ -321,13 +330,19 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
             for n, one in enumerate(mine)
             for other in mine[n + 1 :]
         )
+        # Where no ink lands on other ink, coverage and palette indices can be drawn alike
+        # (on nothing, draw_bitmap copies): the usual title line is drawn as indices.
+        indexed = not overlap and all(ink.indexed is not None for ink in mine)
         for ink in mine:
-            for mask, x, y in ink.flat() if overlap else ink.parts:
+            parts = ink.indexed if indexed else ink.flat() if overlap else ink.parts
+            for mask, x, y in parts or ():
                 draw.draw_bitmap((1 + x, y - top), mask, 255)
         if any(ink.extent[0] < CLIP or ink.extent[2] > WIDTH - CLIP for ink in mine):
             coverage.paste(0, (0, 0, 1 + CLIP, size[1]))
             coverage.paste(0, (1 + WIDTH - CLIP, 0, *size))
-        indices = coverage.tobytes().translate(_LUTS[number])
+        indices = coverage.tobytes()
+        if not indexed:
+            indices = indices.translate(_LUTS[number])
         if scanlines:
             # The roles' pixels never overlap, so the largest index at a pixel is its only one.
             indices = ImageChops.lighter(
@@ -337,7 +352,7 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
     return top, scanlines
 
 
-def _overlap(one: tuple[int, int, int, int], other: tuple[int, int, int, int]) -> bool:
+def _overlap(one: _Box, other: _Box) -> bool:
     return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
 
 
@@ -666,6 +681,7 @@ class _Face:
         self._glyphs: dict[int, _Glyphs] = {}
         self._has: dict[str, bool] = {}
         self._one_glyph: dict[str, bool] = {}
+        self._plain: dict[str, bool] = {}
         probe = self.font(48)
         if not isinstance(probe, ImageFont.FreeTypeFont):
             # Without FreeType, load_default() ignores the size and gives a tiny bitmap font.
@@ -733,6 +749,33 @@ class _Face:
             )
         return self._one_glyph[ch]
 
+    def plain(self, pair: str) -> bool:
+        """Whether two characters are shaped as their two glyphs side by side, kerned by
+        their advances only: checked by rendering the pair whole, which must give the same
+        pixels (a ligature, such as DejaVu Sans's "ff", or a contextual form does not).
+        Shaping does not depend on the size, so this is checked once, at the largest title
+        size, where a glyph moved without its advance (GPOS placement) shows most."""
+        if not self.shapes:
+            return True  # Pillow's basic layout: glyphs by character, kerning by advance
+        if pair not in self._plain:
+            if len(self._plain) >= _Glyphs.MAX_PAIRS:
+                self._plain.clear()
+            self._plain[pair] = True  # while checking: composing the pair asks
+            self._plain[pair] = self.glyphs(self.font(_CHECK_SIZE)).same(pair, 0)
+            if not self._plain[pair]:
+                self.glyphs(self.font(_CHECK_SIZE))._kerning.pop(pair, None)
+        return self._plain[pair]
+
+    @cached_property
+    def composes(self) -> bool:
+        """Whether lines may be drawn from cached glyphs at all: this Pillow blends glyphs
+        as draw_bitmap does, and a line of kerned, overlapping glyphs composed at several
+        fractional starting points has the pixels of the line rendered whole."""
+        if not _BLENDS_LIKE_DRAW_BITMAP:
+            return False
+        glyphs = self.glyphs(self.font(_CHECK_SIZE))
+        return all(glyphs.same(_SELF_TEST, fraction / 64) for fraction in (0, 13, 32, 50))
+
     def has(self, ch: str) -> bool:
         """Whether the font draws ``ch`` as something other than its missing-glyph box."""
         if ch not in self._has:
@@ -774,9 +817,20 @@ _ROW_SCRIPTS = (
 )
 
 
-def _pixel(position: int) -> int:
-    """A 26.6 pen position rounded to a whole pixel, as Pillow places glyphs (PIXEL())."""
-    return (position + 32) >> 6
+# Words and the spaces between them, the pieces a line is composed from.
+_WORDS = re.compile(r" |[^ ]+")
+_NOT_COMPOSABLE = object()
+if TYPE_CHECKING:
+    # A glyph's mask, pen offset from the start of its word (26.6), offset from the pen and
+    # the baseline, width and height; and its mask as palette indices of each role.
+    # A character's mask (None for a blank) with its offset from the pen and the baseline,
+    # width and height, advance (26.6), and mask as palette indices of each role.
+    _Glyph = tuple[
+        Image.core.ImagingCore | None, int, int, int, int, int, tuple[Image.core.ImagingCore, ...]
+    ]
+    _Placed = tuple[
+        Image.core.ImagingCore, int, int, int, int, int, tuple[Image.core.ImagingCore, ...]
+    ]
 
 
 class _Glyphs:
@@ -785,33 +839,38 @@ class _Glyphs:
     Pillow (``font_render`` in _imagingft.c) lays a line out as glyphs with 26.6 advances,
     renders each glyph alone at the whole pixel nearest its pen position, and blends it
     over the glyphs before it exactly as ``draw_bitmap`` blends a mask. So a line of
-    characters that shape one glyph each, moved only by pair kerning, can be drawn from each
-    character's cached mask and advance and each pair's cached kerning, all measured with
-    the same font. That is checked: each pair the first time it is seen (rendered whole, it
-    must give the same pixels, which ligatures and contextual forms do not), each line
-    (its advances must add up to the width the shaper gives the whole line), and the font
-    once at several fractional starting points; anything else is rendered whole.
+    characters that shape to one glyph each (:meth:`_Face.one_glyph`), moved only by pair
+    kerning (:meth:`_Face.plain`), is drawn the same from each character's cached mask and
+    advance and each pair's cached kerning, all measured with this font. Each line is
+    checked too: its advances must add up to the width the shaper gives the whole line.
+    Anything else is rendered whole.
 
     Bounded: a cache that outgrows its limit starts again (titles in many scripts)."""
 
     MAX_GLYPHS = 1024
     MAX_PAIRS = 8192
+    MAX_WORDS = 8192
 
     def __init__(self, face: _Face, font: ImageFont.FreeTypeFont) -> None:
         self.face = face
         self.font = font
-        self._glyphs: dict[str, tuple[Image.core.ImagingCore | None, int, int, int] | None] = {}
+        # None for a character that cannot be composed.
+        self._glyphs: dict[str, _Glyph | None] = {}
         self._kerning: dict[str, int | None] = {}
-        self.works = _BLENDS_LIKE_DRAW_BITMAP and all(
-            self._same(_SELF_TEST, fraction / 64) for fraction in (0, 13, 32, 50)
-        )
+        self._words: dict[str, tuple[tuple[_Placed, ...], int] | object] = {}
+        self._meet: dict[tuple[object, object, int, int], bool] = {}
 
-    def compose(self, line: str, x: float, baseline: float) -> list[_Part] | None:
-        """The parts that draw ``line`` as :func:`_rendered` renders it at canvas point
-        (x, baseline), or None where it cannot be composed."""
-        return self._compose(line, x, baseline) if self.works else None
+    def compose(
+        self, line: str, x: float, baseline: float, role: int = 0
+    ) -> tuple[tuple[_Part, ...], _Box, tuple[_Part, ...] | None] | None:
+        """The parts that draw ``line`` as :func:`_rendered` renders it at point (x, baseline),
+        the box they cover, and the parts as palette indices of ``role`` if no two of them
+        have ink at one pixel; or None where the line cannot be composed."""
+        return self._compose(line, x, baseline, role) if self.face.composes else None
 
-    def _compose(self, line: str, x: float, baseline: float) -> list[_Part] | None:
+    def _compose(
+        self, line: str, x: float, baseline: float, role: int = 0
+    ) -> tuple[tuple[_Part, ...], _Box, tuple[_Part, ...] | None] | None:
         if not line or baseline != int(baseline):
             return None
         pen = math.modf(x)[0] * 64  # Pillow starts the pen at the fraction, in 26.6
@@ -820,70 +879,140 @@ class _Glyphs:
         start = pen = int(pen)
         left, base = int(x), int(baseline)
         parts: list[_Part] = []
-        previous = ""
-        for ch in line:
-            if previous:
-                kerning = self._pair(previous + ch)
+        indexed: list[_Part] = []
+        # Each part's right edge, and the rightmost edge of it and the parts before it.
+        rights: list[int] = []
+        reach: list[int] = []
+        disjoint = True
+        x0 = y0 = 1 << 30
+        x1 = y1 = -(1 << 30)
+        last = ""
+        for word in _WORDS.findall(line):
+            entry = self._words.get(word) or self._word(word)
+            if entry is _NOT_COMPOSABLE:
+                return None
+            glyphs, advance = entry
+            if last:
+                kerning = self._pair(last + word[0])
                 if kerning is None:
                     return None
                 pen += kerning
-            glyph = self._glyph(ch)
-            if glyph is None:
-                return None
-            mask, dx, dy, advance = glyph
-            if mask is not None:
-                parts.append((mask, left + _pixel(pen) + dx, base + dy))
+            for mask, offset, dx, dy, width, height, indices in glyphs:
+                px = left + ((pen + offset + 32) >> 6) + dx  # the pen rounded, as PIXEL()
+                py = base + dy
+                # Parts to the left whose masks reach this one: do their inks meet?
+                n = len(parts) - 1
+                while disjoint and n >= 0 and reach[n] > px:
+                    if rights[n] > px:
+                        other, ox, oy = parts[n]
+                        disjoint = not self._inks_meet(other, mask, px - ox, py - oy)
+                    n -= 1
+                parts.append((mask, px, py))
+                indexed.append((indices[role], px, py))
+                rights.append(px + width)
+                reach.append(max(reach[-1], px + width) if reach else px + width)
+                if px < x0:
+                    x0 = px
+                if py < y0:
+                    y0 = py
+                if px + width > x1:
+                    x1 = px + width
+                if py + height > y1:
+                    y1 = py + height
             pen += advance
-            previous = ch
+            last = word[-1]
         if pen - start != round(_width(line, self.font) * 64):
             return None  # shaped as a whole, the line is not these glyphs side by side
-        return parts
+        box = (x0, y0, x1, y1) if parts else (0, 0, 0, 0)
+        return tuple(parts), box, tuple(indexed) if disjoint else None
 
-    def _glyph(self, ch: str) -> tuple[Image.core.ImagingCore | None, int, int, int] | None:
-        """The mask of ``ch`` with its offset from the pen and the baseline (None for a
-        blank), and its advance in 26.6; None if it cannot be composed."""
+    def _inks_meet(
+        self, one: Image.core.ImagingCore, other: Image.core.ImagingCore, dx: int, dy: int
+    ) -> bool:
+        """Whether ``other``, drawn (dx, dy) from ``one``, has ink where ``one`` has."""
+        key = (one, other, dx, dy)
+        if key not in self._meet:
+            if len(self._meet) >= self.MAX_PAIRS:
+                self._meet.clear()
+            box = (
+                max(0, dx),
+                max(0, dy),
+                min(one.size[0], dx + other.size[0]),
+                min(one.size[1], dy + other.size[1]),
+            )
+            self._meet[key] = (
+                box[0] < box[2]
+                and box[1] < box[3]
+                and ImageChops.darker(
+                    _paint(((one, 0, 0),), box), _paint(((other, dx, dy),), box)
+                ).getbbox()
+                is not None
+            )
+        return self._meet[key]
+
+    def _word(self, word: str) -> tuple[tuple[_Placed, ...], int] | object:
+        """A word's (or a space's) glyphs placed from its start, and its advance, in 26.6."""
+        if len(self._words) >= self.MAX_WORDS:
+            self._words.clear()
+        placed: list[_Placed] = []
+        pen = 0
+        for n, ch in enumerate(word):
+            glyph = self._glyph(ch)
+            kerning = self._pair(word[n - 1 : n + 1]) if n else 0
+            if glyph is None or kerning is None:
+                self._words[word] = _NOT_COMPOSABLE
+                return _NOT_COMPOSABLE
+            pen += kerning
+            mask, dx, dy, width, height, advance, indices = glyph
+            if mask is not None:
+                placed.append((mask, pen, dx, dy, width, height, indices))
+            pen += advance
+        self._words[word] = (tuple(placed), pen)
+        return self._words[word]
+
+    def _glyph(self, ch: str) -> _Glyph | None:
         if ch not in self._glyphs:
             if len(self._glyphs) >= self.MAX_GLYPHS:
                 self._glyphs.clear()
             glyph = None
             if self.face.one_glyph(ch):
                 mask, dx, dy = _rendered(self.font, ch, 0, 0, None)
+                width, height = mask.size
                 advance = round(_width(ch, self.font) * 64)
-                glyph = (mask if mask.size[0] and mask.size[1] else None, dx, dy, advance)
+                image = _paint(((mask, 0, 0),), (0, 0, width, height))
+                indexed = tuple(image.point(lut).im for lut in _LUTS)
+                glyph = (
+                    mask if width and height else None,
+                    dx,
+                    dy,
+                    width,
+                    height,
+                    advance,
+                    indexed,
+                )
             self._glyphs[ch] = glyph
         return self._glyphs[ch]
 
     def _pair(self, pair: str) -> int | None:
-        """The kerning between two characters in 26.6, or None if rendered together they
-        are not their two glyphs (a ligature, a contextual form)."""
+        """The kerning between two characters in 26.6, or None if they are not composable."""
         if pair not in self._kerning:
             if len(self._kerning) >= self.MAX_PAIRS:
                 self._kerning.clear()
             first, second = self._glyph(pair[0]), self._glyph(pair[1])
-            if first is None or second is None:
-                self._kerning[pair] = None
-            else:
-                # Kept while the pair is checked, which composes it with this kerning.
-                self._kerning[pair] = round(_width(pair, self.font) * 64) - first[3] - second[3]
-                if not self._same(pair, 0):
-                    self._kerning[pair] = None
+            kerning = None
+            if first is not None and second is not None and self.face.plain(pair):
+                kerning = round(_width(pair, self.font) * 64) - first[5] - second[5]
+            self._kerning[pair] = kerning
         return self._kerning[pair]
 
-    def _same(self, text: str, x: float) -> bool:
+    def same(self, text: str, x: float) -> bool:
         """Whether ``text`` composed and rendered whole at (x, 0) give the same pixels."""
         composed = self._compose(text, x, 0)
         if composed is None:
             return False
-        rendered = [_rendered(self.font, text, x, 0, None)]
-        parts = [*composed, *rendered]
-        left = min(px for _mask, px, _py in parts)
-        top = min(py for _mask, _px, py in parts)
-        right = max(px + mask.size[0] for mask, px, _py in parts)
-        bottom = max(py + mask.size[1] for mask, _px, py in parts)
-        return (
-            _paint(composed, left, top, right, bottom).tobytes()
-            == _paint(rendered, left, top, right, bottom).tobytes()
-        )
+        rendered = (_rendered(self.font, text, x, 0, None),)
+        box = _extent((*composed[0], *rendered))
+        return _paint(composed[0], box).tobytes() == _paint(rendered, box).tobytes()
 
 
 # Pillow blends a glyph over the ones before it as draw_bitmap does from 10.2 on (before, it
@@ -893,6 +1022,7 @@ _BLENDS_LIKE_DRAW_BITMAP = tuple(int(n) for n in re.findall(r"\d+", PIL.__versio
 # Kerned pairs whose glyphs overlap, round and straight letters: what a font's glyph cache
 # is checked with, at several fractional starting points, before it is used.
 _SELF_TEST = "AVAWAYTo Hxo.Tyk"
+_CHECK_SIZE = TITLE_SIZES[0]
 
 
 @lru_cache(maxsize=8)
