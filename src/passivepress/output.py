@@ -93,27 +93,30 @@ class Stage:
         )
         self.files: dict[str, str] = {}  # output file → what produced it
         self.staged: list[str] = []  # files written into self.root
-        self.made: set[Path] = {self.root}  # folders created so far
+        self.made: set[str] = {str(self.root)}  # folders created so far
         self.static: dict[str, StaticRecord] = {}
 
-    def _make_parent(self, path: Path) -> None:
-        if path.parent not in self.made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(path.parent)
+    def _make_parent(self, path: Path | str) -> None:
+        parent = os.path.dirname(path)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
 
     def write(self, rel: str, data: bytes, origin: str) -> os.stat_result:
         """Stage a file; returns its stat (size and mtime survive the move into place)."""
         if rel in self.files:
             raise ContentError(Problem(f"{origin} and {self.files[rel]} both want /{rel}"))
-        path = self.root / rel
-        if ".." in Path(rel).parts or Path(rel).is_absolute():
+        if rel.startswith("/") or ".." in rel.split("/"):
             # Never reached through the loader's checks; a last guard for the output folder.
             raise ContentError(Problem(f"{origin} wants a file outside the site: /{rel}"))
+        # Strings and os calls: a cold build writes a file into a new folder per page.
+        path = os.path.join(self.root, rel)
         self.files[rel] = origin
         self._make_parent(path)
-        path.write_bytes(data)
+        with open(path, "wb") as fh:
+            fh.write(data)
         self.staged.append(rel)
-        return path.stat()
+        return os.stat(path)
 
     def adopt(self, rel: str, origin: str, _done: object = None) -> os.stat_result:
         """Take on a file another process wrote into the stage at ``rel``."""
@@ -121,7 +124,7 @@ class Stage:
             raise ContentError(Problem(f"{origin} and {self.files[rel]} both want /{rel}"))
         path = self.root / rel
         self.files[rel] = origin
-        self.made.add(path.parent)
+        self.made.add(str(path.parent))
         self.staged.append(rel)
         return path.stat()
 
