@@ -429,3 +429,37 @@ def test_a_line_whose_glyphs_ink_one_pixel_is_blended_not_copied(
     assert cards == [
         open_png(card(t, "", "", font_path=font_path)).tobytes() for t in (touching, apart)
     ]
+
+
+def test_layers_drawn_into_a_buffer_or_onto_an_image_give_the_same_cards(monkeypatch):
+    """Layers are drawn straight into their bytes where Pillow allows it; else onto images."""
+    from passivepress import social
+
+    assert social._DRAWS_INTO_BUFFER  # this Pillow allows it: the test compares both ways
+    titles = [*GLYPH_TITLES, "W" * 5000, "Zalgo: Z̷̢̛̛a̴̡̕l̸̨̛g̵̢̛o" + "\u0301" * 200]
+    cases = [(title, font) for title in titles for font in (None, THEME_FONT)]
+    into_buffer = [card(t, "Zoë Müller " * 10, "例え.jp", font_path=f) for t, f in cases]
+    monkeypatch.setattr(social, "_DRAWS_INTO_BUFFER", False)
+    social._fixed_piece.cache_clear()  # the foot too
+    onto_image = [card(t, "Zoë Müller " * 10, "例え.jp", font_path=f) for t, f in cases]
+    assert into_buffer == onto_image
+
+
+def test_widths_in_the_basic_layout_are_the_widths_pillow_measures():
+    """The bundled font's widths are added up from characters and pairs, not asked of
+    FreeType: they must be exactly what getlength gives, kerning and all."""
+    import random
+    import string
+
+    from passivepress import social
+
+    face = social._face(None)
+    assert not face.shapes  # the bundled font uses Pillow's basic layout
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + string.punctuation + " “”‘’·"
+    texts = [LONG_TITLE, "AVAWAY Ty To LT", "W" * 300, "i", "", "Tony’s “quotes”"]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(1, 80))) for _ in range(300)]
+    for size in (*social.TITLE_SIZES, social.AUTHOR_SIZE, social.SITE_SIZE, 100):
+        font = face.font(size)
+        for text in texts:
+            assert social._width(text, font) == (font.getlength(text) if text else 0), (size, text)

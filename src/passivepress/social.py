@@ -25,11 +25,12 @@ import os
 import re
 import struct
 import unicodedata
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from functools import cache, cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import PIL
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -307,13 +308,13 @@ def _bands(inks: tuple[_Ink, ...]) -> list[tuple[_Ink, ...]]:
     return [tuple(sorted(members, key=inks.index)) for _top, _bottom, members in bands]
 
 
-def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
+def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
     """The first row of a band of inks that show, and its scanlines: PNG's filter byte (0,
     no filter) and a palette index per pixel."""
     top = min(ink.box[1] for ink in inks)
     bottom = max(ink.box[3] for ink in inks)
     size = (ROW, bottom - top)
-    scanlines = b""
+    scanlines: bytes | bytearray = b""
     for number, role in enumerate(_ROLES):
         mine = [ink for ink in inks if ink.role == role]
         if not mine:
@@ -321,8 +322,7 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
         # Each role is drawn as coverage on a layer of its own, the way ImageDraw.text draws
         # a rendered line, so lines that overlap blend the same. The layer is whole scanlines
         # (column 0 holds the filter byte), cleared outside the canvas.
-        coverage = Image.new("L", size, 0)
-        draw = ImageDraw.Draw(coverage).draw
+        layer, draw = _layer(size)
         # A line's glyphs can be drawn straight on the layer, where nothing else is: over
         # another line, blending them first and the result on it can round differently.
         overlap = len(mine) > 1 and any(
@@ -337,10 +337,12 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
             parts = ink.indexed if indexed else ink.flat() if overlap else ink.parts
             for mask, x, y in parts or ():
                 draw.draw_bitmap((1 + x, y - top), mask, 255)
+        indices = layer if isinstance(layer, bytearray) else layer.tobytes()
         if any(ink.extent[0] < CLIP or ink.extent[2] > WIDTH - CLIP for ink in mine):
+            coverage = Image.frombytes("L", size, indices)
             coverage.paste(0, (0, 0, 1 + CLIP, size[1]))
             coverage.paste(0, (1 + WIDTH - CLIP, 0, *size))
-        indices = coverage.tobytes()
+            indices = coverage.tobytes()
         if not indexed:
             indices = indices.translate(_LUTS[number])
         if scanlines:
@@ -350,6 +352,34 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes]:
             ).tobytes()
         scanlines = indices
     return top, scanlines
+
+
+def _layer(size: tuple[int, int]) -> tuple[bytearray | Image.Image, Any]:
+    """An empty layer to draw on with draw_bitmap: its bytes themselves where Pillow makes
+    an image from a buffer without copying it (Image.frombuffer, "raw" L), which saves
+    copying the layer out with tobytes(); else an image."""
+    if _DRAWS_INTO_BUFFER:
+        buffer = bytearray(size[0] * size[1])
+        image = Image.frombuffer("L", size, buffer, "raw", "L", 0, 1)
+        # The image is read-only to Pillow's Python side, which would copy it before
+        # drawing; its core draws into the buffer.
+        return buffer, Image.core.draw(image.im, 0)
+    image = Image.new("L", size, 0)
+    return image, ImageDraw.Draw(image).draw
+
+
+def _draws_into_buffer() -> bool:
+    """Whether drawing on an image made by Image.frombuffer changes the buffer."""
+    buffer = bytearray(4)
+    try:
+        image = Image.frombuffer("L", (2, 2), buffer, "raw", "L", 0, 1)
+        Image.core.draw(image.im, 0).draw_bitmap((1, 1), Image.new("L", (1, 1), 7).im, 255)
+    except Exception:  # an API this version of Pillow does not have: draw the usual way
+        return False
+    return buffer == bytearray((0, 0, 0, 7))
+
+
+_DRAWS_INTO_BUFFER = _draws_into_buffer()
 
 
 def _overlap(one: _Box, other: _Box) -> bool:
@@ -612,7 +642,45 @@ def _clusters(text: str) -> Iterator[str]:
 def _width(text: str, font: ImageFont.FreeTypeFont) -> float:
     """How far ``text`` advances. Ink that pokes past the advance (an italic overhang) lands
     in the slack between MARGIN and CLIP, so the advance is all layout needs."""
-    return font.getlength(text) if text else 0
+    if not text:
+        return 0
+    if font.layout_engine == ImageFont.Layout.BASIC:
+        return _basic_advance(text, font) / 64
+    return font.getlength(text)
+
+
+# Advances (26.6) of characters and pairs of characters, per font in the basic layout.
+_BASIC_ADVANCES: weakref.WeakKeyDictionary[ImageFont.FreeTypeFont, dict[str, int]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _basic_advance(text: str, font: ImageFont.FreeTypeFont) -> int:
+    """``font.getlength(text)`` in 26.6 for a font in Pillow's basic layout, without asking
+    FreeType to load every glyph again (most of what getlength costs there).
+
+    The basic layout (``text_layout_fallback`` in _imagingft.c) gives each character its
+    glyph's advance, and adds to it the kerning between that glyph and the next one: so a
+    text's advance is its characters' advances plus the kerning of each pair, where a pair's
+    kerning is the pair's advance less its characters'."""
+    known = _BASIC_ADVANCES.get(font)
+    if known is None or len(known) > 2 * _Glyphs.MAX_PAIRS:
+        known = _BASIC_ADVANCES[font] = {}
+
+    def measured(piece: str) -> int:
+        if piece not in known:
+            known[piece] = round(font.getlength(piece) * 64)
+        return known[piece]
+
+    total = 0
+    previous = ""
+    for ch in text:
+        advance = measured(ch)
+        if previous:
+            total += measured(previous + ch) - known[previous] - advance
+        total += advance
+        previous = ch
+    return total
 
 
 def _fits(text: str, font: ImageFont.FreeTypeFont, width: int) -> bool:
