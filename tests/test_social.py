@@ -431,6 +431,23 @@ def test_a_line_whose_glyphs_ink_one_pixel_is_blended_not_copied(
     ]
 
 
+def test_inks_whose_boxes_overlap_are_blended_the_others_pasted(monkeypatch):
+    """Drawn as palette indices, an ink whose box is clear of the ones before it is
+    copied; one whose box reaches into another's (kerned "AV", "To") is blended, which
+    changes nothing where one of the two has no ink."""
+    from passivepress import social
+
+    face = social._face(THEME_FONT)
+    ink = social._line_ink("text", "AVAWAY Tony Wa", face, face.font(76), 32, 100, None)
+    assert ink.indexed is not None
+    clear = [copy[3] for copy in ink.indexed]
+    assert True in clear and False in clear
+    titles = ["AVAWAY Tony Wa", "To Te Yo LT VA: Why I still write letters"]
+    cards = [open_png(card(t, "", "", font_path=THEME_FONT)).tobytes() for t in titles]
+    _whole_lines(monkeypatch)
+    assert cards == [open_png(card(t, "", "", font_path=THEME_FONT)).tobytes() for t in titles]
+
+
 def test_layers_drawn_into_a_buffer_or_onto_an_image_give_the_same_cards(monkeypatch):
     """Layers are drawn straight into their bytes where Pillow allows it; else onto images."""
     from passivepress import social

@@ -33,7 +33,7 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import PIL
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageFont
 
 from passivepress.errors import ConfigError, Problem
 
@@ -151,6 +151,7 @@ BOX_WIDTH, BOX_HEIGHT = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
 if TYPE_CHECKING:
     # A piece of coverage 0-255 and the pixel where its top-left corner goes.
     _Part = tuple[Image.core.ImagingCore, int, int]
+    _Copy = tuple[Image.core.ImagingCore, int, int, bool]
 _Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
@@ -163,9 +164,11 @@ class _Ink:
     role: str
     parts: tuple[_Part, ...]
     extent: _Box
-    # The parts as palette indices of the role, when no two of them have ink at one pixel:
-    # then drawing them is copying, and translating coverage to indices can come first.
-    indexed: tuple[_Part, ...] | None = None
+    # The parts' inks as palette indices of the role, when no two of them have ink at one
+    # pixel: then drawing them is copying, and translating coverage to indices can come
+    # first. Each is cut to its ink's box and says whether that box is clear of the ones
+    # before it, so it can be pasted rather than blended.
+    indexed: tuple[_Copy, ...] | None = None
 
     @cached_property
     def box(self) -> _Box:
@@ -199,7 +202,7 @@ def _paint(parts: Iterable[_Part], box: _Box) -> Image.Image:
     FreeType's renderer in Pillow blends overlapping glyphs."""
     left, top, right, bottom = box
     image = Image.new("L", (right - left, bottom - top), 0)
-    draw = ImageDraw.Draw(image).draw
+    draw = Image.core.draw(image.im, 0)  # as ImageDraw.Draw(image).draw, without its setup
     for mask, x, y in parts:
         draw.draw_bitmap((x - left, y - top), mask, 255)
     return image
@@ -322,7 +325,7 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
         # Each role is drawn as coverage on a layer of its own, the way ImageDraw.text draws
         # a rendered line, so lines that overlap blend the same. The layer is whole scanlines
         # (column 0 holds the filter byte), cleared outside the canvas.
-        layer, draw = _layer(size)
+        layer, draw, core = _layer(size)
         # A line's glyphs can be drawn straight on the layer, where nothing else is: over
         # another line, blending them first and the result on it can round differently.
         overlap = len(mine) > 1 and any(
@@ -334,8 +337,15 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
         # (on nothing, draw_bitmap copies): the usual title line is drawn as indices.
         indexed = not overlap and all(ink.indexed is not None for ink in mine)
         for ink in mine:
-            parts = ink.indexed if indexed else ink.flat() if overlap else ink.parts
-            for mask, x, y in parts or ():
+            if indexed:
+                for mask, x, y, clear in ink.indexed or ():
+                    if clear:  # nothing drawn there yet: copy, rather than blend, the pixels
+                        width, height = mask.size
+                        core.paste(mask, (1 + x, y - top, 1 + x + width, y - top + height))
+                    else:
+                        draw.draw_bitmap((1 + x, y - top), mask, 255)
+                continue
+            for mask, x, y in ink.flat() if overlap else ink.parts:
                 draw.draw_bitmap((1 + x, y - top), mask, 255)
         indices = layer if isinstance(layer, bytearray) else layer.tobytes()
         if any(ink.extent[0] < CLIP or ink.extent[2] > WIDTH - CLIP for ink in mine):
@@ -354,29 +364,31 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
     return top, scanlines
 
 
-def _layer(size: tuple[int, int]) -> tuple[bytearray | Image.Image, Any]:
-    """An empty layer to draw on with draw_bitmap: its bytes themselves where Pillow makes
-    an image from a buffer without copying it (Image.frombuffer, "raw" L), which saves
-    copying the layer out with tobytes(); else an image."""
+def _layer(size: tuple[int, int]) -> tuple[bytearray | Image.Image, Any, Any]:
+    """An empty layer, to draw on with draw_bitmap and paste onto: its bytes themselves
+    where Pillow makes an image from a buffer without copying it (Image.frombuffer, "raw"
+    L), which saves copying the layer out with tobytes(); else an image. Then its draw
+    object and its core image."""
     if _DRAWS_INTO_BUFFER:
         buffer = bytearray(size[0] * size[1])
         image = Image.frombuffer("L", size, buffer, "raw", "L", 0, 1)
         # The image is read-only to Pillow's Python side, which would copy it before
-        # drawing; its core draws into the buffer.
-        return buffer, Image.core.draw(image.im, 0)
+        # drawing; its core draws and pastes into the buffer.
+        return buffer, Image.core.draw(image.im, 0), image.im
     image = Image.new("L", size, 0)
-    return image, ImageDraw.Draw(image).draw
+    return image, Image.core.draw(image.im, 0), image.im
 
 
 def _draws_into_buffer() -> bool:
-    """Whether drawing on an image made by Image.frombuffer changes the buffer."""
+    """Whether drawing and pasting on an image made by Image.frombuffer change the buffer."""
     buffer = bytearray(4)
     try:
         image = Image.frombuffer("L", (2, 2), buffer, "raw", "L", 0, 1)
         Image.core.draw(image.im, 0).draw_bitmap((1, 1), Image.new("L", (1, 1), 7).im, 255)
+        image.im.paste(Image.new("L", (1, 1), 5).im, (0, 0, 1, 1))
     except Exception:  # an API this version of Pillow does not have: draw the usual way
         return False
-    return buffer == bytearray((0, 0, 0, 7))
+    return buffer == bytearray((5, 0, 0, 7))
 
 
 _DRAWS_INTO_BUFFER = _draws_into_buffer()
@@ -906,16 +918,15 @@ _ROW_SCRIPTS = (
 _WORDS = re.compile(r" |[^ ]+")
 _NOT_COMPOSABLE = object()
 if TYPE_CHECKING:
-    # A glyph's mask, pen offset from the start of its word (26.6), offset from the pen and
-    # the baseline, width and height; and its mask as palette indices of each role.
+    # A glyph's ink: its box within the glyph's mask, and the ink cut to that box as
+    # palette indices of each role.
+    _GlyphInk = tuple[int, int, int, int, tuple[Image.core.ImagingCore, ...]]
     # A character's mask (None for a blank) with its offset from the pen and the baseline,
-    # width and height, advance (26.6), and mask as palette indices of each role.
-    _Glyph = tuple[
-        Image.core.ImagingCore | None, int, int, int, int, int, tuple[Image.core.ImagingCore, ...]
-    ]
-    _Placed = tuple[
-        Image.core.ImagingCore, int, int, int, int, int, tuple[Image.core.ImagingCore, ...]
-    ]
+    # width and height, advance (26.6), and ink (None for none).
+    _Glyph = tuple[Image.core.ImagingCore | None, int, int, int, int, int, _GlyphInk | None]
+    # A glyph in a word: its mask, pen offset from the start of the word (26.6), offset
+    # from the pen and the baseline, width and height, and ink.
+    _Placed = tuple[Image.core.ImagingCore, int, int, int, int, int, _GlyphInk | None]
 
 
 class _Glyphs:
@@ -964,9 +975,10 @@ class _Glyphs:
         start = pen = int(pen)
         left, base = int(x), int(baseline)
         parts: list[_Part] = []
-        indexed: list[_Part] = []
-        # Each part's right edge, and the rightmost edge of it and the parts before it.
-        rights: list[int] = []
+        indexed: list[_Copy] = []
+        # The inks' boxes so far, with their masks and places; and the rightmost box edge
+        # of each and all before it.
+        inks: list[tuple[int, int, int, int, Image.core.ImagingCore, int, int]] = []
         reach: list[int] = []
         disjoint = True
         x0 = y0 = 1 << 30
@@ -982,20 +994,10 @@ class _Glyphs:
                 if kerning is None:
                     return None
                 pen += kerning
-            for mask, offset, dx, dy, width, height, indices in glyphs:
+            for mask, offset, dx, dy, width, height, ink in glyphs:
                 px = left + ((pen + offset + 32) >> 6) + dx  # the pen rounded, as PIXEL()
                 py = base + dy
-                # Parts to the left whose masks reach this one: do their inks meet?
-                n = len(parts) - 1
-                while disjoint and n >= 0 and reach[n] > px:
-                    if rights[n] > px:
-                        other, ox, oy = parts[n]
-                        disjoint = not self._inks_meet(other, mask, px - ox, py - oy)
-                    n -= 1
                 parts.append((mask, px, py))
-                indexed.append((indices[role], px, py))
-                rights.append(px + width)
-                reach.append(max(reach[-1], px + width) if reach else px + width)
                 if px < x0:
                     x0 = px
                 if py < y0:
@@ -1004,6 +1006,22 @@ class _Glyphs:
                     x1 = px + width
                 if py + height > y1:
                     y1 = py + height
+                if ink is None or not disjoint:
+                    continue
+                ix0, iy0, ix1, iy1, copies = ink
+                ax0, ay0, ax1, ay1 = px + ix0, py + iy0, px + ix1, py + iy1
+                # Inks to the left whose boxes reach this one's: do they meet?
+                clear = True
+                n = len(inks) - 1
+                while disjoint and n >= 0 and reach[n] > ax0:
+                    bx0, by0, bx1, by1, other, ox, oy = inks[n]
+                    if bx1 > ax0 and bx0 < ax1 and by1 > ay0 and by0 < ay1:
+                        clear = False
+                        disjoint = not self._inks_meet(other, mask, px - ox, py - oy)
+                    n -= 1
+                inks.append((ax0, ay0, ax1, ay1, mask, px, py))
+                reach.append(max(reach[-1], ax1) if reach else ax1)
+                indexed.append((copies[role], ax0, ay0, clear))
             pen += advance
             last = word[-1]
         if pen - start != round(_width(line, self.font) * 64):
@@ -1048,9 +1066,9 @@ class _Glyphs:
                 self._words[word] = _NOT_COMPOSABLE
                 return _NOT_COMPOSABLE
             pen += kerning
-            mask, dx, dy, width, height, advance, indices = glyph
+            mask, dx, dy, width, height, advance, ink = glyph
             if mask is not None:
-                placed.append((mask, pen, dx, dy, width, height, indices))
+                placed.append((mask, pen, dx, dy, width, height, ink))
             pen += advance
         self._words[word] = (tuple(placed), pen)
         return self._words[word]
@@ -1064,17 +1082,22 @@ class _Glyphs:
                 mask, dx, dy = _rendered(self.font, ch, 0, 0, None)
                 width, height = mask.size
                 advance = round(_width(ch, self.font) * 64)
-                image = _paint(((mask, 0, 0),), (0, 0, width, height))
-                indexed = tuple(image.point(lut).im for lut in _LUTS)
-                glyph = (
-                    mask if width and height else None,
-                    dx,
-                    dy,
-                    width,
-                    height,
-                    advance,
-                    indexed,
-                )
+                # Its ink, cut to the ink's box, as palette indices of each role.
+                box = mask.getbbox() if width and height else None
+                ink = None
+                if box:
+                    image = _paint(
+                        ((mask, -box[0], -box[1]),), (0, 0, box[2] - box[0], box[3] - box[1])
+                    )
+                    coverage = image.tobytes()
+                    ink = (
+                        *box,
+                        tuple(
+                            Image.frombytes("L", image.size, coverage.translate(lut)).im
+                            for lut in _LUTS
+                        ),
+                    )
+                glyph = (mask if width and height else None, dx, dy, width, height, advance, ink)
             self._glyphs[ch] = glyph
         return self._glyphs[ch]
 
