@@ -280,6 +280,27 @@ def test_a_lost_markdown_cache_reads_kept_files_again(tmp_path, make_site, build
     assert again.files() == first.files()
 
 
+def test_a_build_stopped_while_moving_files_is_followed_by_a_walk(tmp_path, make_site):
+    """An incremental CLI build removes what the last build wrote and this one does not
+    (no walk of the output); after a build stopped while moving files into place, the
+    output folder is walked and anything unexpected in it removed."""
+    site = make_site(tmp_path, SITE)
+    out = tmp_path / "out"
+    disk_build(site, out)
+    (site / "content/essays/2024-01-04-e4.md").unlink()
+    disk_build(site, out)
+    assert not (out / "essays/e4").exists()
+
+    (out / "essays/e4").mkdir()
+    (out / "essays/e4/index.html").write_text("left by a build that stopped halfway")
+    (site / ".passivepress/cache/applying").touch()
+    essay = site / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text() + "\nMore.\n")
+    disk_build(site, out)
+    assert not (out / "essays/e4").exists()
+    assert not (site / ".passivepress/cache/applying").exists()
+
+
 def test_a_kept_model_of_another_shape_is_not_trusted(tmp_path, make_site):
     """A cache written by another version of the model: every object counts as changed."""
     from passivepress import cache

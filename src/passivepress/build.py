@@ -356,9 +356,16 @@ class Builder:
             old = Snapshot()
         judge = Changes(old, snapshot)
         records: dict[str, OutputRecord] = {}
-        # The preview's output folder is its own: it knows every file there without looking.
-        known = set(previous.outputs) | set(self.state.static) if not self.persist else None
-        stage = Stage(out_dir, update=bool(previous.outputs), known=known)
+        # What the output folder holds: the preview's is its own, it knows every file there
+        # without looking; a CLI build knows what the last one wrote, unless that one
+        # stopped while moving files into place (then the folder is walked).
+        applying = site_dir / cache_module.CACHE_DIR / "applying"
+        known = (
+            set(previous.outputs) | set(self.state.static)
+            if not self.persist or (previous.outputs and not applying.exists())
+            else None
+        )
+        stage = Stage(out_dir, update=bool(previous.outputs), known=known, trusted=not self.persist)
         same_output = self.state.output == str(out_dir)
         try:
             with step("render"):
@@ -377,6 +384,9 @@ class Builder:
             if options.strict and warnings:
                 raise StrictError.of(warnings)
             with step("write"):
+                if self.persist:
+                    applying.parent.mkdir(parents=True, exist_ok=True)
+                    applying.touch()
                 stage.commit()
         except BaseException:
             stage.discard()
@@ -400,6 +410,8 @@ class Builder:
         if self.persist and not _same_state(before, self.state, result):
             with step("cache"):
                 cache_module.save_state(site_dir, self.state)
+        if self.persist:
+            applying.unlink(missing_ok=True)
         if self.persist and sources is not None:
             files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
             files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})

@@ -80,11 +80,19 @@ class Stage:
     """
 
     def __init__(
-        self, target: Path, *, update: bool = False, known: set[str] | None = None
+        self,
+        target: Path,
+        *,
+        update: bool = False,
+        known: set[str] | None = None,
+        trusted: bool = False,
     ) -> None:
-        """``known``: every file the target holds, when the caller knows for sure (the
-        preview server's own folder), so finding stale files needs no walk of the tree."""
+        """``known``: every file the target holds, when the caller knows (what the last
+        build wrote), so finding stale files needs no walk of the tree; files put there by
+        anything else stay until a full build. ``trusted``: the target is the caller's
+        alone (the preview server's): a kept file needs no look either."""
         self.known = known
+        self.trusted = trusted and known is not None
         self.target = target.resolve()
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.update = update and (self.target / MARKER).is_file()
@@ -132,7 +140,7 @@ class Stage:
         """Keep the previous build's file if it is still exactly what that build wrote."""
         if rel in self.files:
             return False
-        if self.update and self.known is not None:
+        if self.update and self.trusted:
             # Only this process writes the folder (the preview's own): no need to look.
             self.files[rel] = origin
             return True
