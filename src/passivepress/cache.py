@@ -13,6 +13,7 @@ across builds.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import logging
 import os
@@ -184,6 +185,18 @@ class MarkdownStore:
 
 
 def load_state(site_dir: Path) -> State:
+    # Unpickling makes a million objects at 10,000 essays and no reference cycles: the
+    # cycle collector would walk them again and again meanwhile (0.2 s -> 0.6 s).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_state(site_dir)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_state(site_dir: Path) -> State:
     path = site_dir / CACHE_DIR / "state.pickle"
     try:
         with path.open("rb") as fh:
