@@ -365,7 +365,7 @@ def paint(parts):
     return social._paint(parts, (-100, -100, 2000, 400)).tobytes()
 
 
-def test_the_glyph_cache_refuses_a_ligature_and_the_line_is_rendered_whole():
+def test_a_word_with_a_ligature_is_rendered_whole_in_its_place():
     from passivepress import social
 
     face = social._face(THEME_FONT)
@@ -376,10 +376,15 @@ def test_the_glyph_cache_refuses_a_ligature_and_the_line_is_rendered_whole():
         font = face.font(size)
         glyphs = face.glyphs(font)
         assert glyphs._pair("ff") is None
-        assert glyphs.compose("The offer", 32, 100) is None
-        ink = social._line_ink("text", "The offer", face, font, 32, 100, None)
-        rendered = social._rendered(font, "The offer", 32 + social.CLIP, 100 + social.CLIP, None)
-        assert paint(ink.parts) == paint([rendered])
+        for x in (32, 32 + 21 / 64):  # the word starts at other fractions of a pixel too
+            ink = social._line_ink("text", "The offer, staff", face, font, x, 100, None)
+            # T, h, e, then "offer," and "staff" each as one mask
+            assert len(ink.parts) == 5
+            assert ink.indexed is None
+            rendered = social._rendered(
+                font, "The offer, staff", social.CLIP + x, 100 + social.CLIP, None
+            )
+            assert paint(ink.parts) == paint([rendered])
 
 
 def test_glyph_caches_are_per_font_and_size():

@@ -366,26 +366,24 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
 
 def _layer(size: tuple[int, int]) -> tuple[bytearray | Image.Image, Any, Any]:
     """An empty layer, to draw on with draw_bitmap and paste onto: its bytes themselves
-    where Pillow makes an image from a buffer without copying it (Image.frombuffer, "raw"
-    L), which saves copying the layer out with tobytes(); else an image. Then its draw
-    object and its core image."""
+    where Pillow makes an image from a buffer without copying it (what Image.frombuffer
+    does for "raw" L, here without its Python wrapper), which saves copying the layer out
+    with tobytes(); else an image. Then its draw object and its core image."""
     if _DRAWS_INTO_BUFFER:
         buffer = bytearray(size[0] * size[1])
-        image = Image.frombuffer("L", size, buffer, "raw", "L", 0, 1)
-        # The image is read-only to Pillow's Python side, which would copy it before
-        # drawing; its core draws and pastes into the buffer.
-        return buffer, Image.core.draw(image.im, 0), image.im
+        core = Image.core.map_buffer(buffer, size, "raw", 0, ("L", 0, 1))
+        return buffer, Image.core.draw(core, 0), core
     image = Image.new("L", size, 0)
     return image, Image.core.draw(image.im, 0), image.im
 
 
 def _draws_into_buffer() -> bool:
-    """Whether drawing and pasting on an image made by Image.frombuffer change the buffer."""
+    """Whether drawing and pasting on an image mapped onto a buffer change the buffer."""
     buffer = bytearray(4)
     try:
-        image = Image.frombuffer("L", (2, 2), buffer, "raw", "L", 0, 1)
-        Image.core.draw(image.im, 0).draw_bitmap((1, 1), Image.new("L", (1, 1), 7).im, 255)
-        image.im.paste(Image.new("L", (1, 1), 5).im, (0, 0, 1, 1))
+        core = Image.core.map_buffer(buffer, (2, 2), "raw", 0, ("L", 0, 1))
+        Image.core.draw(core, 0).draw_bitmap((1, 1), Image.new("L", (1, 1), 7).im, 255)
+        core.paste(Image.new("L", (1, 1), 5).im, (0, 0, 1, 1))
     except Exception:  # an API this version of Pillow does not have: draw the usual way
         return False
     return buffer == bytearray((5, 0, 0, 7))
@@ -953,7 +951,7 @@ class _Glyphs:
         # None for a character that cannot be composed.
         self._glyphs: dict[str, _Glyph | None] = {}
         self._kerning: dict[str, int | None] = {}
-        self._words: dict[str, tuple[tuple[_Placed, ...], int] | object] = {}
+        self._words: dict[str, tuple[tuple[_Placed, ...] | None, int] | object] = {}
         self._meet: dict[tuple[object, object, int, int], bool] = {}
 
     def compose(
@@ -982,7 +980,7 @@ class _Glyphs:
         reach: list[int] = []
         disjoint = True
         x0 = y0 = 1 << 30
-        x1 = y1 = -(1 << 30)
+        x1 = y1 = barrier = -(1 << 30)  # no glyph may start left of the barrier
         last = ""
         for word in _WORDS.findall(line):
             entry = self._words.get(word) or self._word(word)
@@ -994,9 +992,25 @@ class _Glyphs:
                 if kerning is None:
                     return None
                 pen += kerning
+            if glyphs is None:
+                # A word rendered whole, apart from the rest: nothing it draws can then be
+                # blended with another glyph, so neither can the order in which they are.
+                mask, px, py = _rendered(self.font, word, left + pen / 64, base, None)
+                if x1 > px:
+                    return None
+                parts.append((mask, px, py))
+                x0, y0 = min(x0, px), min(y0, py)
+                x1, y1 = max(x1, px + mask.size[0]), max(y1, py + mask.size[1])
+                barrier = x1
+                disjoint = False  # drawn as coverage: it has no inks cut as indices
+                pen += advance
+                last = word[-1]
+                continue
             for mask, offset, dx, dy, width, height, ink in glyphs:
                 px = left + ((pen + offset + 32) >> 6) + dx  # the pen rounded, as PIXEL()
                 py = base + dy
+                if px < barrier:
+                    return None
                 parts.append((mask, px, py))
                 if px < x0:
                     x0 = px
@@ -1053,8 +1067,9 @@ class _Glyphs:
             )
         return self._meet[key]
 
-    def _word(self, word: str) -> tuple[tuple[_Placed, ...], int] | object:
-        """A word's (or a space's) glyphs placed from its start, and its advance, in 26.6."""
+    def _word(self, word: str) -> tuple[tuple[_Placed, ...] | None, int] | object:
+        """A word's (or a space's) glyphs placed from its start (None: render it whole), and
+        its advance, in 26.6."""
         if len(self._words) >= self.MAX_WORDS:
             self._words.clear()
         placed: list[_Placed] = []
@@ -1062,7 +1077,17 @@ class _Glyphs:
         for n, ch in enumerate(word):
             glyph = self._glyph(ch)
             kerning = self._pair(word[n - 1 : n + 1]) if n else 0
-            if glyph is None or kerning is None:
+            if glyph is None:
+                self._words[word] = _NOT_COMPOSABLE
+                return _NOT_COMPOSABLE
+            if kerning is None:
+                # A ligature or a contextual form: the word is rendered whole, at its place
+                # in the line (its glyphs and their places do not depend on what is beyond
+                # the spaces around it, as the pairs with spaces were checked to show).
+                whole = (None, round(_width(word, self.font) * 64))
+                if all(self._glyph(c) is not None for c in word):
+                    self._words[word] = whole
+                    return whole
                 self._words[word] = _NOT_COMPOSABLE
                 return _NOT_COMPOSABLE
             pen += kerning
