@@ -6,6 +6,8 @@ import json
 import os
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from conftest import CONFIG, NOW, tree
 from passivepress.build import Builder, BuildOptions
 from passivepress.changes import same
@@ -99,37 +101,42 @@ def rebuild(builder, recorder):
     return set(recorder.paths)
 
 
-def test_preview_renders_only_what_read_a_changed_value(tmp_path, make_site):
+def builds_of(kind, site, out):
+    """Rebuilds of one site as the preview makes them (one Builder, the previous model in
+    memory) or as the CLI does (a new Builder each time, knowing only the cache folder);
+    each returns the outputs it rendered."""
+    if kind == "preview":
+        builder, recorder = preview_builder(site, out)
+        return lambda: rebuild(builder, recorder)
+    return lambda: disk_build(site, out)
+
+
+@pytest.mark.parametrize("kind", ["preview", "cli"])
+def test_a_build_renders_only_what_read_a_changed_value(tmp_path, make_site, kind):
     site = make_site(tmp_path, SITE)
-    builder, recorder = preview_builder(site, tmp_path / "out")
-    builder.build()
-    assert rebuild(builder, recorder) == set(), "nothing changed, nothing rendered"
+    out = tmp_path / "out"
+    build = builds_of(kind, site, out)
+    build()
+    assert build() == set(), "nothing changed, nothing rendered"
 
     essay = site / "content/essays/2024-01-05-e5.md"
     essay.write_text(essay.read_text() + "\nA second paragraph.\n")
-    rendered = rebuild(builder, recorder)
+    rendered = build()
     assert "/essays/e5/" in rendered
     assert {"/feed.xml", "/atom.xml", "/tags/mentoring/feed.xml"} <= rendered
     assert not {f"/essays/e{n}/" for n in range(1, 13) if n != 5} & rendered
     assert "/essays/" not in rendered, "the archive shows the summary: the first paragraph"
 
-    essay.write_text(essay.read_text().replace("title: Essay 5", "title: Renamed five"))
-    rendered = rebuild(builder, recorder)
-    assert {"/essays/e5/", "/essays/", "/tags/mentoring/"} <= rendered
-    assert "/tags/career/" not in rendered
-
-
-def test_a_longer_essay_changes_its_reading_time_on_the_lists(tmp_path, make_site):
-    site = make_site(tmp_path, SITE)
-    builder, recorder = preview_builder(site, tmp_path / "out")
-    builder.build()
-    essay = site / "content/essays/2024-01-05-e5.md"
     essay.write_text(essay.read_text() + "\n" + "word " * 2000 + "\n")
-    rendered = rebuild(builder, recorder)
+    rendered = build()
     # reading_time is a property of the words: the lists that show it follow it.
     assert {"/essays/e5/", "/essays/", "/tags/mentoring/"} <= rendered
-    page = (tmp_path / "out/essays/index.html").read_text()
-    assert "9 min" in page
+    assert "9 min" in (out / "essays/index.html").read_text()
+
+    essay.write_text(essay.read_text().replace("title: Essay 5", "title: Renamed five"))
+    rendered = build()
+    assert {"/essays/e5/", "/essays/", "/tags/mentoring/"} <= rendered
+    assert "/tags/career/" not in rendered
 
 
 def test_preview_after_many_kinds_of_edit_is_what_a_fresh_preview_makes(tmp_path, make_site):
@@ -208,26 +215,6 @@ def test_a_cli_build_after_many_kinds_of_edit_is_what_a_clean_build_makes(tmp_pa
         clean = tmp_path / f"clean-{n}"
         disk_build(site, clean, use_cache=False)
         assert tree(out) == tree(clean), f"after edit {n}"
-
-
-def test_a_cli_build_renders_only_what_read_a_changed_value(tmp_path, make_site):
-    site = make_site(tmp_path, SITE)
-    out = tmp_path / "out"
-    disk_build(site, out)
-    assert disk_build(site, out) == set()
-    essay = site / "content/essays/2024-01-05-e5.md"
-    essay.write_text(essay.read_text() + "\nA second paragraph.\n")
-    rendered = disk_build(site, out)
-    assert "/essays/e5/" in rendered
-    assert {"/feed.xml", "/atom.xml", "/tags/mentoring/feed.xml"} <= rendered
-    assert not {f"/essays/e{n}/" for n in range(1, 13) if n != 5} & rendered
-    assert "/essays/" not in rendered, "the archive shows the summary: the first paragraph"
-
-    essay.write_text(essay.read_text() + "\n" + "word " * 2000 + "\n")
-    rendered = disk_build(site, out)
-    # reading_time is a property of the words: the lists that show it follow it.
-    assert {"/essays/e5/", "/essays/", "/tags/mentoring/"} <= rendered
-    assert "9 min" in (out / "essays/index.html").read_text()
 
 
 def test_kept_readings_parse_nothing_unchanged_and_keep_their_warnings(
