@@ -151,7 +151,8 @@ BOX_WIDTH, BOX_HEIGHT = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
 if TYPE_CHECKING:
     # A piece of coverage 0-255 and the pixel where its top-left corner goes.
     _Part = tuple[Image.core.ImagingCore, int, int]
-    _Copy = tuple[Image.core.ImagingCore, int, int, bool]
+    # An ink as palette indices, its box on the card, and whether that box is clear.
+    _Copy = tuple[Image.core.ImagingCore, int, int, int, int, bool]
 _Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
@@ -206,6 +207,15 @@ def _paint(parts: Iterable[_Part], box: _Box) -> Image.Image:
     for mask, x, y in parts:
         draw.draw_bitmap((x - left, y - top), mask, 255)
     return image
+
+
+def _coverage(parts: Iterable[_Part], box: _Box) -> bytes | bytearray:
+    """The bytes of :func:`_paint`'s mask, drawn straight into them where Pillow allows."""
+    left, top, right, bottom = box
+    layer, draw, _core = _layer((right - left, bottom - top))
+    for mask, x, y in parts:
+        draw.draw_bitmap((x - left, y - top), mask, 255)
+    return layer if isinstance(layer, bytearray) else layer.tobytes()
 
 
 def _x_for(line: str, font: ImageFont.FreeTypeFont, rtl: bool) -> float:
@@ -338,10 +348,9 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
         indexed = not overlap and all(ink.indexed is not None for ink in mine)
         for ink in mine:
             if indexed:
-                for mask, x, y, clear in ink.indexed or ():
+                for mask, x, y, right, bottom, clear in ink.indexed or ():
                     if clear:  # nothing drawn there yet: copy, rather than blend, the pixels
-                        width, height = mask.size
-                        core.paste(mask, (1 + x, y - top, 1 + x + width, y - top + height))
+                        core.paste(mask, (1 + x, y - top, 1 + right, bottom - top))
                     else:
                         draw.draw_bitmap((1 + x, y - top), mask, 255)
                 continue
@@ -978,6 +987,13 @@ class _Glyphs:
         # of each and all before it.
         inks: list[tuple[int, int, int, int, Image.core.ImagingCore, int, int]] = []
         reach: list[int] = []
+        far = -(1 << 30)
+        add_part, add_copy, add_ink, add_reach = (
+            parts.append,
+            indexed.append,
+            inks.append,
+            reach.append,
+        )
         disjoint = True
         x0 = y0 = 1 << 30
         x1 = y1 = barrier = -(1 << 30)  # no glyph may start left of the barrier
@@ -1011,7 +1027,7 @@ class _Glyphs:
                 py = base + dy
                 if px < barrier:
                     return None
-                parts.append((mask, px, py))
+                add_part((mask, px, py))
                 if px < x0:
                     x0 = px
                 if py < y0:
@@ -1026,16 +1042,19 @@ class _Glyphs:
                 ax0, ay0, ax1, ay1 = px + ix0, py + iy0, px + ix1, py + iy1
                 # Inks to the left whose boxes reach this one's: do they meet?
                 clear = True
-                n = len(inks) - 1
-                while disjoint and n >= 0 and reach[n] > ax0:
-                    bx0, by0, bx1, by1, other, ox, oy = inks[n]
-                    if bx1 > ax0 and bx0 < ax1 and by1 > ay0 and by0 < ay1:
-                        clear = False
-                        disjoint = not self._inks_meet(other, mask, px - ox, py - oy)
-                    n -= 1
-                inks.append((ax0, ay0, ax1, ay1, mask, px, py))
-                reach.append(max(reach[-1], ax1) if reach else ax1)
-                indexed.append((copies[role], ax0, ay0, clear))
+                if far > ax0:
+                    n = len(inks) - 1
+                    while disjoint and n >= 0 and reach[n] > ax0:
+                        bx0, by0, bx1, by1, other, ox, oy = inks[n]
+                        if bx1 > ax0 and bx0 < ax1 and by1 > ay0 and by0 < ay1:
+                            clear = False
+                            disjoint = not self._inks_meet(other, mask, px - ox, py - oy)
+                        n -= 1
+                if ax1 > far:
+                    far = ax1
+                add_ink((ax0, ay0, ax1, ay1, mask, px, py))
+                add_reach(far)
+                add_copy((copies[role], ax0, ay0, ax1, ay1, clear))
             pen += advance
             last = word[-1]
         if pen - start != round(_width(line, self.font) * 64):
@@ -1145,7 +1164,7 @@ class _Glyphs:
             return False
         rendered = (_rendered(self.font, text, x, 0, None),)
         box = _extent((*composed[0], *rendered))
-        return _paint(composed[0], box).tobytes() == _paint(rendered, box).tobytes()
+        return _coverage(composed[0], box) == _coverage(rendered, box)
 
 
 # Pillow blends a glyph over the ones before it as draw_bitmap does from 10.2 on (before, it
