@@ -485,3 +485,25 @@ def test_widths_in_the_basic_layout_are_the_widths_pillow_measures():
         font = face.font(size)
         for text in texts:
             assert social._width(text, font) == (font.getlength(text) if text else 0), (size, text)
+
+
+def test_a_piece_of_many_rows_is_compressed_in_parts_that_decompress_to_its_rows():
+    """A title's band is compressed by a new compressor every _ROWS_UNSLID rows (before
+    zlib would slide its window): the parts must make one valid raw deflate stream."""
+    import random
+    import zlib
+
+    from passivepress import social
+
+    rng = random.Random(3)
+    rows = 3 * social._ROWS_UNSLID + 7
+    scanlines = bytes(
+        0 if column == 0 or rng.random() < 0.7 else rng.randrange(256)
+        for _row in range(rows)
+        for column in range(social.ROW)
+    )
+    top, count, deflated, adler = social._piece(12, scanlines)
+    assert (top, count, adler) == (12, rows, zlib.adler32(scanlines))
+    inflater = zlib.decompressobj(-15)
+    assert inflater.decompress(deflated + b"\x03\x00") == scanlines  # an empty final block
+    assert inflater.eof

