@@ -507,3 +507,30 @@ def test_a_piece_of_many_rows_is_compressed_in_parts_that_decompress_to_its_rows
     inflater = zlib.decompressobj(-15)
     assert inflater.decompress(deflated + b"\x03\x00") == scanlines  # an empty final block
     assert inflater.eof
+
+
+def test_cards_are_the_same_bytes_whatever_was_cached_before_in_another_process():
+    """Caches warm up within a process (a build's worker makes hundreds of cards): a card
+    must not depend on which cards came before it, in this process or another."""
+    import hashlib
+    import json
+
+    titles = [*GLYPH_TITLES, "Essay 12: Network question essay learn reader boundary"]
+    code = (
+        "import hashlib, json, sys; from passivepress.social import card; "
+        "titles = json.loads(sys.argv[1]); "
+        "print(json.dumps([hashlib.sha256(card(t, 'Maren Holt', 'x.org', font_path=sys.argv[2]))"
+        ".hexdigest() for t in reversed(titles)]))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(titles), str(THEME_FONT)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "4321"},
+    ).stdout
+    here = [
+        hashlib.sha256(card(t, "Maren Holt", "x.org", font_path=THEME_FONT)).hexdigest()
+        for t in titles
+    ]
+    assert json.loads(other) == here[::-1]

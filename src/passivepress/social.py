@@ -14,6 +14,11 @@ Layout, inside an 80 px margin: a short accent bar, the title as large as fits i
 four lines (wrapped at spaces, long words broken, an ellipsis when even the smallest size
 overflows), then the author and the site name at the foot. Everything is drawn on a canvas
 that stops 48 px from the edges, so no glyph ever reaches the border whatever the font does.
+
+A build makes thousands of cards in a few processes, so the costly parts are done once per
+process: each font size's glyphs are rendered and measured once and lines are drawn from
+them, with the pixels Pillow would render them with (:class:`_Glyphs` says when that holds
+and how it is checked); the PNG is written without Pillow's encoder (see ``_png``).
 """
 
 from __future__ import annotations
@@ -879,10 +884,7 @@ class _Face:
         if pair not in self._plain:
             if len(self._plain) >= _Glyphs.MAX_PAIRS:
                 self._plain.clear()
-            self._plain[pair] = True  # while checking: composing the pair asks
-            self._plain[pair] = self.glyphs(self.font(_CHECK_SIZE)).same(pair, 0)
-            if not self._plain[pair]:
-                self.glyphs(self.font(_CHECK_SIZE))._kerning.pop(pair, None)
+            self._plain[pair] = self.glyphs(self.font(_CHECK_SIZE)).side_by_side(pair)
         return self._plain[pair]
 
     @cached_property
@@ -960,8 +962,15 @@ class _Glyphs:
     characters that shape to one glyph each (:meth:`_Face.one_glyph`), moved only by pair
     kerning (:meth:`_Face.plain`), is drawn the same from each character's cached mask and
     advance and each pair's cached kerning, all measured with this font. Each line is
-    checked too: its advances must add up to the width the shaper gives the whole line.
-    Anything else is rendered whole.
+    checked too: its advances must add up to the width the shaper gives the whole line. A
+    word with a pair that is not plain (a ligature) is rendered whole in its place; a
+    line with anything else (marks, right-to-left text) is rendered whole.
+
+    What the checks cannot see is shaping that spans three or more characters without
+    showing in any pair or in the line's width: a ligature of three letters whose pairs
+    are plain, drawn as wide as they are. Fonts for text rarely have one (DejaVu Sans's
+    ligatures, ff, fi and fl, show as pairs); a theme font that did would have those
+    letters drawn apart.
 
     Bounded: a cache that outgrows its limit starts again (titles in many scripts)."""
 
@@ -980,15 +989,16 @@ class _Glyphs:
 
     def compose(
         self, line: str, x: float, baseline: float, role: int = 0
-    ) -> tuple[tuple[_Part, ...], _Box, tuple[_Part, ...] | None] | None:
+    ) -> tuple[tuple[_Part, ...], _Box, tuple[_Copy, ...] | None] | None:
         """The parts that draw ``line`` as :func:`_rendered` renders it at point (x, baseline),
-        the box they cover, and the parts as palette indices of ``role`` if no two of them
-        have ink at one pixel; or None where the line cannot be composed."""
+        the box they cover, and their inks as palette indices of ``role`` if no two of them
+        have ink at one pixel (see _Ink.indexed); or None where the line cannot be
+        composed."""
         return self._compose(line, x, baseline, role) if self.face.composes else None
 
     def _compose(
         self, line: str, x: float, baseline: float, role: int = 0
-    ) -> tuple[tuple[_Part, ...], _Box, tuple[_Part, ...] | None] | None:
+    ) -> tuple[tuple[_Part, ...], _Box, tuple[_Copy, ...] | None] | None:
         if not line or baseline != int(baseline):
             return None
         pen = math.modf(x)[0] * 64  # Pillow starts the pen at the fraction, in 26.6
@@ -1171,6 +1181,22 @@ class _Glyphs:
                 kerning = round(_width(pair, self.font) * 64) - first[5] - second[5]
             self._kerning[pair] = kerning
         return self._kerning[pair]
+
+    def side_by_side(self, pair: str) -> bool:
+        """Whether two characters rendered together give the pixels of their glyphs drawn
+        side by side, the second moved by the pair's kerning (its advance less theirs)."""
+        first, second = self._glyph(pair[0]), self._glyph(pair[1])
+        if first is None or second is None:
+            return False
+        kerning = round(_width(pair, self.font) * 64) - first[5] - second[5]
+        parts = [
+            (mask, ((pen + 32) >> 6) + dx, dy)  # the pen rounded, as PIXEL()
+            for (mask, dx, dy, *_rest), pen in ((first, 0), (second, first[5] + kerning))
+            if mask is not None
+        ]
+        rendered = (_rendered(self.font, pair, 0, 0, None),)
+        box = _extent((*parts, *rendered))
+        return _coverage(parts, box) == _coverage(rendered, box)
 
     def same(self, text: str, x: float) -> bool:
         """Whether ``text`` composed and rendered whole at (x, 0) give the same pixels."""
