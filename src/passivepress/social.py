@@ -237,12 +237,14 @@ def _line_ink(
     x: float,
     baseline: float,
     direction: str | None,
+    compose: bool = True,
 ) -> _Ink:
     """``line`` as ImageDraw.text(anchor="ls") renders it at canvas point (x, baseline): from
-    cached glyphs where the line is a plain row of them, else rendered whole."""
+    cached glyphs where the line is a plain row of them, else (or if not ``compose``)
+    rendered whole."""
     x, baseline = CLIP + x, CLIP + baseline  # onto the card: the fractions stay the same
     composed = None
-    if direction is None:
+    if direction is None and compose:
         composed = face.glyphs(font).compose(line, x, baseline, _ROLES.index(role))
     if composed is None:
         parts = (_rendered(font, line, x, baseline, direction),)
@@ -278,11 +280,9 @@ def _foot(face: _Face, author: str, site: str, rtl: bool) -> tuple[float, tuple[
         line = _fit_line(text, font, BOX_WIDTH)
         ascent, descent = font.getmetrics()
         baseline = foot_top - descent
-        inks.append(
-            _line_ink(
-                role, line, face, font, _x_for(line, font, rtl), baseline, _direction(line, face)
-            )
-        )
+        x, direction = _x_for(line, font, rtl), _direction(line, face)
+        # Made once per process: caching glyphs at these sizes would cost more than this.
+        inks.append(_line_ink(role, line, face, font, x, baseline, direction, compose=False))
         foot_top = baseline - ascent - FOOT_GAP
     return foot_top, tuple(inks)
 
