@@ -156,8 +156,9 @@ BOX_WIDTH, BOX_HEIGHT = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
 if TYPE_CHECKING:
     # A piece of coverage 0-255 and the pixel where its top-left corner goes.
     _Part = tuple[Image.core.ImagingCore, int, int]
-    # An ink as palette indices, its box on the card, and whether that box is clear.
-    _Copy = tuple[Image.core.ImagingCore, int, int, int, int, bool]
+    # An ink as palette indices, its box on the card, whether that box is clear, and the
+    # ink's moments (see _moments).
+    _Copy = tuple[Image.core.ImagingCore, int, int, int, int, bool, tuple[int, int, int]]
 _Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
@@ -326,9 +327,10 @@ def _bands(inks: tuple[_Ink, ...]) -> list[tuple[_Ink, ...]]:
     return [tuple(sorted(members, key=inks.index)) for _top, _bottom, members in bands]
 
 
-def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
+def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray, int | None]:
     """The first row of a band of inks that show, and its scanlines: PNG's filter byte (0,
-    no filter) and a palette index per pixel."""
+    no filter) and a palette index per pixel; and their Adler-32 where it comes cheaper from
+    the inks than from the scanlines (else None)."""
     top = min(ink.box[1] for ink in inks)
     bottom = max(ink.box[3] for ink in inks)
     size = (ROW, bottom - top)
@@ -341,6 +343,7 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
         # a rendered line, so lines that overlap blend the same. The layer is whole scanlines
         # (column 0 holds the filter byte), cleared outside the canvas.
         layer, draw, core = _layer(size)
+        sums = total = 0  # the indices' sum, and the sum of each times its place
         # A line's glyphs can be drawn straight on the layer, where nothing else is: over
         # another line, blending them first and the result on it can round differently.
         overlap = len(mine) > 1 and any(
@@ -353,16 +356,27 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
         indexed = not overlap and all(ink.indexed is not None for ink in mine)
         for ink in mine:
             if indexed:
-                for mask, x, y, right, bottom, clear in ink.indexed or ():
+                for mask, x, y, right, bottom, clear, (ink_sum, by_row, by_column) in (
+                    ink.indexed or ()
+                ):
                     if clear:  # nothing drawn there yet: copy, rather than blend, the pixels
                         core.paste(mask, (1 + x, y - top, 1 + right, bottom - top))
                     else:
                         draw.draw_bitmap((1 + x, y - top), mask, 255)
+                    sums += ink_sum
+                    total += ((y - top) * ROW + 1 + x) * ink_sum + ROW * by_row + by_column
                 continue
             for mask, x, y in ink.flat() if overlap else ink.parts:
                 draw.draw_bitmap((1 + x, y - top), mask, 255)
         indices = layer if isinstance(layer, bytearray) else layer.tobytes()
+        adler = None
+        if indexed and not scanlines:
+            # Inks that never meet make the layer the sum of their copies, so the Adler-32
+            # of its bytes (zlib's adler32: sums kept modulo 65521) follows from theirs.
+            count = len(indices)
+            adler = ((count + count * sums - total) % _ADLER_BASE) << 16 | (1 + sums) % _ADLER_BASE
         if any(ink.extent[0] < CLIP or ink.extent[2] > WIDTH - CLIP for ink in mine):
+            adler = None
             coverage = Image.frombytes("L", size, indices)
             coverage.paste(0, (0, 0, 1 + CLIP, size[1]))
             coverage.paste(0, (1 + WIDTH - CLIP, 0, *size))
@@ -374,8 +388,9 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray]:
             indices = ImageChops.lighter(
                 Image.frombytes("L", size, scanlines), Image.frombytes("L", size, indices)
             ).tobytes()
+            adler = None
         scanlines = indices
-    return top, scanlines
+    return top, scanlines, adler
 
 
 def _layer(size: tuple[int, int]) -> tuple[bytearray | Image.Image, Any, Any]:
@@ -421,6 +436,21 @@ def _keep_freed_memory() -> None:
 
 
 _keep_freed_memory()
+
+
+def _moments(data: bytes, width: int) -> tuple[int, int, int]:
+    """The sum of a mask's bytes, and of each times its row and times its column: what an
+    Adler-32 needs of them wherever they are put (see _band)."""
+    rows = len(data) // width
+    return (
+        sum(data),
+        sum(row * sum(data[row * width : (row + 1) * width]) for row in range(1, rows)),
+        sum(column * sum(data[column::width]) for column in range(1, width)),
+    )
+
+
+# Coverage → 1 where there is ink, else 0.
+_INKED = bytes([0] + [1] * 255)
 
 
 def _overlap(one: _Box, other: _Box) -> bool:
@@ -492,9 +522,14 @@ def _png(pieces: list[_Piece], palette: bytes) -> bytes:
     )
 
 
-def _piece(top: int, scanlines: bytes | bytearray, rows_at_once: int | None = None) -> _Piece:
+def _piece(
+    top: int,
+    scanlines: bytes | bytearray,
+    adler: int | None = None,
+    rows_at_once: int | None = None,
+) -> _Piece:
     """Rows compressed, at most ``rows_at_once`` of them (default _ROWS_UNSLID) by each
-    compressor."""
+    compressor, and their Adler-32 (``adler``, if it is known)."""
     view = memoryview(scanlines)
     step = (rows_at_once or _ROWS_UNSLID) * ROW
     deflated = []
@@ -502,7 +537,8 @@ def _piece(top: int, scanlines: bytes | bytearray, rows_at_once: int | None = No
         compressor = zlib.compressobj(1, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL, zlib.Z_RLE)
         rows = view[start : start + step]
         deflated += [compressor.compress(rows), compressor.flush(zlib.Z_SYNC_FLUSH)]
-    return top, len(scanlines) // ROW, b"".join(deflated), zlib.adler32(scanlines)
+    adler = zlib.adler32(scanlines) if adler is None else adler
+    return top, len(scanlines) // ROW, b"".join(deflated), adler
 
 
 # zlib slides its 32 KiB window once 64 KiB less MIN_LOOKAHEAD (262 bytes) are read, and
@@ -522,7 +558,7 @@ def _blank_rows(count: int) -> tuple[bytes, int]:
     if not count:
         return b"", 1
     # Made once: compressed in one go, which is smaller.
-    _top, _rows, deflated, adler = _piece(0, bytes(count * ROW), rows_at_once=HEIGHT)
+    _top, _rows, deflated, adler = _piece(0, bytes(count * ROW), None, rows_at_once=HEIGHT)
     return deflated, adler
 
 
@@ -943,8 +979,10 @@ _WORDS = re.compile(r" |[^ ]+")
 _NOT_COMPOSABLE = object()
 if TYPE_CHECKING:
     # A glyph's ink: its box within the glyph's mask, and the ink cut to that box as
-    # palette indices of each role.
-    _GlyphInk = tuple[int, int, int, int, tuple[Image.core.ImagingCore, ...]]
+    # palette indices of each role, with their moments.
+    _GlyphInk = tuple[
+        int, int, int, int, tuple[Image.core.ImagingCore, ...], tuple[tuple[int, int, int], ...]
+    ]
     # A character's mask (None for a blank) with its offset from the pen and the baseline,
     # width and height, advance (26.6), and ink (None for none).
     _Glyph = tuple[Image.core.ImagingCore | None, int, int, int, int, int, _GlyphInk | None]
@@ -1063,7 +1101,7 @@ class _Glyphs:
                     y1 = py + height
                 if ink is None or not disjoint:
                     continue
-                ix0, iy0, ix1, iy1, copies = ink
+                ix0, iy0, ix1, iy1, copies, moments = ink
                 ax0, ay0, ax1, ay1 = px + ix0, py + iy0, px + ix1, py + iy1
                 # Inks to the left whose boxes reach this one's: do they meet?
                 clear = True
@@ -1079,7 +1117,7 @@ class _Glyphs:
                     far = ax1
                 add_ink((ax0, ay0, ax1, ay1, mask, px, py))
                 add_reach(far)
-                add_copy((copies[role], ax0, ay0, ax1, ay1, clear))
+                add_copy((copies[role], ax0, ay0, ax1, ay1, clear, moments[role]))
             pen += advance
             last = word[-1]
         if pen - start != round(_width(line, self.font) * 64):
@@ -1159,11 +1197,21 @@ class _Glyphs:
                         ((mask, -box[0], -box[1]),), (0, 0, box[2] - box[0], box[3] - box[1])
                     )
                     coverage = image.tobytes()
+                    levels = _moments(coverage.translate(_LUTS[0]), image.width)
+                    inked = _moments(coverage.translate(_INKED), image.width)
                     ink = (
                         *box,
                         tuple(
                             Image.frombytes("L", image.size, coverage.translate(lut)).im
                             for lut in _LUTS
+                        ),
+                        # Role n's index is role 0's plus 85 n wherever there is ink.
+                        tuple(
+                            tuple(
+                                level + n * BLEND_STEPS * one
+                                for level, one in zip(levels, inked, strict=True)
+                            )
+                            for n in range(len(_ROLES))
                         ),
                     )
                 glyph = (mask if width and height else None, dx, dy, width, height, advance, ink)
