@@ -356,11 +356,11 @@ def _band(inks: tuple[_Ink, ...]) -> tuple[int, bytes | bytearray, int | None]:
         indexed = not overlap and all(ink.indexed is not None for ink in mine)
         for ink in mine:
             if indexed:
-                for mask, x, y, right, bottom, clear, (ink_sum, by_row, by_column) in (
+                for mask, x, y, x_end, y_end, clear, (ink_sum, by_row, by_column) in (
                     ink.indexed or ()
                 ):
                     if clear:  # nothing drawn there yet: copy, rather than blend, the pixels
-                        core.paste(mask, (1 + x, y - top, 1 + right, bottom - top))
+                        core.paste(mask, (1 + x, y - top, 1 + x_end, y_end - top))
                     else:
                         draw.draw_bitmap((1 + x, y - top), mask, 255)
                     sums += ink_sum
