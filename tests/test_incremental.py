@@ -196,6 +196,9 @@ def test_a_cli_build_after_many_kinds_of_edit_is_what_a_clean_build_makes(tmp_pa
 
     edits = [
         lambda: edit(essays / "2024-01-05-e5.md", "Body of essay 5", "New body of essay 5"),
+        # A word for another in a later paragraph: the same count, summary and headings.
+        lambda: edit(essays / "2024-01-02-e2.md", "with *emphasis*.", "with *emphasis*.\n\nOne."),
+        lambda: edit(essays / "2024-01-02-e2.md", "\nOne.", "\nTwo."),
         lambda: edit(essays / "2024-01-03-e3.md", "[career]", "[career, books]"),
         lambda: (essays / "2024-01-04-e4.md").unlink(),
         lambda: (essays / "2024-02-01-new.md").write_text(

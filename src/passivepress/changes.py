@@ -116,7 +116,7 @@ class Kept:
                     own = _tokens(obj, own_names)
             derived = changes.derived.get(key)
             if derived is None:
-                derived = _tokens(obj, derived_names)
+                derived = _tokens(obj, derived_names, source)
             objects[key] = KeptObject(kind, source, own, derived)
         tokens = changes.recipe_tokens
         recipes = {
@@ -158,14 +158,14 @@ def _token(value: Any) -> bytes:
 
 
 _BODY = frozenset({"html", "feed_parts"})
-_FROM_FILE = bytes(8)  # the token of HTML made from the object's own file alone
 
 
-def _tokens(obj: Any, names: tuple[str, ...]) -> bytes:
-    # Without embeds, the HTML is what the file's Markdown makes: no need to hash it.
-    plain = not getattr(obj, "embeds", True)
+def _tokens(obj: Any, names: tuple[str, ...], source: bytes | None = None) -> bytes:
+    """The tokens of ``names``. Without embeds, an object's HTML is what its file's
+    Markdown makes (with the settings): its token is then the file's, not a hash of it."""
+    plain = source is not None and not getattr(obj, "embeds", True)
     return b"".join(
-        [_FROM_FILE if plain and name in _BODY else _token(getattr(obj, name)) for name in names]
+        [source[:8] if plain and name in _BODY else _token(getattr(obj, name)) for name in names]  # type: ignore[index]
     )
 
 
@@ -248,7 +248,7 @@ class Changes:
                 own = self.own[key] = _tokens(after, own_names)
                 if own != before.own:
                     differ += _differing(own_names, before.own, own)
-            derived = self.derived[key] = _tokens(after, derived_names)
+            derived = self.derived[key] = _tokens(after, derived_names, new.sources.get(key))
             if derived != before.derived:
                 differ += _differing(derived_names, before.derived, derived)
             if differ:
