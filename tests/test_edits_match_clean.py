@@ -1,0 +1,134 @@
+"""Every kind of edit an author makes, in a seeded random order, on a generated site: after
+each one, a CLI build (which knows only what the cache folder kept) and the preview (which
+keeps the previous model in memory) make exactly what a clean build makes, byte for byte.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import NOW, tree
+from passivepress.build import Builder, BuildOptions
+from passivepress.report import Recorder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from corpus import generate
+
+ESSAYS = Path("content/essays")
+
+
+def essays(site: Path) -> list[Path]:
+    """The published essays (an edit of a draft rightly changes nothing)."""
+    return [p for p in sorted((site / ESSAYS).glob("*.md")) if "draft: true" not in p.read_text()]
+
+
+def front(path: Path, key: str, value: str) -> None:
+    """Set a front-matter key (added before the closing --- when missing)."""
+    text = path.read_text()
+    head, sep, body = text[4:].partition("\n---\n")
+    lines = [line for line in head.split("\n") if not line.startswith(f"{key}:")]
+    lines.append(f"{key}: {value}")
+    path.write_text("---\n" + "\n".join(lines) + sep + body)
+
+
+def body_word(rng: random.Random, site: Path) -> None:
+    """One word for another inside a plain paragraph after the first: the HTML changes and
+    nothing else (not the word count, summary, headings or links), in an essay without
+    embeds (whose HTML is its Markdown's alone)."""
+    path = rng.choice([p for p in essays(site) if "{book}" not in p.read_text()])
+    lines = path.read_text().split("\n")
+    body = lines.index("---", 1) + 1
+    plain = [
+        i
+        for i, line in enumerate(lines)
+        if i > body + 1 and re.fullmatch(r"[A-Z][A-Za-z ,.*]+", line) and len(line.split()) > 5
+    ]
+    i = plain[len(plain) // 2]
+    words = lines[i].split(" ")
+    words[2] = "ladder" if words[2] != "ladder" else "signal"
+    lines[i] = " ".join(words)
+    path.write_text("\n".join(lines))
+
+
+def title(rng: random.Random, site: Path) -> None:
+    front(rng.choice(essays(site)), "title", f'"A new title {rng.randint(0, 999)}"')
+
+
+def tags(rng: random.Random, site: Path) -> None:
+    front(rng.choice(essays(site)), "tags", f"[{rng.choice(['career', 'fresh', 'writing'])}]")
+
+
+def date(rng: random.Random, site: Path) -> None:
+    front(rng.choice(essays(site)), "date", f"2023-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}")
+
+
+def draft(rng: random.Random, site: Path) -> None:
+    front(rng.choice(essays(site)), "draft", "true")
+
+
+def summary(rng: random.Random, site: Path) -> None:
+    front(rng.choice(essays(site)), "summary", '"Another summary, shorter."')
+
+
+def delete(rng: random.Random, site: Path) -> None:
+    rng.choice(essays(site)).unlink()
+
+
+def add(rng: random.Random, site: Path) -> None:
+    other = rng.choice(essays(site)).read_text().split("slug: ")[1].split("\n")[0]
+    (site / ESSAYS / f"2023-12-0{rng.randint(1, 9)}-added-{rng.randint(0, 99)}.md").write_text(
+        "---\ntitle: Added\ndate: 2023-12-01\ntags: [career, fresh]\nbooks: [book-001]\n---\n"
+        f"Read [this](/essays/{other}/) and {{book}}`book-002`.\n\n```{{book}} book-003\n```\n"
+    )
+
+
+def embed(rng: random.Random, site: Path) -> None:
+    path = rng.choice(essays(site))
+    path.write_text(path.read_text() + "\n```{cta}\n```\n\nAlso {book}`book-004`.\n")
+
+
+def rename(rng: random.Random, site: Path) -> None:
+    path = rng.choice(essays(site))
+    path.rename(path.with_name("2011-01-01-renamed.md"))
+
+
+def book(rng: random.Random, site: Path) -> None:
+    path = site / "content/books" / f"book-00{rng.randint(0, 4)}.md"
+    front(path, "title", f'"Retitled book {rng.randint(0, 99)}"')
+    front(path, "featured", "true")
+
+
+def config(rng: random.Random, site: Path) -> None:
+    path = site / "passivepress.yml"
+    path.write_text(path.read_text().replace("Benchmark Mentor", "Another Mentor"))
+
+
+EDITS = [body_word, title, tags, date, draft, summary, delete, add, embed, rename, book, config]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_every_kind_of_edit_builds_what_a_clean_build_makes(tmp_path: Path, seed: int) -> None:
+    site = tmp_path / "site"
+    generate(site, essays=24, books=6)
+    options = {"now": NOW, "record_urls": False}
+    preview = Builder(site, BuildOptions(output=tmp_path / "preview", preview=True, **options))
+    preview.build()
+    Builder(site, BuildOptions(output=tmp_path / "cli", **options)).build()
+    rng = random.Random(seed)
+    for n, edit in enumerate(rng.sample(EDITS, len(EDITS))):
+        edit(rng, site)
+        recorder = Recorder()
+        Builder(site, BuildOptions(output=tmp_path / "cli", **options), recorder).build()
+        assert recorder.paths, f"{edit.__name__}: the CLI build rendered nothing"
+        preview.build()
+        clean = tmp_path / f"clean-{n}"
+        Builder(site, BuildOptions(output=clean, use_cache=False, **options)).build()
+        fresh_preview = tmp_path / f"fresh-preview-{n}"
+        Builder(site, BuildOptions(output=fresh_preview, preview=True, **options)).build()
+        assert tree(tmp_path / "cli") == tree(clean), f"after {edit.__name__} (edit {n})"
+        assert tree(tmp_path / "preview") == tree(fresh_preview), f"after {edit.__name__}"
