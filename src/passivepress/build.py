@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -206,6 +206,82 @@ def _changed_files(readings: loader.ReadCache, sources: uptodate.Sources) -> int
     )
 
 
+class _Rendering:
+    """Markdown documents rendered in batches while the loader goes on reading: from the
+    cache when seen before, else on all cores. A document given without its text (a kept
+    reading) and not cached gives None. The cache on disk is written when it closes."""
+
+    def __init__(
+        self,
+        builder: Builder,
+        config: config_module.Config,
+        cache: dict[str, markdown.Rendered],
+        result: BuildResult,
+    ) -> None:
+        self.builder, self.config, self.cache, self.result = builder, config, cache, result
+        self.settings = _markdown_settings(config)
+        self.options = loader.markdown_options(config)
+        self.keys: set[str] = set()
+        self.made: dict[str, markdown.Rendered] = {}
+        self.store: cache_module.MarkdownStore | None = None
+        if builder.persist:
+            try:
+                self.store = cache_module.MarkdownStore(builder.site_dir)
+            except (OSError, sqlite3.Error) as exc:  # no cache is only a slower build
+                log.debug("markdown cache unavailable: %s", exc)
+
+    def start(
+        self, jobs: list[tuple[str, str | None, str]]
+    ) -> Callable[[], list[markdown.Rendered | None]]:
+        """Start rendering ``jobs`` (body key, body or None, site path); the returned
+        function waits for them."""
+        keys = [digest(self.settings, path, body_key) for body_key, _, path in jobs]
+        self.keys.update(keys)
+        known: dict[str, Any] = self.builder.state.markdown
+        if self.store is not None:
+            try:
+                known = self.store.get_many(keys)
+            except sqlite3.Error as exc:
+                log.debug("markdown cache unreadable: %s", exc)
+                known = {}
+        out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
+        todo = [i for i, hit in enumerate(out) if hit is None and jobs[i][1] is not None]
+        work = [(jobs[i][1], self.options, self.config.base_path) for i in todo]
+        workers = self.builder._workers
+        if len(work) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1:
+            chunk = max(1, len(work) // (workers.count * 4))
+            # Sent to the workers now; collected when the loader has read everything.
+            done: Any = workers.pool().map(_render_markdown, work, chunksize=chunk)
+        else:
+            done = [_render_markdown(job) for job in work]
+
+        def finish() -> list[markdown.Rendered | None]:
+            for i, rendered in zip(todo, done, strict=True):
+                out[i] = rendered
+                if self.store is not None:
+                    self.made[keys[i]] = rendered
+            self.result.markdown_rendered += len(todo)
+            if self.store is None and self.builder.options.preview:
+                # Only a preview builds again; a one-shot build (--clean) lets them go with
+                # the model (a body an embed was filled into would otherwise be kept twice).
+                for k, rendered in zip(keys, out, strict=True):
+                    self.cache[k] = rendered  # type: ignore[assignment]
+            return out
+
+        return finish
+
+    def close(self) -> None:
+        """Keep what was rendered, on disk only: the state file stays small."""
+        if self.store is not None:
+            try:
+                self.store.put_many(self.made, self.keys)
+            except sqlite3.Error as exc:
+                log.debug("could not write the markdown cache: %s", exc)
+            self.store.close()
+            self.store = None
+        self.made, self.keys = {}, set()
+
+
 def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str]) -> markdown.Rendered:
     body, options, base_path = job
     return markdown.render(body, options, base_path=base_path)
@@ -295,22 +371,24 @@ class Builder:
                 self._read_settings, self._read_config = config_fp, config
             markdown_cache: dict[str, markdown.Rendered] = {}
             result = BuildResult(output=out_dir)
-            content = loader.load(
-                site_dir,
-                config,
-                now=now,
-                drafts=options.drafts,
-                future=options.future,
-                preview=options.preview,
-                # Kept by a preview and by builds with a cache folder; a build with --clean
-                # lets every reading go as soon as the model is made.
-                read_cache=self.read_cache if options.preview or self.persist else None,
-                keep_text=options.preview,
-                for_disk=self.persist,
-                known=sources.files if sources is not None else None,
-                memo=self.related_memo,
-                render_all=lambda jobs: self._render_all(config, jobs, markdown_cache, result),
-            )
+            rendering = _Rendering(self, config, markdown_cache, result)
+            with contextlib.closing(rendering):
+                content = loader.load(
+                    site_dir,
+                    config,
+                    now=now,
+                    drafts=options.drafts,
+                    future=options.future,
+                    preview=options.preview,
+                    # Kept by a preview and by builds with a cache folder; a build with --clean
+                    # lets every reading go as soon as the model is made.
+                    read_cache=self.read_cache if options.preview or self.persist else None,
+                    keep_text=options.preview,
+                    for_disk=self.persist,
+                    known=sources.files if sources is not None else None,
+                    memo=self.related_memo,
+                    render_all=rendering.start,
+                )
             site = content.site
 
         _release_free_memory()
@@ -469,56 +547,6 @@ class Builder:
             self._env, self._env_key = site_theme.environment(bytecode), key
             self._embeds_memo = {}  # made with the old templates or configuration
         return self._env
-
-    def _render_all(
-        self,
-        config: config_module.Config,
-        jobs: list[tuple[str, str | None, str]],
-        cache: dict[str, markdown.Rendered],
-        result: BuildResult,
-    ) -> list[markdown.Rendered | None]:
-        """Render Markdown documents: from the cache when seen before, else on all cores.
-        A document given without its text (a kept reading) and not cached gives None."""
-        settings = _markdown_settings(config)
-        keys = [digest(settings, path, body_key) for body_key, _, path in jobs]
-        known = self.state.markdown
-        store = None
-        if self.persist:
-            try:
-                store = cache_module.MarkdownStore(self.site_dir)
-                known = store.get_many(keys)
-            except (OSError, sqlite3.Error) as exc:  # no cache is only a slower build
-                log.debug("markdown cache unavailable: %s", exc)
-                store, known = None, {}
-        out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
-        todo = [i for i, hit in enumerate(out) if hit is None and jobs[i][1] is not None]
-        options = loader.markdown_options(config)
-        work = [(jobs[i][1], options, config.base_path) for i in todo]
-        workers = self._workers.count
-        if len(work) >= PARALLEL_MIN_DOCUMENTS and workers > 1:
-            done = list(
-                self._workers.pool().map(
-                    _render_markdown, work, chunksize=max(1, len(work) // (workers * 4))
-                )
-            )
-        else:
-            done = [_render_markdown(job) for job in work]
-        for i, rendered in zip(todo, done, strict=True):
-            out[i] = rendered
-        result.markdown_rendered += len(todo)
-        if store is not None:
-            # Kept on disk only: the state file stays small and is rewritten only on change.
-            try:
-                store.put_many({keys[i]: out[i] for i in todo}, set(keys))
-            except sqlite3.Error as exc:
-                log.debug("could not write the markdown cache: %s", exc)
-            store.close()
-        elif self.options.preview:
-            # Only a preview builds again; a one-shot build (--clean) lets them go with
-            # the model (a body an embed was filled into would otherwise be kept twice).
-            for k, rendered in zip(keys, out, strict=True):
-                cache[k] = rendered  # type: ignore[assignment]
-        return out
 
     def _rendered_bodies(self, config: config_module.Config) -> dict[str, markdown.Rendered]:
         """What the read cache holds rendered, by the key :meth:`_render_all` looks up."""

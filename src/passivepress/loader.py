@@ -589,9 +589,13 @@ READERS: dict[str, Callable[[PurePosixPath, bytes, Config], Pending]] = {
     "pages": read_page,
 }
 
-# (body key, body or None when the reading kept no text, site path) → renderings; None
-# for a body that is neither given nor cached.
-RenderAll = Callable[[list[tuple[str, str | None, str]]], list[markdown.Rendered | None]]
+# Starts rendering (body key, body or None when the reading kept no text, site path); the
+# function it returns waits for the renderings (None for a body neither given nor cached).
+RenderAll = Callable[
+    [list[tuple[str, str | None, str]]], Callable[[], list[markdown.Rendered | None]]
+]
+# Documents sent to be rendered together while reading goes on.
+_BATCH = 64
 
 
 def markdown_options(config: Config) -> markdown.MarkdownOptions:
@@ -657,6 +661,14 @@ def load(
     content = site_dir / "content"
     pending: dict[str, list[Pending]] = {}
     digests: dict[str, bytes] = {}
+    # Renderings started while the rest is read (on other cores, in a cold build).
+    started: list[tuple[list[Pending], Callable[[], list[Any]]]] = []
+    batch: list[Pending] = []
+
+    def start(items: list[Pending]) -> None:
+        jobs = [(p.body_key, None if p.kept else p.body, p.site_path) for p in items]
+        started.append((items, render_all(jobs)))
+
     for folder, read in READERS.items():
         pending[folder] = []
         for path, name in _files(content / folder, site_dir, problems):
@@ -688,19 +700,25 @@ def load(
             warnings.extend(item.fields.warnings)
             if not item.fields.problems:
                 pending[folder].append(item)
+                if item.rendered is None:
+                    batch.append(item)
+                    if len(batch) >= _BATCH:
+                        start(batch)
+                        batch = []
+    if batch:
+        start(batch)
     for stale in set(cache) - digests.keys():
         del cache[stale]
 
-    todo = [p for folder in READERS for p in pending[folder] if p.rendered is None]
-    jobs = [(p.body_key, None if p.kept else p.body, p.site_path) for p in todo]
     lost = []
-    for item, rendered in zip(todo, render_all(jobs), strict=True):
-        if rendered is None:
-            lost.append(item)
-        item.rendered = rendered
-        if not keep_text:
-            # The source text is not needed again; at 10,000 essays, 60 MB.
-            item.body = item.fields.fm.body = ""
+    for items, finish in started:
+        for item, rendered in zip(items, finish(), strict=True):
+            if rendered is None:
+                lost.append(item)
+            item.rendered = rendered
+            if not keep_text:
+                # The source text is not needed again; at 10,000 essays, 60 MB.
+                item.body = item.fields.fm.body = ""
     if lost:
         _read_again(lost, pending, cache, site_dir, config, render_all)
     made = {folder: [p.finish(p.rendered, now) for p in pending[folder]] for folder in READERS}
@@ -774,7 +792,7 @@ def _read_again(
         again = READERS[folder](PurePosixPath(name), data, config)
         cache[name] = (hashlib.blake2b(data, digest_size=16).digest(), again)
         fresh[id(item)] = again
-    rendered = render_all([(p.body_key, p.body, p.site_path) for p in fresh.values()])
+    rendered = render_all([(p.body_key, p.body, p.site_path) for p in fresh.values()])()
     for again, done in zip(fresh.values(), rendered, strict=True):
         again.rendered = done
     for folder in READERS:
