@@ -173,32 +173,42 @@ def _differing(names: tuple[str, ...], before: bytes, after: bytes) -> list[str]
     return [n for i, n in enumerate(names) if before[8 * i : 8 * i + 8] != after[8 * i : 8 * i + 8]]
 
 
-def _by_key(value: Any) -> Any:
-    """A recipe with the model objects in it named by key (what a template reads through
-    them is recorded on its own)."""
-    if isinstance(value, Tracked):
-        return ("\0key", value.key)
-    kind = type(value)
-    if kind is tuple or kind is list:
-        return kind([_by_key(v) for v in value])
-    if kind is dict:
-        return {k: _by_key(v) for k, v in value.items()}
-    return value
-
-
 _UNPICKLABLE = b"\xff" * 8
+
+
+def _named(key: str) -> str:
+    """What a model object stands for in a recipe's pickle: its key (never called)."""
+    return key
+
+
+def _by_key(obj: Tracked) -> tuple[Any, ...]:
+    return (_named, (obj.key,))
+
+
+_BY_KEY: dict[type, Any] = {}
+
+
+def _tracked_types(kind: type = Tracked) -> Iterator[type]:
+    for sub in kind.__subclasses__():
+        yield sub
+        yield from _tracked_types(sub)
 
 
 def _recipe_token(recipe: Any) -> bytes:
     """A token of what an output is made from: equal for equal recipes, in any process.
-    Pickled without the memo, so that equal values give equal bytes however they happen
-    to share objects. (A recipe that cannot be pickled counts as new every time.)"""
+    Model objects in it stand for their keys (what a template reads through them is
+    recorded on its own); pickled without the memo, so that equal values give equal bytes
+    however they happen to share objects, and in C but for the model objects. (A recipe
+    that cannot be pickled counts as new every time.)"""
+    if not _BY_KEY:
+        _BY_KEY.update(dict.fromkeys(_tracked_types(), _by_key))
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
+    pickler.dispatch_table = _BY_KEY
     try:
-        pickler.dump(_by_key(recipe))
-    except (pickle.PicklingError, TypeError, AttributeError, ValueError):
+        pickler.dump(recipe)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
         return _UNPICKLABLE
     return hashlib.blake2b(buffer.getvalue(), digest_size=8).digest()
 
