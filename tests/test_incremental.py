@@ -291,6 +291,18 @@ def test_a_build_stopped_while_moving_files_is_followed_by_a_walk(tmp_path, make
     assert not (site / ".passivepress/cache/applying").exists()
 
 
+def test_a_cache_folder_that_cannot_be_written_only_makes_builds_slower(tmp_path, make_site, cli):
+    site = make_site(tmp_path, SITE)
+    (site / ".passivepress").mkdir()
+    (site / ".passivepress/cache").write_text("not a folder")
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    for _ in range(2):
+        disk_build(site, out)
+        assert cli("build", str(site), "-o", str(tmp_path / "cli-out")).code == 0
+    disk_build(site, clean, use_cache=False)
+    assert tree(out) == tree(clean)
+
+
 def test_a_kept_model_of_another_shape_is_not_trusted(tmp_path, make_site):
     """A cache written by another version of the model: every object counts as changed."""
     from passivepress import cache

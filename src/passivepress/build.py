@@ -463,8 +463,10 @@ class Builder:
                 raise StrictError.of(warnings)
             with step("write"):
                 if self.persist:
-                    applying.parent.mkdir(parents=True, exist_ok=True)
-                    applying.touch()
+                    # A cache folder that cannot be written is only a slower next build.
+                    with contextlib.suppress(OSError):
+                        applying.parent.mkdir(parents=True, exist_ok=True)
+                        applying.touch()
                 stage.commit()
         except BaseException:
             stage.discard()
@@ -489,7 +491,8 @@ class Builder:
             with step("cache"):
                 cache_module.save_state(site_dir, self.state)
         if self.persist:
-            applying.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                applying.unlink(missing_ok=True)
         if self.persist and sources is not None:
             files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
             files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})
@@ -540,16 +543,20 @@ class Builder:
                 bytecode = (
                     self.site_dir / cache_module.CACHE_DIR / "templates" / digest(config_fp)[:16]
                 )
-                bytecode.mkdir(parents=True, exist_ok=True)
-                for stale in bytecode.parent.iterdir():
-                    if stale != bytecode:
-                        shutil.rmtree(stale, ignore_errors=True)
+                try:
+                    bytecode.mkdir(parents=True, exist_ok=True)
+                    for stale in bytecode.parent.iterdir():
+                        if stale != bytecode:
+                            shutil.rmtree(stale, ignore_errors=True)
+                except OSError as exc:  # no cache folder is only a slower build
+                    log.debug("compiled templates not kept: %s", exc)
+                    bytecode = None
             self._env, self._env_key = site_theme.environment(bytecode), key
             self._embeds_memo = {}  # made with the old templates or configuration
         return self._env
 
     def _rendered_bodies(self, config: config_module.Config) -> dict[str, markdown.Rendered]:
-        """What the read cache holds rendered, by the key :meth:`_render_all` looks up."""
+        """What the read cache holds rendered, by the key :class:`_Rendering` looks up."""
         settings = _markdown_settings(config)
         return {
             digest(settings, item.site_path, item.body_key): item.rendered
