@@ -260,6 +260,30 @@ Body.
     ]
 
 
+def test_an_unchanged_file_s_error_still_points_at_its_line(tmp_path, make_site, cli):
+    """A kept reading has no YAML left, only each key's line: enough for the message."""
+    site = make_site(
+        tmp_path,
+        SITE
+        + BOOK
+        + """
+-- content/essays/2024-02-01-mentions.md --
+---
+title: Mentions
+date: 2024-02-01
+books:
+  - the-book
+---
+Body.
+""",
+    )
+    assert cli("build", str(site)).code == 0
+    (site / "content/books/the-book.md").unlink()
+    result = cli("build", str(site))
+    assert result.code == 1
+    assert "content/essays/2024-02-01-mentions.md:5: unknown book 'the-book'" in result.err
+
+
 def test_a_lost_markdown_cache_reads_kept_files_again(tmp_path, make_site, build_site):
     site = make_site(tmp_path, SITE)
     first = build_site(site, record_urls=False)
