@@ -326,9 +326,9 @@ def _cta(f: Fields) -> Any:
 class Pending:
     """A content file whose front matter is read and whose Markdown still needs rendering.
 
-    Rendering is done for all files at once (in parallel, and skipped when cached), then
-    :meth:`finish` makes the model object. Plain data (no closures), so that a build can
-    keep the readings of unchanged files on disk for the next one.
+    Rendering is done in batches while the rest is read (in parallel, and skipped when
+    cached), then :meth:`finish` makes the model object. Plain data (no closures), so that
+    a build can keep the readings of unchanged files on disk for the next one.
     """
 
     fields: Fields
@@ -338,8 +338,8 @@ class Pending:
     values: dict[str, Any] = field(default_factory=dict)  # the item's fields from front matter
     summary: str = ""
     base_path: str = "/"
-    # Kept with the reading (a preview's, or a build's on disk) until the configuration
-    # changes, so an unchanged file is not even looked up again.
+    # Kept with the reading in a preview's read cache (until the configuration changes), so
+    # an unchanged file is not even looked up again; a reading kept on disk drops it.
     rendered: markdown.Rendered | None = None
     # What the last finish made from ``rendered``: (rendered, body fields, mentions). Made
     # again only for another rendering; equal results that are the same objects are cheap
