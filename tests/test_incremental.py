@@ -327,6 +327,21 @@ def test_a_cache_folder_that_cannot_be_written_only_makes_builds_slower(tmp_path
     assert tree(out) == tree(clean)
 
 
+def test_an_output_restored_with_whole_second_times_is_kept(tmp_path, make_site):
+    """CI caches are tar files, and some keep modification times to the second only."""
+    site = make_site(tmp_path, SITE)
+    out = tmp_path / "out"
+    disk_build(site, out)
+    for path in out.rglob("*"):
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns // 10**9 * 10**9))
+    essay = site / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text() + "\nA second paragraph.\n")
+    rendered = disk_build(site, out)
+    assert "/essays/e5/" in rendered
+    assert not {f"/essays/e{n}/" for n in range(1, 13) if n != 5} & rendered
+
+
 def test_a_kept_model_of_another_shape_is_not_trusted(tmp_path, make_site):
     """A cache written by another version of the model: every object counts as changed."""
     from passivepress import cache

@@ -131,7 +131,7 @@ def test_the_workflow_builds_strictly_and_deploys_to_github_pages(tmp_path, cli)
         "actions/cache",
     } <= set(uses)
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "_site"
-    assert uses["actions/cache"]["with"]["path"] == ".passivepress/cache"
+    assert uses["actions/cache"]["with"]["path"].split() == [".passivepress/cache", "_site"]
     commands = run_lines(build)
     assert "pip install passivepress" in commands
     assert re.search(r"^passivepress build --strict", commands, flags=re.MULTILINE)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from passivepress.errors import ConfigError, ContentError, Problem
+from passivepress.uptodate import as_written
 
 # Written into every output folder we create. Like Sphinx's .buildinfo, it lets us tell our
 # own output from a folder of the user's that we must never delete.
@@ -150,7 +151,7 @@ class Stage:
             st = os.stat(source)
         except OSError:
             return False
-        if st.st_size != size or st.st_mtime_ns != mtime_ns:
+        if not as_written(st, size, mtime_ns):
             return False
         if not self.update:
             dest = self.root / rel
