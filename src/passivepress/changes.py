@@ -17,7 +17,7 @@ import io
 import itertools
 import operator
 import pickle
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -370,13 +370,7 @@ def same(a: Any, b: Any) -> bool:
         if a and isinstance(a[0], Tracked) and _all_tracked(a) and _all_tracked(b):
             # A list of essays (a tag's, a page of the archive): keys name them uniquely.
             return list(map(_KEY, a)) == list(map(_KEY, b))
-        for x, y in zip(a, b, strict=True):
-            # Text, the commonest item, compared here rather than in a call of its own.
-            if x is y or (type(x) is str and type(y) is str and x == y):
-                continue
-            if not same(x, y):
-                return False
-        return True
+        return _all_same(a, b)
     if kind is dict:
         if a.keys() != b.keys():
             return False
@@ -387,15 +381,10 @@ def same(a: Any, b: Any) -> bool:
         return True
     names = _names(kind)
     if names:
-        # Field values read in C, text compared in place: a call to the Cta of every
-        # essay page's recipe on every save otherwise.
+        # Field values read in C: a call per field of the Cta of every essay page's
+        # recipe on every save otherwise.
         get = _getter(kind)
-        for x, y in zip(get(a), get(b), strict=True):
-            if x is y or (type(x) is str and type(y) is str and x == y):
-                continue
-            if not same(x, y):
-                return False
-        return True
+        return _all_same(get(a), get(b))
     if kind is datetime:
         # Equal instants in other zones are equal datetimes, but show other times.
         return a == b and a.utcoffset() == b.utcoffset() and a.tzinfo == b.tzinfo
@@ -403,6 +392,17 @@ def same(a: Any, b: Any) -> bool:
 
 
 _KEY = operator.attrgetter("key")
+
+
+def _all_same(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    """:func:`same` for each pair of items of two sequences of the same length."""
+    for x, y in zip(a, b, strict=True):
+        # Text, the commonest item, compared here rather than in a call of its own.
+        if x is y or (type(x) is str and type(y) is str and x == y):
+            continue
+        if not same(x, y):
+            return False
+    return True
 
 
 def _all_tracked(items: list[Any] | tuple[Any, ...]) -> bool:
