@@ -575,9 +575,8 @@ class Builder:
         result: BuildResult,
         judge: Changes,
     ) -> None:
-        """Render what changed and keep the rest. ``judge`` says what changed: by comparing
-        with the previous model (the preview's, in memory) or by fingerprints of what each
-        output read (:mod:`passivepress.cache`)."""
+        """Render what changed and keep the rest. ``judge`` says what changed, by comparing
+        with the previous model (the preview's in memory, or what the cache folder kept)."""
         known = previous.outputs if previous.output else {}
         # Slow outputs (social cards) that changed are started on the other cores first
         # and collected last, so they are made while this process renders the pages.
@@ -595,7 +594,6 @@ class Builder:
                         and judge.page_unchanged(route, old)
                         and self._reuse(stage, previous, rel, old, route, records)
                     ):
-                        judge.done(route)
                         continue
                     text, read = theme.render(
                         env, route.template, judge.context(route), route.origin, self.site_dir
@@ -604,8 +602,6 @@ class Builder:
                     # One tuple per distinct (key, attribute), shared by every page that
                     # read it: at 10,000 essays, tens of MB fewer, here and in the cache.
                     deps = tuple([shared.setdefault(dep, dep) for dep in sorted(read)])
-                    inputs = judge.page_inputs(route, deps)
-                    judge.done(route)
                     st = stage.write(rel, text.encode("utf-8"), route.origin)
                 else:
                     assert route.produce is not None
@@ -614,13 +610,12 @@ class Builder:
                     changed = slow[rel] if rel in slow else judge.output_changed(route, old)
                     if not changed and self._reuse(stage, previous, rel, old, route, records):
                         continue
-                    inputs = judge.output_inputs(route)
                     if rel in made:
                         # Made and written by a worker process straight into the stage.
                         st = stage.adopt(rel, route.origin, made[rel].result())
                     else:
                         st = stage.write(rel, route.produce(), route.origin)
-                records[rel] = OutputRecord(inputs, deps, st.st_size, st.st_mtime_ns)
+                records[rel] = OutputRecord(deps, st.st_size, st.st_mtime_ns)
                 result.rendered += 1
                 self.reporter.rendered(route.path)
         finally:

@@ -34,7 +34,7 @@ from passivepress.urls import Based
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 6  # bump when the pickled layout changes
+_FORMAT = 7  # bump when the pickled layout changes
 _MARKDOWN_FORMAT = 5  # bump when the Markdown cache's keys or values change
 
 
@@ -110,8 +110,7 @@ Dep = tuple[str, str]  # (model key, attribute)
 class OutputRecord:
     """How one output file was made, to decide next time whether to make it again."""
 
-    inputs: str  # digest of everything it read
-    deps: tuple[Dep, ...]
+    deps: tuple[Dep, ...]  # every (model key, attribute) a page's templates read
     size: int
     mtime_ns: int
 

@@ -315,7 +315,7 @@ class Changes:
             return True
         return follow and any(key in self.fields for key in _keys(recipe))
 
-    # -- the questions the render loop asks (as cache.Fingerprints answers them) --------
+    # -- the questions the render loop asks ---------------------------------------------
 
     def page_unchanged(self, route: Route, old: OutputRecord) -> bool:
         assert route.context is not None
@@ -329,20 +329,13 @@ class Changes:
         self.new.recipes[route.file] = route.context.args
         return route.context()
 
-    def page_inputs(self, route: Route, deps: tuple[Dep, ...]) -> str:
-        return ""  # nothing to fingerprint: the next build compares objects again
-
     def output_changed(self, route: Route, old: OutputRecord | None) -> bool:
+        if route.shows is None and route.inputs is None:
+            return True  # what it is made from is not said: made every time
         recipe = self.new.recipes[route.file] = (
-            route.shows if route.shows is not None else route.inputs() if route.inputs else object()
+            route.shows if route.shows is not None else route.inputs()  # type: ignore[misc]
         )
         return old is None or self.recipe_changed(route.file, recipe, follow=True)
-
-    def output_inputs(self, route: Route) -> str:
-        return ""
-
-    def done(self, route: Route) -> None:
-        pass
 
     def _type(self, key: str) -> type:
         obj = self.new.objects.get(key)
