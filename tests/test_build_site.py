@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import CONFIG
+from conftest import CONFIG, tree
 
 SITE = (
     CONFIG
@@ -614,3 +614,21 @@ def test_reading_content_leaves_no_reference_cycles(tmp_path, make_site, build_s
     monkeypatch.setattr(build_module.loader, "load", load)
     build_site(site, record_urls=False)
     assert garbage == []
+
+
+def test_markdown_on_all_cores_in_batches_builds_what_one_process_builds(
+    tmp_path, make_site, build_site
+):
+    """Bodies are sent to worker processes in batches while the rest is read (two full
+    batches and a short one here); the site is the same as rendered in one process."""
+    essays = "".join(
+        f"-- content/essays/2024-01-{n % 28 + 1:02d}-e{n}.md --\n---\ntitle: Essay {n}\n"
+        f"date: 2024-01-{n % 28 + 1:02d}\ntags: [t{n % 3}]\n---\n"
+        f"## Part {n}\n\nBody of essay {n}, with a [link](/essays/e{(n + 1) % 150}/).\n"
+        for n in range(150)
+    )
+    site = make_site(tmp_path, CONFIG + essays)
+    many = build_site(site, tmp_path / "many", use_cache=False, jobs=2)
+    one = build_site(site, tmp_path / "one", use_cache=False, jobs=1)
+    assert many.result.markdown_rendered == one.result.markdown_rendered == 150
+    assert tree(tmp_path / "many") == tree(tmp_path / "one")
