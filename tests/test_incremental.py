@@ -278,10 +278,12 @@ Body.
 """,
     )
     assert cli("build", str(site)).code == 0
+    before = tree(site / "_site")
     (site / "content/books/the-book.md").unlink()
     result = cli("build", str(site))
     assert result.code == 1
     assert "content/essays/2024-02-01-mentions.md:5: unknown book 'the-book'" in result.err
+    assert tree(site / "_site") == before, "the last good output stays as it was"
 
 
 def test_a_lost_markdown_cache_reads_kept_files_again(tmp_path, make_site, build_site):
