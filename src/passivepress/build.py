@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ from passivepress import (
     loader,
     markdown,
     published,
+    quick,
     routes,
     theme,
     uptodate,
@@ -46,7 +47,7 @@ from passivepress.cache import OutputRecord, State, digest, fingerprint
 from passivepress.changes import Changes, Kept, Snapshot
 from passivepress.clock import build_time
 from passivepress.errors import ConfigError, Problem, StrictError
-from passivepress.model import Essay, Site
+from passivepress.model import Book, Essay, Page, Site
 from passivepress.output import Stage, check_target
 from passivepress.report import Reporter
 from passivepress.urls import output_path
@@ -299,6 +300,14 @@ class Builder:
         # The preview server keeps its knowledge in memory; CLI builds keep it on disk.
         self.persist = self.options.use_cache and not self.options.preview
         self.state = cache_module.load_state(self.site_dir) if self.persist else State()
+        if self.persist:
+            # Outputs quick builds rewrote since this state was kept: its records of them
+            # are out of date, and they are made again (kept in the records, so that they
+            # are removed if nothing makes them any more).
+            again = quick.rewritten(self.site_dir)
+            for rel, old in self.state.outputs.items():
+                if rel in again or "*" in again:
+                    self.state.outputs[rel] = OutputRecord(old.deps, -1, old.mtime_ns)
         # Readings of unchanged files: a preview's in memory, a CLI build's from the cache
         # folder (without their text; see loader.load).
         self.read_cache: loader.ReadCache = self.state.readings
@@ -309,6 +318,7 @@ class Builder:
         self._collector = _Collector(active=False)
         self._env: theme.TrackingEnvironment | None = None
         self._env_key = ""
+        self._bytecode: Path | None = None
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
         # The last good build's model, to compare the new one with: the objects themselves
         # in a preview, what the cache folder kept of them otherwise.
@@ -412,7 +422,8 @@ class Builder:
             produced = published_paths(plan, site)
             history = published.read(site_dir) if options.record_urls else []
             aliases = {a for e in site.essays for a in e.aliases}
-            warnings += published.lost([u for u in history if u not in aliases], produced)
+            lost = published.lost([u for u in history if u not in aliases], produced)
+            warnings += lost
         settings = digest(
             __version__,
             config_fp,
@@ -450,12 +461,14 @@ class Builder:
                 self._render_routes(plan, site, env, stage, previous, records, result, judge)
 
             with step("static"):
-                warnings += stage.copy_static(
+                static_warnings = stage.copy_static(
                     site_theme.static_dirs, site_dir, self.state.static if same_output else None
                 )
+                warnings += static_warnings
 
             with step("check"):
-                warnings += check_links(site, stage.files)
+                links = link_problems(site, stage.files)
+                warnings += [p for found in links.values() for p in found]
 
             for warning in warnings:
                 reporter.warning(warning)
@@ -463,6 +476,8 @@ class Builder:
                 raise StrictError.of(warnings)
             with step("write"):
                 if self.persist:
+                    # What quick builds would start from stops being true here.
+                    quick.forget(site_dir)
                     # A cache folder that cannot be written is only a slower next build.
                     with contextlib.suppress(OSError):
                         applying.parent.mkdir(parents=True, exist_ok=True)
@@ -496,17 +511,19 @@ class Builder:
         if self.persist and sources is not None:
             files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
             files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})
+            options_key = uptodate.options_key(
+                options.output,
+                options.drafts,
+                options.future,
+                options.base_url,
+                options.record_urls,
+            )
+            valid_until = content.next_change.timestamp() if content.next_change else None
             uptodate.record(
                 site_dir,
-                uptodate.options_key(
-                    options.output,
-                    options.drafts,
-                    options.future,
-                    options.base_url,
-                    options.record_urls,
-                ),
+                options_key,
                 sources.digest,
-                valid_until=content.next_change.timestamp() if content.next_change else None,
+                valid_until=valid_until,
                 output=out_dir.resolve(),
                 files=files,
                 warnings=warnings,
@@ -514,6 +531,32 @@ class Builder:
                 feeds=result.feeds,
             )
             sources.save(site_dir)
+            with step("keep"):
+                quick.keep(
+                    site_dir,
+                    site=site,
+                    menu=content.menu,
+                    plan=plan,
+                    records=records,
+                    static=stage.static,
+                    readings=self.read_cache,
+                    digests=content.digests,
+                    sources=sources,
+                    options_key=options_key,
+                    output=out_dir.resolve(),
+                    valid_until=valid_until,
+                    markdown_settings=_markdown_settings(config),
+                    bytecode=self._bytecode,
+                    warnings={
+                        "config": list(loaded.warnings),
+                        "content": list(content.warnings),
+                        "lost": lost,
+                        "static": static_warnings,
+                        "links": links,
+                    },
+                    pages=result.pages,
+                    feeds=result.feeds,
+                )
         result.files = len(stage.files)
         result.warnings = warnings
         result.site = site
@@ -552,6 +595,7 @@ class Builder:
                     log.debug("compiled templates not kept: %s", exc)
                     bytecode = None
             self._env, self._env_key = site_theme.environment(bytecode), key
+            self._bytecode = bytecode
             self._embeds_memo = {}  # made with the old templates or configuration
         return self._env
 
@@ -659,7 +703,20 @@ def build(
     reporter: Reporter | None = None,
     sources: uptodate.Sources | None = None,
 ) -> BuildResult:
-    """Build the site in ``site_dir`` once (``sources``: see :meth:`Builder.build`)."""
+    """Build the site in ``site_dir`` once (``sources``: see :meth:`Builder.build`).
+
+    With ``sources`` (the CLI's), a build that keeps a cache takes the quick way when only
+    a few essays, books or pages changed (:mod:`passivepress.quick`), the full one else.
+    """
+    options = options or BuildOptions()
+    reporter = reporter or Reporter()
+    if sources is not None and options.use_cache and not options.preview:
+        key = uptodate.options_key(
+            options.output, options.drafts, options.future, options.base_url, options.record_urls
+        )
+        done = quick.build(site_dir.resolve(), options, reporter, sources, key)
+        if done is not None:
+            return done
     return Builder(site_dir, options, reporter).build(sources)
 
 
@@ -752,17 +809,26 @@ def published_paths(plan: list[routes.Route], site: Site) -> dict[str, str]:
     return out
 
 
-def check_links(site: Site, files: dict[str, str]) -> list[Problem]:
+def check_links(site: Site, files: Mapping[str, Any]) -> list[Problem]:
     """Internal links, anchors and images in content that lead to nothing on the built site.
 
     Links in Markdown are written from the site's root (``/essays/x/``); passivepress puts
     them under the base path. A link that already includes the base path is therefore
     broken, and the hint says so.
     """
-    problems = []
+    return [p for found in link_problems(site, files).values() for p in found]
+
+
+def link_problems(
+    site: Site, files: Mapping[str, Any], items: Sequence[Essay | Book | Page] | None = None
+) -> dict[str, list[Problem]]:
+    """:func:`check_links` by item key (of ``items`` only, when given), in the site's order;
+    items without broken links are left out."""
+    out: dict[str, list[Problem]] = {}
     base_path = site.config.base_path
     ids = {output_path(item.path): item.ids for item in (*site.essays, *site.books, *site.pages)}
-    for item in (*site.essays, *site.books, *site.pages):
+    for item in (*site.essays, *site.books, *site.pages) if items is None else items:
+        problems: list[Problem] = []
         for link, line in item.body_links:
             parts = urlsplit(link)
             if parts.scheme or parts.netloc:
@@ -814,4 +880,6 @@ def check_links(site: Site, files: dict[str, str]) -> list[Problem]:
                         line,
                     )
                 )
-    return problems
+        if problems:
+            out[item.key] = problems
+    return out

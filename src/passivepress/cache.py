@@ -179,6 +179,14 @@ class MarkdownStore:
                 self.db.executemany("INSERT INTO used VALUES (?)", [(k,) for k in keep])
                 self.db.execute("DELETE FROM md WHERE key NOT IN (SELECT key FROM used)")
 
+    def add(self, items: dict[str, Any]) -> None:
+        """Store new documents, forgetting none."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO md (key, value) VALUES (?, ?)",
+                [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()],
+            )
+
     def close(self) -> None:
         self.db.close()
 

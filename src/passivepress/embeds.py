@@ -6,6 +6,7 @@ rendered after loading, through the theme's partials so a site can restyle them.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -41,8 +42,10 @@ def resolve(
     site_dir: Path,
     contact_url: str | None,
     memo: dict[str, Any] | None = None,
+    items: Sequence[Essay | Book | Page] | None = None,
 ) -> None:
-    """Replace every placeholder in every item's HTML; the loader has checked the slugs.
+    """Replace every placeholder in every item's HTML (or in ``items``' only); the loader
+    has checked the slugs.
 
     ``memo`` (a preview's, kept between builds with the same theme and configuration)
     remembers each item's finished HTML: when its body and every filled-in part are the
@@ -51,7 +54,7 @@ def resolve(
     books = {b.slug: b for b in site.books}
     config = site.config
     made: dict[tuple[str, str], tuple[str, str]] = {}  # a book's card or link, made once
-    for item in (*site.essays, *site.books, *site.pages):
+    for item in (*site.essays, *site.books, *site.pages) if items is None else items:
         if not item.embeds:
             continue
         parts = []

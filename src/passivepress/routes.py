@@ -185,10 +185,32 @@ class CardMaker:
     job: Callable[[Essay], tuple]  # picklable arguments, for making many in parallel
 
 
+class _Only(list):  # type: ignore[type-arg]
+    """The routes of some URLs only: the others are not kept."""
+
+    def __init__(self, paths: frozenset[str]) -> None:
+        super().__init__()
+        self.paths = paths
+
+    def append(self, route: Route) -> None:
+        if route.path in self.paths:
+            super().append(route)
+
+
 def plan(
-    site: Site, menu: Sequence[tuple[str, str]], cards: CardMaker | None = None
+    site: Site,
+    menu: Sequence[tuple[str, str]],
+    cards: CardMaker | None = None,
+    only: frozenset[str] | None = None,
 ) -> list[Route]:
-    """All routes of the site; raises ContentError when two want the same file."""
+    """All routes of the site; raises ContentError when two want the same file.
+
+    ``only``: the routes of these URLs alone, for a build that knows what changed
+    (:mod:`passivepress.quick`); not the sitemap, which is made from all of them, and no
+    check for collisions.
+    """
+    if only is not None and "/sitemap.xml" in only:
+        raise ValueError("the sitemap is made from every route")
     config = site.config
     author_image = (
         absolute(under_base(config.author.image, config.base_path), config.base_url)
@@ -289,7 +311,7 @@ def plan(
         }
         return Context(make, args)
 
-    routes: list[Route] = []
+    routes: list[Route] = [] if only is None else _Only(only)
 
     # Home
     home_cta = cta.make(config, True, config.title, under_base("/", config.base_path), contact_url)
@@ -314,6 +336,10 @@ def plan(
 
     # Essays
     for essay in site.essays:
+        if only is not None and not only.intersection(
+            (essay.path, f"{essay.path}card.png", *essay.aliases)
+        ):
+            continue
         essay_cta = cta.make(
             config, essay.cta, essay.title, essay.url, contact_url, [t.slug for t in essay.tags]
         )
@@ -552,8 +578,10 @@ def plan(
             inputs=lambda: (),
         )
     )
-    routes += host_files(site)
-
+    for route in host_files(site):
+        routes.append(route)
+    if only is not None:
+        return list(routes)
     _check_collisions(routes)
     return routes
 

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,10 @@ class Sources:
     files: dict[str, bytes]
     stats: dict[str, list[Any]]  # what the next scan may trust, see the module's docstring
     trusted: dict[str, list[Any]]  # what this scan trusted
+    # A digest of everything but the content files in ``files``: while it stays the same,
+    # only those files can have changed (see :mod:`passivepress.quick`).
+    others: str = ""
+    unheld: dict[str, bytes] = field(default_factory=dict)  # large or missing: size and mtime
 
     def save(self, site_dir: Path) -> None:
         """Keep what the next scan may trust (written only when it differs)."""
@@ -96,6 +100,11 @@ def scan(site_dir: Path) -> Sources:
         _add_folder(h, site_dir / folder, folder, sources, trusted, started)
     _add_folder(h, builtin_theme_dir(), "<default theme>", sources, trusted, started)
     sources.digest = h.hexdigest()
+    others = hashlib.blake2b(digest_size=20)
+    for name, found in [*sources.files.items(), *sources.unheld.items()]:
+        if not name.startswith("content/") or name in sources.unheld:
+            others.update(name.encode("utf-8", "surrogateescape") + b"\0" + found + b"\0")
+    sources.others = others.hexdigest()
     return sources
 
 
@@ -131,6 +140,7 @@ def _add(
         st = os.stat(path)
         if st.st_size > _BY_CONTENT:
             h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+            sources.unheld[label] = f"{st.st_size}:{st.st_mtime_ns}".encode()
         else:
             stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
             kept = trusted.get(label)
@@ -145,6 +155,7 @@ def _add(
                 sources.stats[label] = [*stat, found.hex()]
     except OSError:
         h.update(b"\0missing")
+        sources.unheld[label] = b"missing"
     h.update(b"\0")
 
 

@@ -1,0 +1,863 @@
+"""The quick way through ``passivepress build``: a few edited essays, books or pages built
+from what the last build kept, in time that grows with the edit, not with the site.
+
+After every successful CLI build the cache folder keeps, beside the full build's state
+(:mod:`passivepress.cache`), what this module needs to skip the rest of the pipeline:
+
+- the whole linked model, without the HTML of bodies (the Markdown cache holds it, and an
+  output that shows it fetches it when it is rendered);
+- for each model object, which outputs read which of its fields (what the templates were
+  seen to read), which feeds show it, and which outputs are its own (its page, its card);
+- each content file's digest, every output file's size and modification time, and the
+  build's warnings in parts.
+
+When the next build finds that only some content files changed (the same files, the
+configuration, templates and static files as they were), it reads those files alone and
+compares each new object with the kept one. If the fields that differ decide nothing about
+the rest of the site (a body, a title, a summary, a call-to-action: not a date, a tag, a
+slug, a draft flag or a heading another page links to), it patches the model, renders
+only the outputs that read what changed and writes them in place. Anything else, and
+anything unexpected on the way, goes the full way, which makes the same bytes:
+``tests/test_edits_match_clean.py`` builds every kind of edit both ways and compares them
+with a clean build.
+
+Quick builds leave the full build's state as it was, and say in a journal which outputs
+they rewrote: the next full build makes those again rather than trust its older records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import pickle
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from passivepress import __version__, uptodate
+from passivepress.cache import CACHE_DIR
+from passivepress.errors import PassivepressError, Problem, StrictError
+from passivepress.model import Book, Essay, Page, Site
+from passivepress.report import Reporter
+
+if TYPE_CHECKING:
+    from passivepress.build import BuildOptions, BuildResult
+    from passivepress.cache import MarkdownStore, OutputRecord
+    from passivepress.routes import Route
+
+log = logging.getLogger(__name__)
+
+FILE = "quick.pickle"
+JOURNAL = "quick-journal.pickle"
+_FORMAT = 1
+# More changed files than this and a full build is about as quick (and surely right).
+MAX_FILES = 16
+
+# The fields an edit may change for the quick way: what only this object's outputs and
+# the outputs that read the field show. Everything else (dates, tags, slugs, drafts, the
+# books an essay mentions, a book's title, which orders the shelf, a page's place in the
+# menu) moves things around the site, and takes the full way.
+_BODY = frozenset(
+    {
+        "summary",
+        "html",
+        "feed_parts",
+        "toc",
+        "words",
+        "body_links",
+        "ids",
+        "embeds",
+        "body_line",
+        "affiliate",
+        "extra",
+        "lines",
+    }
+)
+_LEAF: dict[type, frozenset[str]] = {
+    Essay: _BODY | {"title", "lang", "canonical", "cta"},
+    Book: _BODY
+    | {
+        "subtitle",
+        "authors",
+        "isbn",
+        "year",
+        "publisher",
+        "cover",
+        "cover_alt",
+        "cover_size",
+        "links",
+        "tag_names",
+    },
+    Page: _BODY | {"title", "cta"},
+}
+# Links between model objects: kept as keys, joined again when the model is loaded.
+_LINKS = ("tags", "books", "related", "essays")
+
+
+class _NotQuick(Exception):
+    """This build cannot take the quick way: the reason, for the verbose log."""
+
+
+# -- HTML fetched when it is shown ------------------------------------------------------
+
+
+class _Bodies:
+    """Where lazily kept HTML comes from during a quick build (the Markdown cache)."""
+
+    store: MarkdownStore | None = None
+
+
+class LazyHtml:
+    """The HTML of a kept item's body, fetched from the Markdown cache when a template or
+    a feed shows it. It offers what templates do with HTML (print it, test it, take its
+    text); anything else raises, and the build takes the full way."""
+
+    __slots__ = ("_html", "key")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._html: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LazyHtml, (self.key,))
+
+    def fetch(self) -> Any:
+        if self._html is None:
+            store = _Bodies.store
+            found = store.get_many([self.key]).get(self.key) if store is not None else None
+            if found is None:
+                raise _NotQuick(f"a rendering is no longer in the Markdown cache ({self.key})")
+            from markupsafe import Markup
+
+            html = found.html
+            self._html = html if isinstance(html, Markup) else Markup(html)
+        return self._html
+
+    def __html__(self) -> str:
+        return str(self.fetch())
+
+    def __str__(self) -> str:
+        return str(self.fetch())
+
+    def __bool__(self) -> bool:
+        return bool(self.fetch())
+
+    def __len__(self) -> int:
+        return len(self.fetch())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.fetch(), name)
+
+
+# -- what a full build keeps ---------------------------------------------------------------
+
+
+@dataclass
+class Kept:
+    """What a full build leaves for quick builds (the model travels separately)."""
+
+    ident: str  # this keeping, to tell whether a journal belongs to it
+    options: str  # uptodate.options_key of the build
+    output: str
+    others: str  # uptodate.Sources.others: everything but the content files
+    published: str  # digest of published-urls.txt after the build
+    valid_until: float | None  # when a future essay appears (a full build then)
+    markdown_settings: str
+    bytecode: str | None  # the folder of compiled templates
+    content: dict[str, bytes]  # content file → digest of what the model was made from
+    keys: dict[str, str]  # content file → key of its model object
+    markdown_keys: dict[str, str]  # item key → its rendering's key in the Markdown cache
+    own: dict[str, tuple[tuple[str, str], ...]]  # item key → (URL, kind) of its own outputs
+    follows: dict[str, tuple[str, ...]]  # key → URLs of feeds showing it
+    files: dict[str, tuple[int, int]]  # output file → size and mtime as written
+    warnings: dict[str, Any]  # config, content, lost, links (by item key)
+    pages: int
+    feeds: int
+
+
+@dataclass
+class Journal:
+    """What quick builds changed since the last full build's keeping."""
+
+    ident: str
+    done: bool = False  # False while outputs are written: the next build goes the full way
+    rewritten: set[str] = field(default_factory=set)  # output files
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → changed fields
+    content: dict[str, bytes] = field(default_factory=dict)
+    markdown_keys: dict[str, str] = field(default_factory=dict)
+    reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # key → attr → URLs
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)
+    warnings: dict[str, Any] = field(default_factory=dict)
+
+
+def _folder(site_dir: Path) -> Path:
+    return site_dir / CACHE_DIR
+
+
+def forget(site_dir: Path) -> None:
+    """A full build is starting: what was kept stops being true as it writes."""
+    with contextlib.suppress(OSError):
+        (_folder(site_dir) / FILE).unlink(missing_ok=True)
+
+
+def rewritten(site_dir: Path) -> set[str]:
+    """Outputs quick builds wrote since the full build's state was saved."""
+    try:
+        with (_folder(site_dir) / JOURNAL).open("rb") as fh:
+            journal = pickle.load(fh)
+        return set(journal.rewritten)
+    except FileNotFoundError:
+        return set()
+    except Exception:
+        # Unreadable: which outputs were rewritten is unknown. The caller then trusts no
+        # record (see build.Builder).
+        return {"*"}
+
+
+def keep(
+    site_dir: Path,
+    *,
+    site: Site,
+    menu: Sequence[tuple[str, str]],
+    plan: Sequence[Route],
+    records: dict[str, OutputRecord],
+    static: dict[str, Any],
+    readings: dict[str, Any],
+    digests: dict[str, bytes],
+    sources: uptodate.Sources,
+    options_key: str,
+    output: Path,
+    valid_until: float | None,
+    markdown_settings: str,
+    bytecode: Path | None,
+    warnings: dict[str, Any],
+    pages: int,
+    feeds: int,
+) -> None:
+    """Keep what quick builds need, after a successful full build (and forget the
+    journal of the quick builds before it)."""
+    from passivepress.cache import digest
+    from passivepress.changes import _keys
+
+    folder = _folder(site_dir)
+    items = (*site.essays, *site.books, *site.pages)
+    paths = {route.file: route.path for route in plan}
+    reads: dict[str, dict[str, list[str]]] = {}
+    for rel, record in records.items():
+        path = paths.get(rel)
+        if path is None:
+            continue
+        for key, attr in record.deps:
+            reads.setdefault(key, {}).setdefault(attr, []).append(path)
+    by_source = {str(item.source): item.key for item in items}
+    own: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    follows: dict[str, list[str]] = defaultdict(list)
+    for route in plan:
+        if route.sources and route.sources[0] in by_source:
+            own[by_source[route.sources[0]]].append((route.path, route.kind))
+        if route.template is None and route.shows is not None:
+            for key in dict.fromkeys(_keys(route.shows)):
+                follows[key].append(route.path)
+    markdown_keys = {}
+    for item in items:
+        reading = readings.get(str(item.source))
+        if reading is not None and not item.embeds:
+            markdown_keys[item.key] = digest(markdown_settings, item.path, reading[1].body_key)
+    content = {name: found for name, found in sources.files.items() if name.startswith("content/")}
+    content.update(digests)
+    files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
+    files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in static.items()})
+    kept = Kept(
+        ident=f"{time.time_ns()}-{os.getpid()}",
+        options=options_key,
+        output=str(output),
+        others=sources.others,
+        published=uptodate._published(site_dir),
+        valid_until=valid_until,
+        markdown_settings=markdown_settings,
+        bytecode=str(bytecode) if bytecode else None,
+        content=content,
+        keys=by_source,
+        markdown_keys=markdown_keys,
+        own={k: tuple(v) for k, v in own.items()},
+        follows={k: tuple(v) for k, v in follows.items()},
+        files=files,
+        warnings=warnings,
+        pages=pages,
+        feeds=feeds,
+    )
+    blobs = {
+        key: pickle.dumps({a: tuple(p) for a, p in by_attr.items()}, pickle.HIGHEST_PROTOCOL)
+        for key, by_attr in reads.items()
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / JOURNAL).unlink(missing_ok=True)
+        tmp = folder / f"{FILE}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump((__version__, _FORMAT), fh, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(kept, fh, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(_flat_model(site, menu), fh, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(blobs, fh, pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / FILE)
+    except OSError as exc:  # no quick builds is only slower ones
+        log.debug("could not keep the model for quick builds: %s", exc)
+
+
+class _Keys(tuple):  # type: ignore[type-arg]
+    """The keys of linked model objects, in a kept model."""
+
+    __slots__ = ()
+
+
+def _flat_model(site: Site, menu: Sequence[tuple[str, str]]) -> Any:
+    """The model as plain states, links as keys: pickled whole, the chains of related
+    essays would recurse as deep as the site is big. Bodies without embeds are left to
+    the Markdown cache."""
+    states = []
+    for obj in (*site.essays, *site.books, *site.pages, *site.tags):
+        state = dict(vars(obj))
+        state.pop("feed_html", None)  # a cached property
+        for name in _LINKS:
+            value = state.get(name)
+            if value:
+                state[name] = _Keys(o.key for o in value)
+        if "html" in state and not state.get("embeds"):
+            del state["html"]
+        states.append((type(obj), state))
+    lists = {name: tuple(o.key for o in getattr(site, name)) for name in _SITE_LISTS}
+    return (site.config, site.preview, lists, tuple(menu), states)
+
+
+_SITE_LISTS = ("essays", "books", "pages", "tags")
+
+
+def _joined_model(flat: Any, markdown_keys: dict[str, str]) -> tuple[Site, list[Any]]:
+    config, preview, lists, menu, states = flat
+    objects: dict[str, Any] = {}
+    for kind, state in states:
+        obj = object.__new__(kind)
+        obj.__dict__.update(state)
+        objects[state["key"]] = obj
+    for obj in objects.values():
+        state = obj.__dict__
+        for name in _LINKS:
+            value = state.get(name)
+            if type(value) is _Keys:
+                state[name] = [objects[k] for k in value]
+        if "html" not in state and "embeds" in state:
+            state["html"] = LazyHtml(markdown_keys[state["key"]])
+    site = Site(
+        config=config,
+        preview=preview,
+        **{name: tuple(objects[k] for k in keys) for name, keys in lists.items()},
+    )
+    return site, list(menu)
+
+
+# -- the quick build ---------------------------------------------------------------------
+
+
+def build(
+    site_dir: Path,
+    options: BuildOptions,
+    reporter: Reporter,
+    sources: uptodate.Sources,
+    options_key: str,
+) -> BuildResult | None:
+    """Build the site the quick way, or say (None) that it takes the full way."""
+    started = time.perf_counter()
+    enabled = gc.isenabled()
+    gc.disable()  # loading the model makes many objects and no cycles
+    try:
+        return _Quick(site_dir, options, reporter, sources, started).run(options_key)
+    except _NotQuick as exc:
+        log.debug("a full build: %s", exc)
+        return None
+    except StrictError:
+        raise
+    except Exception:
+        # Whatever went wrong, the full build makes the output right (and reports a real
+        # error properly); the journal tells it what this one may have written.
+        log.debug("a full build: the quick one failed", exc_info=True)
+        return None
+    finally:
+        _Bodies.store = None
+        if enabled:
+            gc.enable()
+
+
+class _Quick:
+    def __init__(
+        self,
+        site_dir: Path,
+        options: BuildOptions,
+        reporter: Reporter,
+        sources: uptodate.Sources,
+        started: float,
+    ) -> None:
+        self.site_dir, self.options, self.reporter = site_dir, options, reporter
+        self.sources, self.started = sources, started
+        self.folder = _folder(site_dir)
+
+    def _step(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.reporter.step(name, now - since)
+        return now
+
+    def run(self, options_key: str) -> BuildResult:
+        mark = time.perf_counter()
+        fh, kept = self._open()
+        with fh:
+            journal = self._journal(kept)
+            changed = self._changed(kept, journal, options_key)
+            self._check_output(kept, journal)
+            flat = pickle.load(fh)
+            blobs = pickle.load(fh)
+        markdown_keys = {**kept.markdown_keys, **journal.markdown_keys}
+        site, menu = _joined_model(flat, markdown_keys)
+        objects = {o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)}
+        for key, values in journal.objects.items():
+            obj = objects.get(key)
+            if obj is None:
+                raise _NotQuick(f"the journal names {key}, which the model lacks")
+            _patch(obj, values)
+        mark = self._step("load", mark)
+        return self._build(kept, journal, changed, site, menu, objects, blobs, mark)
+
+    def _open(self) -> tuple[Any, Kept]:
+        try:
+            fh = (self.folder / FILE).open("rb")
+        except OSError as exc:
+            raise _NotQuick("no model kept by a full build") from exc
+        try:
+            version, fmt = pickle.load(fh)
+            if (version, fmt) != (__version__, _FORMAT):
+                raise _NotQuick("the kept model is of another version")
+            kept = pickle.load(fh)
+        except _NotQuick:
+            fh.close()
+            raise
+        except Exception as exc:
+            fh.close()
+            raise _NotQuick(f"the kept model is unreadable: {exc}") from exc
+        return fh, kept
+
+    def _journal(self, kept: Kept) -> Journal:
+        try:
+            with (self.folder / JOURNAL).open("rb") as fh:
+                journal = pickle.load(fh)
+        except FileNotFoundError:
+            return Journal(kept.ident)
+        except Exception as exc:
+            raise _NotQuick(f"the journal is unreadable: {exc}") from exc
+        if not isinstance(journal, Journal) or journal.ident != kept.ident:
+            raise _NotQuick("the journal is not of the kept model")
+        if not journal.done:
+            raise _NotQuick("the last quick build stopped while writing")
+        return journal
+
+    def _changed(self, kept: Kept, journal: Journal, options_key: str) -> list[str]:
+        """The content files that changed, when nothing else did."""
+        from passivepress import clock, loader
+
+        options, sources = self.options, self.sources
+        if options.preview or not options.use_cache:
+            raise _NotQuick("not a build with a cache")
+        now = options.now.timestamp() if options.now else clock.now_epoch()
+        if kept.options != options_key:
+            raise _NotQuick("other build options")
+        if kept.others != sources.others:
+            raise _NotQuick("files other than essays, books and pages changed")
+        if kept.valid_until is not None and now >= kept.valid_until:
+            raise _NotQuick("a future essay is due")
+        if kept.published != uptodate._published(self.site_dir):
+            raise _NotQuick("published-urls.txt changed")
+        content = {**kept.content, **journal.content}
+        now_content = {n: d for n, d in sources.files.items() if n.startswith("content/")}
+        if now_content.keys() != content.keys():
+            raise _NotQuick("content files were added or removed")
+        changed = [name for name, found in now_content.items() if content[name] != found]
+        if not changed:
+            raise _NotQuick("no content file changed (the output did?)")
+        if len(changed) > MAX_FILES:
+            raise _NotQuick(f"{len(changed)} content files changed")
+        for name in changed:
+            folder = name.split("/")[1] if name.count("/") >= 2 else ""
+            if folder not in loader.READERS or not loader.is_content_file(name):
+                raise _NotQuick(f"{name} is not an essay, book or page")
+            if name not in kept.keys:
+                raise _NotQuick(f"{name} makes nothing in this build (a draft?)")
+        return changed
+
+    def _check_output(self, kept: Kept, journal: Journal) -> None:
+        """Every output file is still what the builds wrote (as the full build checks)."""
+        output = kept.output
+        files = {**kept.files, **journal.files}
+        as_written = uptodate.as_written
+        join = os.path.join
+        for rel, (size, mtime_ns) in files.items():
+            try:
+                st = os.stat(join(output, rel))
+            except OSError as exc:
+                raise _NotQuick(f"output file {rel} is gone") from exc
+            if not as_written(st, size, mtime_ns):
+                raise _NotQuick(f"output file {rel} changed")
+
+    def _build(
+        self,
+        kept: Kept,
+        journal: Journal,
+        changed: list[str],
+        site: Site,
+        menu: list[Any],
+        objects: dict[str, Any],
+        blobs: dict[str, bytes],
+        mark: float,
+    ) -> BuildResult:
+        from passivepress import build as full
+        from passivepress import cache, embeds, loader, markdown, routes, theme
+        from passivepress.build import BuildResult
+
+        config = site.config
+        site_dir = self.site_dir
+        store = cache.MarkdownStore(site_dir)
+        _Bodies.store = store
+        result = BuildResult(output=Path(kept.output))
+        warnings = {**kept.warnings, **journal.warnings}
+        content_warnings = list(warnings["content"])
+        links = dict(warnings["links"])
+        journal.done = False
+        what: dict[str, set[str]] = {}  # key → attributes that changed
+        patched: list[Any] = []
+        made: dict[str, Any] = {}  # renderings to add to the Markdown cache
+        try:
+            site_theme = theme.Theme(site_dir, config)
+            env = site_theme.environment(Path(kept.bytecode) if kept.bytecode else None)
+            reading_cache: dict[str, Any] = {}
+            items = []
+            for name in changed:
+                with open(site_dir / name, "rb") as fh:
+                    data = fh.read()
+                found = self.sources.files[name]
+                folder = name.split("/")[1]
+                try:
+                    pending = loader.READERS[folder](PurePosixPath(name), data, config)
+                except PassivepressError as exc:
+                    raise _NotQuick(f"{name} has errors") from exc
+                if pending.fields.problems:
+                    raise _NotQuick(f"{name} has errors")
+                reading_cache[name] = (found, pending)
+                items.append((name, found, pending))
+            mark = self._step("read", mark)
+
+            keys = [
+                cache.digest(kept.markdown_settings, p.site_path, p.body_key) for _, _, p in items
+            ]
+            stored = store.get_many(keys)
+            renderings = []
+            for key, (_, _, pending) in zip(keys, items, strict=True):
+                rendered = stored.get(key)
+                if rendered is None:
+                    options = loader.markdown_options(config)
+                    rendered = markdown.render(pending.body, options, base_path=config.base_path)
+                    made[key] = rendered
+                    result.markdown_rendered += 1
+                renderings.append(rendered)
+            if made:
+                store.add(made)
+            mark = self._step("markdown", mark)
+
+            now = self.options.now or _build_time(config)
+            all_books = sorted(b.slug for b in site.books)
+            for (name, found, pending), rendered, md_key in zip(
+                items, renderings, keys, strict=True
+            ):
+                new = pending.finish(rendered, now)
+                old = objects[kept.keys[name]]
+                if type(new) is not type(old) or new.key != old.key:
+                    raise _NotQuick(f"{name} makes another kind of item")
+                file_warnings = list(pending.fields.warnings)
+                if isinstance(new, Book):
+                    new = loader._with_cover_size(new, config, site_dir, file_warnings)
+                elif (
+                    isinstance(new, Essay)
+                    and new.image
+                    and loader._local_image(new.image, config, site_dir) is False
+                ):
+                    file_warnings.append(loader._missing_image(new, "image"))
+                if loader._check_references(new, reading_cache, all_books, config):
+                    raise _NotQuick(f"{name} names an unknown book or variant")
+                differ = _differing(old, new)
+                allowed = _LEAF[type(new)]
+                if isinstance(new, Page) and old.menu is not None:
+                    allowed = allowed - {"title"}
+                moving = differ - allowed
+                if moving:
+                    raise _NotQuick(f"{name} changed {', '.join(sorted(moving))}")
+                if "ids" in differ and _linked_anchor(site, old):
+                    raise _NotQuick(f"{name} changed a heading another page links to")
+                if isinstance(old, Book) and _embedded(site, old):
+                    raise _NotQuick(f"{name} is a book embedded in a page")
+                if "title" in differ and isinstance(old, Book):
+                    raise _NotQuick("a book's title orders the shelf")
+                before = {n: getattr(old, n) for n in ("words", "authors") if hasattr(old, n)}
+                old_body = old.__dict__["html"], old.feed_parts
+                values = {n: getattr(new, n) for n in differ | {"lines"}}
+                values.pop("html", None)
+                values.pop("feed_parts", None)
+                _patch(old, values)
+                if new.embeds:
+                    _patch(old, {"html": new.html, "feed_parts": new.feed_parts})
+                    embeds.resolve(site, env, site_dir, _contact_url(site), items=[old])
+                    values["html"], values["feed_parts"] = old.html, old.feed_parts
+                else:
+                    _patch(old, {"html": new.html, "feed_parts": ()})
+                    # The journal keeps the rendering's key: it is in the Markdown cache.
+                    values["html"] = LazyHtml(md_key)
+                    values["feed_parts"] = ()
+                    journal.markdown_keys[old.key] = md_key
+                attrs = set(differ)
+                if _body_changed(old_body, old.__dict__["html"], old.feed_parts, md_key):
+                    attrs |= {"html", "feed_parts", "feed_html"}
+                else:
+                    attrs -= {"html", "feed_parts"}
+                if isinstance(old, Essay) and old.reading_time != max(
+                    1, round(before["words"] / 230)
+                ):
+                    attrs.add("reading_time")
+                if isinstance(old, Book) and "authors" in attrs:
+                    attrs.add("author")
+                old.__dict__.pop("feed_html", None)
+                what[old.key] = attrs
+                journal.objects.setdefault(old.key, {}).update(values)
+                journal.content[name] = found
+                content_warnings = [w for w in content_warnings if str(w.path) != name]
+                content_warnings += file_warnings
+                content_warnings.sort(key=loader._order)
+                patched.append(old)
+            mark = self._step("compare", mark)
+
+            files = {**kept.files, **journal.files}
+            for item in patched:
+                links.pop(item.key, None)
+                links.update(full.link_problems(site, files, items=[item]))
+            warnings = {**warnings, "content": content_warnings, "links": links}
+            listed = _listed(site, warnings)
+
+            wanted = self._affected(kept, journal, blobs, what)
+            cards = full.social_cards(site_theme, config)  # pages show them
+            plan = routes.plan(site, menu, cards, only=frozenset(wanted))
+            if len(plan) != len(wanted):
+                raise _NotQuick("an output to make again has no route")
+            mark = self._step("routes", mark)
+
+            made_files: list[tuple[Route, bytes, Any]] = []
+            for route in plan:
+                if route.template is not None:
+                    assert route.context is not None
+                    text, read = theme.render(
+                        env, route.template, route.context(), route.origin, site_dir
+                    )
+                    text = full.disclose(text, config.affiliate.disclosure)
+                    made_files.append((route, text.encode("utf-8"), read))
+                else:
+                    assert route.produce is not None
+                    made_files.append((route, route.produce(), None))
+            mark = self._step("render", mark)
+        except _NotQuick:
+            raise
+        except PassivepressError as exc:
+            # A template that failed, or a body no longer cached: the full build says it
+            # right, or makes it.
+            raise _NotQuick(f"rendering failed: {exc}") from exc
+        except Exception as exc:
+            log.debug("quick build stopped", exc_info=True)
+            raise _NotQuick(f"unexpected: {exc!r}") from exc
+        finally:
+            store.close()
+
+        # Only now, when the quick way is sure to finish, as a full build would.
+        for warning in listed:
+            self.reporter.warning(warning)
+        if self.options.strict and listed:
+            raise StrictError.of(listed)
+        self._write(kept, journal, made_files, warnings, listed, result)
+        self._step("write", mark)
+        result.pages, result.feeds = kept.pages, kept.feeds
+        result.warnings = listed
+        result.site = site
+        result.seconds = time.perf_counter() - self.started
+        return result
+
+    def _affected(
+        self, kept: Kept, journal: Journal, blobs: dict[str, bytes], what: dict[str, set[str]]
+    ) -> dict[str, tuple[str, str]]:
+        """URL → (why, kind) of every output that shows what changed."""
+        wanted: dict[str, tuple[str, str]] = {}
+        for key, attrs in what.items():
+            for path, kind in kept.own.get(key, ()):
+                if kind == "page" or (kind == "image" and "title" in attrs):
+                    wanted[path] = (key, kind)
+            if not attrs:
+                continue
+            for path in kept.follows.get(key, ()):
+                wanted.setdefault(path, (key, "feed"))
+            reads: dict[str, Iterable[str]] = {}
+            blob = blobs.get(key)
+            if blob is not None:
+                reads.update(pickle.loads(blob))
+            for attr, paths in journal.reads.get(key, {}).items():
+                reads[attr] = {*reads.get(attr, ()), *paths}
+            for attr in attrs:
+                for path in reads.get(attr, ()):
+                    wanted.setdefault(path, (key, "page"))
+        if "/sitemap.xml" in wanted:
+            raise _NotQuick("the sitemap would change")
+        return wanted
+
+    def _write(
+        self,
+        kept: Kept,
+        journal: Journal,
+        made: list[tuple[Route, bytes, Any]],
+        warnings: dict[str, Any],
+        listed: list[Problem],
+        result: BuildResult,
+    ) -> None:
+        """Write what changed, each file atomically, with the journal saying so first."""
+        output = kept.output
+        todo = []
+        for route, data, read in made:
+            path = os.path.join(output, route.file)
+            try:
+                with open(path, "rb") as fh:
+                    same = fh.read() == data
+            except OSError:
+                same = False
+            if read is not None:
+                # What the page reads now, for the next quick build to find it by.
+                for key, attr in read:
+                    if key != "site":
+                        by_attr = journal.reads.setdefault(key, {})
+                        by_attr.setdefault(attr, set()).add(route.path)
+            if not same:
+                todo.append((route, path, data))
+        journal.rewritten.update(route.file for route, _, _ in todo)
+        journal.warnings = warnings
+        journal.done = False
+        self._save_journal(journal)
+        for route, path, data in todo:
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+            st = os.stat(path)
+            journal.files[route.file] = (st.st_size, st.st_mtime_ns)
+            result.rendered += 1
+            self.reporter.rendered(route.path)
+        journal.done = True
+        self._save_journal(journal)
+        # The record of the last build, so that the next one with nothing to do stops at once.
+        uptodate.record(
+            self.site_dir,
+            kept.options,
+            self.sources.digest,
+            valid_until=kept.valid_until,
+            output=Path(output),
+            files={**kept.files, **journal.files},
+            warnings=listed,
+            pages=kept.pages,
+            feeds=kept.feeds,
+        )
+        self.sources.save(self.site_dir)
+
+    def _save_journal(self, journal: Journal) -> None:
+        tmp = self.folder / f"{JOURNAL}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump(journal, fh, pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.folder / JOURNAL)
+
+
+def _listed(site: Site, warnings: dict[str, Any]) -> list[Problem]:
+    """The build's warnings in the order a full build gives them."""
+    links = warnings["links"]
+    return [
+        *warnings["config"],
+        *warnings["content"],
+        *warnings["lost"],
+        *warnings["static"],
+        *(w for item in (*site.essays, *site.books, *site.pages) for w in links.get(item.key, ())),
+    ]
+
+
+def _patch(obj: Any, values: dict[str, Any]) -> None:
+    obj.__dict__.update(values)
+    obj.__dict__.pop("feed_html", None)
+
+
+def _differing(old: Any, new: Any) -> set[str]:
+    """The fields of ``new`` (read from its file, not linked yet) that differ from ``old``."""
+    from dataclasses import fields
+
+    from passivepress.changes import same
+
+    out = set()
+    for f in fields(new):
+        name = f.name
+        if name in _LINKS or name in ("html", "feed_parts"):
+            continue
+        if not same(getattr(old, name), getattr(new, name)):
+            out.add(name)
+    return out
+
+
+def _body_changed(before: tuple[Any, Any], html: Any, feed_parts: Any, key: str) -> bool:
+    """Whether an item's finished HTML changed (``key``: its new rendering's)."""
+    old_html, old_parts = before
+    if isinstance(old_html, LazyHtml) and not feed_parts:
+        return old_html.key != key  # the same rendering, without embeds: the same HTML
+    return str(old_html) != str(html) or old_parts != feed_parts
+
+
+def _contact_url(site: Site) -> str | None:
+    contact = site.page("contact")
+    return contact.url if contact else None
+
+
+def _linked_anchor(site: Site, item: Any) -> bool:
+    """Whether another item links to a heading of ``item`` (its ids are then checked)."""
+    from urllib.parse import unquote, urlsplit
+
+    targets = {item.path, item.path.rstrip("/")}
+    for other in (*site.essays, *site.books, *site.pages):
+        if other is item:
+            continue
+        for link, _ in other.body_links:
+            if "#" in link:
+                parts = urlsplit(link)
+                if unquote(parts.path) in targets:
+                    return True
+    return False
+
+
+def _embedded(site: Site, book: Book) -> bool:
+    """Whether any item shows ``book`` as a {book} card or link in its body."""
+    return any(
+        e.kind in ("book", "book-link") and e.arg == book.slug
+        for item in (*site.essays, *site.books, *site.pages)
+        for e in item.embeds
+    )
+
+
+def _build_time(config: Any) -> Any:
+    from passivepress.clock import build_time
+
+    return build_time(config.tz)
