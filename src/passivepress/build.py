@@ -826,7 +826,9 @@ def link_problems(
     items without broken links are left out."""
     out: dict[str, list[Problem]] = {}
     base_path = site.config.base_path
-    ids = {output_path(item.path): item.ids for item in (*site.essays, *site.books, *site.pages)}
+    # Items by output file; their ids read only where a link needs them (most of a quick
+    # build's model stays packed, see passivepress.quick).
+    by_file = {output_path(item.path): item for item in (*site.essays, *site.books, *site.pages)}
     for item in (*site.essays, *site.books, *site.pages) if items is None else items:
         problems: list[Problem] = []
         for link, line in item.body_links:
@@ -870,8 +872,8 @@ def link_problems(
             elif (
                 parts.fragment
                 and parts.fragment != "top"
-                and target in ids
-                and parts.fragment not in ids[target]
+                and target in by_file
+                and parts.fragment not in by_file[target].ids
             ):
                 problems.append(
                     Problem(

@@ -6,6 +6,7 @@ tag's essays) are filled in when the whole site is known, in :mod:`passivepress.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -36,6 +37,23 @@ class Located(Tracked):
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for what the instance lacks. A quick build's model keeps most fields
+        # of each item packed until one is first read (see passivepress.quick).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        unpack(self)
+        if name in self.__dict__:
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+
+def unpack(item: Any) -> None:
+    """Read in the fields a quick build's model kept packed (nothing to do for others)."""
+    packed = item.__dict__.pop("_packed", None)
+    if packed is not None:
+        item.__dict__.update(pickle.loads(packed))
 
 
 @dataclass(frozen=True)
@@ -190,6 +208,19 @@ class Page(FeedBody, Located):
     permalink: str = ""
 
     kind = "page"
+
+
+def _no_class_defaults(*classes: type) -> None:
+    """Dataclasses keep each field's default as a class attribute, which would answer for a
+    field an instance lacks instead of :meth:`Located.__getattr__` (a packed item would
+    read as empty). The defaults live in ``__init__`` too; nothing else reads them there."""
+    for cls in classes:
+        for name in cls.__dataclass_fields__:  # type: ignore[attr-defined]
+            if name in vars(cls):
+                delattr(cls, name)
+
+
+_no_class_defaults(Located, Essay, Book, Page)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from passivepress import __version__, uptodate
 from passivepress.cache import CACHE_DIR
 from passivepress.errors import PassivepressError, Problem, StrictError
-from passivepress.model import Book, Essay, Page, Site
+from passivepress.model import Book, Essay, Page, Site, Tag, unpack
 from passivepress.report import Reporter
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 FILE = "quick.pickle"
 JOURNAL = "quick-journal.pickle"
-_FORMAT = 1
+_FORMAT = 2
 # More changed files than this and a full build is about as quick (and surely right).
 MAX_FILES = 16
 
@@ -173,9 +173,10 @@ class Kept:
     bytecode: str | None  # the folder of compiled templates
     content: dict[str, bytes]  # content file → digest of what the model was made from
     keys: dict[str, str]  # content file → key of its model object
-    markdown_keys: dict[str, str]  # item key → its rendering's key in the Markdown cache
     own: dict[str, tuple[tuple[str, str], ...]]  # item key → (URL, kind) of its own outputs
     follows: dict[str, tuple[str, ...]]  # key → URLs of feeds showing it
+    anchored: set[str]  # paths of items linked to with a #fragment
+    embedded: set[str]  # slugs of books shown as {book} cards or links
     files: dict[str, tuple[int, int]]  # output file → size and mtime as written
     warnings: dict[str, Any]  # config, content, lost, links (by item key)
     pages: int
@@ -191,7 +192,7 @@ class Journal:
     rewritten: set[str] = field(default_factory=set)  # output files
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → changed fields
     content: dict[str, bytes] = field(default_factory=dict)
-    markdown_keys: dict[str, str] = field(default_factory=dict)
+    anchored: set[str] = field(default_factory=set)
     reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # key → attr → URLs
     files: dict[str, tuple[int, int]] = field(default_factory=dict)
     warnings: dict[str, Any] = field(default_factory=dict)
@@ -285,9 +286,10 @@ def keep(
         bytecode=str(bytecode) if bytecode else None,
         content=content,
         keys=by_source,
-        markdown_keys=markdown_keys,
         own={k: tuple(v) for k, v in own.items()},
         follows={k: tuple(v) for k, v in follows.items()},
+        anchored=_anchored(items),
+        embedded={e.arg for item in items for e in item.embeds if e.kind in ("book", "book-link")},
         files=files,
         warnings=warnings,
         pages=pages,
@@ -297,6 +299,7 @@ def keep(
         key: pickle.dumps({a: tuple(p) for a, p in by_attr.items()}, pickle.HIGHEST_PROTOCOL)
         for key, by_attr in reads.items()
     }
+    del reads
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / JOURNAL).unlink(missing_ok=True)
@@ -304,11 +307,25 @@ def keep(
         with tmp.open("wb") as fh:
             pickle.dump((__version__, _FORMAT), fh, pickle.HIGHEST_PROTOCOL)
             pickle.dump(kept, fh, pickle.HIGHEST_PROTOCOL)
-            pickle.dump(_flat_model(site, menu), fh, pickle.HIGHEST_PROTOCOL)
             pickle.dump(blobs, fh, pickle.HIGHEST_PROTOCOL)
+            _dump_model(fh, site, menu, markdown_keys)
         os.replace(tmp, folder / FILE)
     except OSError as exc:  # no quick builds is only slower ones
         log.debug("could not keep the model for quick builds: %s", exc)
+
+
+def _anchored(items: Iterable[Any]) -> set[str]:
+    """Paths of the items other items link to with a #fragment (their headings' ids)."""
+    from urllib.parse import unquote, urlsplit
+
+    out = set()
+    for item in items:
+        for link, _ in item.body_links:
+            if "#" in link:
+                path = unquote(urlsplit(link).path)
+                if path:
+                    out.add(path if path.endswith("/") else path + "/")
+    return out
 
 
 class _Keys(tuple):  # type: ignore[type-arg]
@@ -317,43 +334,60 @@ class _Keys(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
-def _flat_model(site: Site, menu: Sequence[tuple[str, str]]) -> Any:
-    """The model as plain states, links as keys: pickled whole, the chains of related
-    essays would recurse as deep as the site is big. Bodies without embeds are left to
-    the Markdown cache."""
-    states = []
-    for obj in (*site.essays, *site.books, *site.pages, *site.tags):
-        state = dict(vars(obj))
-        state.pop("feed_html", None)  # a cached property
-        for name in _LINKS:
-            value = state.get(name)
-            if value:
-                state[name] = _Keys(o.key for o in value)
-        if "html" in state and not state.get("embeds"):
-            del state["html"]
-        states.append((type(obj), state))
-    lists = {name: tuple(o.key for o in getattr(site, name)) for name in _SITE_LISTS}
-    return (site.config, site.preview, lists, tuple(menu), states)
-
-
 _SITE_LISTS = ("essays", "books", "pages", "tags")
+# Fields of every item a quick build reads (to plan routes, find the contact page): the
+# others are packed per item, and unpacked for the few items it renders or shows.
+_EAGER = frozenset({"key", "slug", "path", "url", "permalink", "draft", "future", "aliases"})
+_CHUNK = 500  # items pickled together (a pickling's memo holds all it has seen)
 
 
-def _joined_model(flat: Any, markdown_keys: dict[str, str]) -> tuple[Site, list[Any]]:
-    config, preview, lists, menu, states = flat
+def _dump_model(
+    fh: Any, site: Site, menu: Sequence[tuple[str, str]], markdown_keys: dict[str, str]
+) -> None:
+    """The model as plain states, links as keys (pickled whole, the chains of related
+    essays would recurse as deep as the site is big), in chunks. A body without embeds is
+    the Markdown cache's (fetched when shown)."""
+    items = [*site.essays, *site.books, *site.pages, *site.tags]
+    lists = {name: tuple(o.key for o in getattr(site, name)) for name in _SITE_LISTS}
+    chunks = range(0, len(items), _CHUNK)
+    pickle.dump((site.config, site.preview, lists, tuple(menu), len(chunks)), fh, 5)
+    for start in chunks:
+        states = []
+        for obj in items[start : start + _CHUNK]:
+            state = dict(vars(obj))
+            state.pop("feed_html", None)  # a cached property
+            for name in _LINKS:
+                value = state.get(name)
+                if value:
+                    state[name] = _Keys(o.key for o in value)
+            if isinstance(obj, Tag):
+                states.append((Tag, state, None))
+                continue
+            if not obj.embeds:
+                state["html"] = LazyHtml(markdown_keys[obj.key])
+            eager = {k: state.pop(k) for k in _EAGER if k in state}
+            eager.update({k: state.pop(k) for k in _LINKS if k in state})
+            states.append((type(obj), eager, pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+        pickle.dump(states, fh, pickle.HIGHEST_PROTOCOL)
+
+
+def _load_model(fh: Any) -> tuple[Site, list[Any]]:
+    config, preview, lists, menu, chunks = pickle.load(fh)
     objects: dict[str, Any] = {}
-    for kind, state in states:
-        obj = object.__new__(kind)
-        obj.__dict__.update(state)
-        objects[state["key"]] = obj
+    new = object.__new__
+    for _ in range(chunks):
+        for kind, state, packed in pickle.load(fh):
+            obj = new(kind)
+            if packed is not None:
+                state["_packed"] = packed
+            obj.__dict__.update(state)
+            objects[state["key"]] = obj
     for obj in objects.values():
         state = obj.__dict__
         for name in _LINKS:
             value = state.get(name)
             if type(value) is _Keys:
                 state[name] = [objects[k] for k in value]
-        if "html" not in state and "embeds" in state:
-            state["html"] = LazyHtml(markdown_keys[state["key"]])
     site = Site(
         config=config,
         preview=preview,
@@ -419,10 +453,8 @@ class _Quick:
             journal = self._journal(kept)
             changed = self._changed(kept, journal, options_key)
             self._check_output(kept, journal)
-            flat = pickle.load(fh)
             blobs = pickle.load(fh)
-        markdown_keys = {**kept.markdown_keys, **journal.markdown_keys}
-        site, menu = _joined_model(flat, markdown_keys)
+            site, menu = _load_model(fh)
         objects = {o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)}
         for key, values in journal.objects.items():
             obj = objects.get(key)
@@ -602,14 +634,14 @@ class _Quick:
                 moving = differ - allowed
                 if moving:
                     raise _NotQuick(f"{name} changed {', '.join(sorted(moving))}")
-                if "ids" in differ and _linked_anchor(site, old):
+                if "ids" in differ and old.path in kept.anchored | journal.anchored:
                     raise _NotQuick(f"{name} changed a heading another page links to")
-                if isinstance(old, Book) and _embedded(site, old):
+                if isinstance(old, Book) and old.slug in kept.embedded:
                     raise _NotQuick(f"{name} is a book embedded in a page")
                 if "title" in differ and isinstance(old, Book):
                     raise _NotQuick("a book's title orders the shelf")
                 before = {n: getattr(old, n) for n in ("words", "authors") if hasattr(old, n)}
-                old_body = old.__dict__["html"], old.feed_parts
+                old_body = old.html, old.feed_parts
                 values = {n: getattr(new, n) for n in differ | {"lines"}}
                 values.pop("html", None)
                 values.pop("feed_parts", None)
@@ -623,9 +655,8 @@ class _Quick:
                     # The journal keeps the rendering's key: it is in the Markdown cache.
                     values["html"] = LazyHtml(md_key)
                     values["feed_parts"] = ()
-                    journal.markdown_keys[old.key] = md_key
                 attrs = set(differ)
-                if _body_changed(old_body, old.__dict__["html"], old.feed_parts, md_key):
+                if _body_changed(old_body, old.html, old.feed_parts, md_key):
                     attrs |= {"html", "feed_parts", "feed_html"}
                 else:
                     attrs -= {"html", "feed_parts"}
@@ -639,6 +670,7 @@ class _Quick:
                 what[old.key] = attrs
                 journal.objects.setdefault(old.key, {}).update(values)
                 journal.content[name] = found
+                journal.anchored |= _anchored([old])
                 content_warnings = [w for w in content_warnings if str(w.path) != name]
                 content_warnings += file_warnings
                 content_warnings.sort(key=loader._order)
@@ -799,6 +831,7 @@ def _listed(site: Site, warnings: dict[str, Any]) -> list[Problem]:
 
 
 def _patch(obj: Any, values: dict[str, Any]) -> None:
+    unpack(obj)
     obj.__dict__.update(values)
     obj.__dict__.pop("feed_html", None)
 
@@ -830,31 +863,6 @@ def _body_changed(before: tuple[Any, Any], html: Any, feed_parts: Any, key: str)
 def _contact_url(site: Site) -> str | None:
     contact = site.page("contact")
     return contact.url if contact else None
-
-
-def _linked_anchor(site: Site, item: Any) -> bool:
-    """Whether another item links to a heading of ``item`` (its ids are then checked)."""
-    from urllib.parse import unquote, urlsplit
-
-    targets = {item.path, item.path.rstrip("/")}
-    for other in (*site.essays, *site.books, *site.pages):
-        if other is item:
-            continue
-        for link, _ in other.body_links:
-            if "#" in link:
-                parts = urlsplit(link)
-                if unquote(parts.path) in targets:
-                    return True
-    return False
-
-
-def _embedded(site: Site, book: Book) -> bool:
-    """Whether any item shows ``book`` as a {book} card or link in its body."""
-    return any(
-        e.kind in ("book", "book-link") and e.arg == book.slug
-        for item in (*site.essays, *site.books, *site.pages)
-        for e in item.embeds
-    )
 
 
 def _build_time(config: Any) -> Any:
