@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
+from passivepress.cli import run
 
-from passivepress.cli import main
-
-sys.exit(main())
+run()

@@ -83,6 +83,7 @@ class BuildResult:
     seconds: float = 0.0
     warnings: list[Problem] = field(default_factory=list)
     site: Site | None = None
+    quick: bool = False  # built the quick way (passivepress.quick)
 
 
 class _Timer:

@@ -153,7 +153,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
         reporter,
         sources,
     )
-    log.debug("%d outputs rendered, the others were unchanged", result.rendered)
+    global _done_building
+    _done_building = True
+    log.debug(
+        "%d outputs rendered, the others were unchanged%s",
+        result.rendered,
+        " (the quick way: only files in content/ changed)" if result.quick else "",
+    )
     log.info(
         "Built %d pages, %d feeds in %.2f s → %s",
         result.pages,
@@ -429,6 +435,23 @@ def make_parser() -> argparse.ArgumentParser:
     _add_serve_command(commands)
     _add_starting_commands(commands)
     return parser
+
+
+# Set by a finished build: the process may end without freeing what it made.
+_done_building = False
+
+
+def run() -> None:
+    """The ``passivepress`` command. After a build the process ends at once, without
+    freeing the model object by object on the way out (at 10,000 essays that took a tenth
+    of a second or more; the system takes the memory back whole)."""
+    code = main()
+    if _done_building:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -172,8 +172,6 @@ class Kept:
     markdown_settings: str
     bytecode: str | None  # the folder of compiled templates
     content: dict[str, bytes]  # content file → digest of what the model was made from
-    keys: dict[str, str]  # content file → key of its model object
-    own: dict[str, tuple[tuple[str, str], ...]]  # item key → (URL, kind) of its own outputs
     follows: dict[str, tuple[str, ...]]  # key → URLs of feeds showing it
     anchored: set[str]  # paths of items linked to with a #fragment
     embedded: set[str]  # slugs of books shown as {book} cards or links
@@ -257,12 +255,8 @@ def keep(
             continue
         for key, attr in record.deps:
             reads.setdefault(key, {}).setdefault(attr, []).append(path)
-    by_source = {str(item.source): item.key for item in items}
-    own: dict[str, list[tuple[str, str]]] = defaultdict(list)
     follows: dict[str, list[str]] = defaultdict(list)
     for route in plan:
-        if route.sources and route.sources[0] in by_source:
-            own[by_source[route.sources[0]]].append((route.path, route.kind))
         if route.template is None and route.shows is not None:
             for key in dict.fromkeys(_keys(route.shows)):
                 follows[key].append(route.path)
@@ -285,8 +279,6 @@ def keep(
         markdown_settings=markdown_settings,
         bytecode=str(bytecode) if bytecode else None,
         content=content,
-        keys=by_source,
-        own={k: tuple(v) for k, v in own.items()},
         follows={k: tuple(v) for k, v in follows.items()},
         anchored=_anchored(items),
         embedded={e.arg for item in items for e in item.embeds if e.kind in ("book", "book-link")},
@@ -328,16 +320,10 @@ def _anchored(items: Iterable[Any]) -> set[str]:
     return out
 
 
-class _Keys(tuple):  # type: ignore[type-arg]
-    """The keys of linked model objects, in a kept model."""
-
-    __slots__ = ()
-
-
 _SITE_LISTS = ("essays", "books", "pages", "tags")
 # Fields of every item a quick build reads (to plan routes, find the contact page): the
 # others are packed per item, and unpacked for the few items it renders or shows.
-_EAGER = frozenset({"key", "slug", "path", "url", "permalink", "draft", "future", "aliases"})
+_EAGER = frozenset({"key", "slug", "path", "draft", "future", "aliases"})
 _CHUNK = 500  # items pickled together (a pickling's memo holds all it has seen)
 
 
@@ -356,18 +342,15 @@ def _dump_model(
         for obj in items[start : start + _CHUNK]:
             state = dict(vars(obj))
             state.pop("feed_html", None)  # a cached property
-            for name in _LINKS:
-                value = state.get(name)
-                if value:
-                    state[name] = _Keys(o.key for o in value)
+            links = {k: tuple(o.key for o in state.pop(k)) for k in _LINKS if k in state}
             if isinstance(obj, Tag):
-                states.append((Tag, state, None))
+                states.append((Tag, state, links, None))
                 continue
             if not obj.embeds:
                 state["html"] = LazyHtml(markdown_keys[obj.key])
             eager = {k: state.pop(k) for k in _EAGER if k in state}
-            eager.update({k: state.pop(k) for k in _LINKS if k in state})
-            states.append((type(obj), eager, pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+            packed = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
+            states.append((type(obj), eager, links, packed))
         pickle.dump(states, fh, pickle.HIGHEST_PROTOCOL)
 
 
@@ -375,19 +358,18 @@ def _load_model(fh: Any) -> tuple[Site, list[Any]]:
     config, preview, lists, menu, chunks = pickle.load(fh)
     objects: dict[str, Any] = {}
     new = object.__new__
+    linked = []
     for _ in range(chunks):
-        for kind, state, packed in pickle.load(fh):
+        for kind, state, links, packed in pickle.load(fh):
             obj = new(kind)
             if packed is not None:
                 state["_packed"] = packed
             obj.__dict__.update(state)
             objects[state["key"]] = obj
-    for obj in objects.values():
-        state = obj.__dict__
-        for name in _LINKS:
-            value = state.get(name)
-            if type(value) is _Keys:
-                state[name] = [objects[k] for k in value]
+            linked.append((obj.__dict__, links))
+    for state, links in linked:
+        for name, keys in links.items():
+            state[name] = [objects[k] for k in keys]
     site = Site(
         config=config,
         preview=preview,
@@ -525,8 +507,6 @@ class _Quick:
             folder = name.split("/")[1] if name.count("/") >= 2 else ""
             if folder not in loader.READERS or not loader.is_content_file(name):
                 raise _NotQuick(f"{name} is not an essay, book or page")
-            if name not in kept.keys:
-                raise _NotQuick(f"{name} makes nothing in this build (a draft?)")
         return changed
 
     def _check_output(self, kept: Kept, journal: Journal) -> None:
@@ -534,10 +514,9 @@ class _Quick:
         output = kept.output
         files = {**kept.files, **journal.files}
         as_written = uptodate.as_written
-        join = os.path.join
         for rel, (size, mtime_ns) in files.items():
             try:
-                st = os.stat(join(output, rel))
+                st = os.stat(f"{output}/{rel}")
             except OSError as exc:
                 raise _NotQuick(f"output file {rel} is gone") from exc
             if not as_written(st, size, mtime_ns):
@@ -562,7 +541,7 @@ class _Quick:
         site_dir = self.site_dir
         store = cache.MarkdownStore(site_dir)
         _Bodies.store = store
-        result = BuildResult(output=Path(kept.output))
+        result = BuildResult(output=Path(kept.output), quick=True)
         warnings = {**kept.warnings, **journal.warnings}
         content_warnings = list(warnings["content"])
         links = dict(warnings["links"])
@@ -613,9 +592,9 @@ class _Quick:
                 items, renderings, keys, strict=True
             ):
                 new = pending.finish(rendered, now)
-                old = objects[kept.keys[name]]
-                if type(new) is not type(old) or new.key != old.key:
-                    raise _NotQuick(f"{name} makes another kind of item")
+                old = objects.get(getattr(new, "key", None))
+                if old is None or type(new) is not type(old):
+                    raise _NotQuick(f"{name} was not in the site (a draft?), or is no more")
                 file_warnings = list(pending.fields.warnings)
                 if isinstance(new, Book):
                     new = loader._with_cover_size(new, config, site_dir, file_warnings)
@@ -684,7 +663,7 @@ class _Quick:
             warnings = {**warnings, "content": content_warnings, "links": links}
             listed = _listed(site, warnings)
 
-            wanted = self._affected(kept, journal, blobs, what)
+            wanted = self._affected(kept, journal, blobs, what, objects)
             cards = full.social_cards(site_theme, config)  # pages show them
             plan = routes.plan(site, menu, cards, only=frozenset(wanted))
             if len(plan) != len(wanted):
@@ -730,14 +709,20 @@ class _Quick:
         return result
 
     def _affected(
-        self, kept: Kept, journal: Journal, blobs: dict[str, bytes], what: dict[str, set[str]]
+        self,
+        kept: Kept,
+        journal: Journal,
+        blobs: dict[str, bytes],
+        what: dict[str, set[str]],
+        objects: dict[str, Any],
     ) -> dict[str, tuple[str, str]]:
         """URL → (why, kind) of every output that shows what changed."""
         wanted: dict[str, tuple[str, str]] = {}
         for key, attrs in what.items():
-            for path, kind in kept.own.get(key, ()):
-                if kind == "page" or (kind == "image" and "title" in attrs):
-                    wanted[path] = (key, kind)
+            item = objects[key]
+            wanted[item.path] = (key, "page")  # its own page
+            if isinstance(item, Essay) and item.image is None and "title" in attrs:
+                wanted[f"{item.path}card.png"] = (key, "image")  # its social card
             if not attrs:
                 continue
             for path in kept.follows.get(key, ()):
