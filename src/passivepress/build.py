@@ -10,24 +10,21 @@ whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import hashlib
 import html
 import logging
-import multiprocessing
 import os
 import shutil
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from passivepress import (
@@ -51,6 +48,9 @@ from passivepress.model import Book, Essay, Page, Site
 from passivepress.output import Stage, check_target
 from passivepress.report import Reporter
 from passivepress.urls import output_path
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,11 @@ class _Workers:
 
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            # Here, not at the top: a build with little to do (a quick one, above all)
+            # starts no processes and need not load what starts them.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             method = "fork" if self._fork else "spawn"
             context = multiprocessing.get_context(method)
             self._pool = ProcessPoolExecutor(self.count, mp_context=context)
@@ -177,6 +182,8 @@ def _release_free_memory() -> None:
     """Hand memory freed by reading (every file's YAML, the Markdown sources, results
     passed between processes) back to the system. glibc keeps it otherwise, and the later
     steps then grow on top of it: at 10,000 essays that was over 100 MB of the peak."""
+    import ctypes
+
     # Not glibc (macOS, musl, Windows): nothing to do.
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols, libc's among them

@@ -6,7 +6,6 @@ tag's essays) are filled in when the whole site is known, in :mod:`passivepress.
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -53,7 +52,7 @@ def unpack(item: Any) -> None:
     """Read in the fields a quick build's model kept packed (nothing to do for others)."""
     packed = item.__dict__.pop("_packed", None)
     if packed is not None:
-        item.__dict__.update(pickle.loads(packed))
+        item.__dict__.update(packed.unpack())
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILE = "quick.pickle"
+ITEMS = "quick-items.bin"  # each item's packed fields, read when the item is
 JOURNAL = "quick-journal.pickle"
-_FORMAT = 2
+_FORMAT = 3
 # More changed files than this and a full build is about as quick (and surely right).
 MAX_FILES = 16
 
@@ -204,6 +205,7 @@ def forget(site_dir: Path) -> None:
     """A full build is starting: what was kept stops being true as it writes."""
     with contextlib.suppress(OSError):
         (_folder(site_dir) / FILE).unlink(missing_ok=True)
+        (_folder(site_dir) / ITEMS).unlink(missing_ok=True)
 
 
 def rewritten(site_dir: Path) -> set[str]:
@@ -296,11 +298,15 @@ def keep(
         folder.mkdir(parents=True, exist_ok=True)
         (folder / JOURNAL).unlink(missing_ok=True)
         tmp = folder / f"{FILE}.{os.getpid()}.tmp"
-        with tmp.open("wb") as fh:
+        items_tmp = folder / f"{ITEMS}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh, items_tmp.open("wb") as items_fh:
             pickle.dump((__version__, _FORMAT), fh, pickle.HIGHEST_PROTOCOL)
             pickle.dump(kept, fh, pickle.HIGHEST_PROTOCOL)
             pickle.dump(blobs, fh, pickle.HIGHEST_PROTOCOL)
-            _dump_model(fh, site, menu, markdown_keys)
+            items_fh.write(_items_header(kept.ident))
+            _dump_model(fh, items_fh, site, menu, markdown_keys)
+        # The items first: a model beside items of another keeping is refused on load.
+        os.replace(items_tmp, folder / ITEMS)
         os.replace(tmp, folder / FILE)
     except OSError as exc:  # no quick builds is only slower ones
         log.debug("could not keep the model for quick builds: %s", exc)
@@ -327,12 +333,50 @@ _EAGER = frozenset({"key", "slug", "path", "draft", "future", "aliases"})
 _CHUNK = 500  # items pickled together (a pickling's memo holds all it has seen)
 
 
+def _items_header(ident: str) -> bytes:
+    return ident.encode().ljust(64)
+
+
+class _Items:
+    """The items file of a kept model, open while any item may still need its fields."""
+
+    def __init__(self, path: Path, ident: str) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        if os.pread(self.fd, 64, 0) != _items_header(ident):
+            os.close(self.fd)
+            raise _NotQuick("the items file is not of the kept model")
+
+    def read(self, offset: int, length: int) -> bytes:
+        return os.pread(self.fd, length, offset)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.close(self.fd)
+
+
+class _Packed:
+    """Where an item's packed fields are (see model.unpack)."""
+
+    __slots__ = ("items", "length", "offset")
+
+    def __init__(self, items: _Items, offset: int, length: int) -> None:
+        self.items, self.offset, self.length = items, offset, length
+
+    def unpack(self) -> dict[str, Any]:
+        return pickle.loads(self.items.read(self.offset, self.length))
+
+
 def _dump_model(
-    fh: Any, site: Site, menu: Sequence[tuple[str, str]], markdown_keys: dict[str, str]
+    fh: Any,
+    items_fh: Any,
+    site: Site,
+    menu: Sequence[tuple[str, str]],
+    markdown_keys: dict[str, str],
 ) -> None:
     """The model as plain states, links as keys (pickled whole, the chains of related
-    essays would recurse as deep as the site is big), in chunks. A body without embeds is
-    the Markdown cache's (fetched when shown)."""
+    essays would recurse as deep as the site is big), in chunks; each item's fields but a
+    few go to the items file, read when the item is. A body without embeds is the
+    Markdown cache's (fetched when shown)."""
     items = [*site.essays, *site.books, *site.pages, *site.tags]
     lists = {name: tuple(o.key for o in getattr(site, name)) for name in _SITE_LISTS}
     chunks = range(0, len(items), _CHUNK)
@@ -350,11 +394,12 @@ def _dump_model(
                 state["html"] = LazyHtml(markdown_keys[obj.key])
             eager = {k: state.pop(k) for k in _EAGER if k in state}
             packed = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
-            states.append((type(obj), eager, links, packed))
+            states.append((type(obj), eager, links, (items_fh.tell(), len(packed))))
+            items_fh.write(packed)
         pickle.dump(states, fh, pickle.HIGHEST_PROTOCOL)
 
 
-def _load_model(fh: Any) -> tuple[Site, list[Any]]:
+def _load_model(fh: Any, items: _Items) -> tuple[Site, list[Any]]:
     config, preview, lists, menu, chunks = pickle.load(fh)
     objects: dict[str, Any] = {}
     new = object.__new__
@@ -363,7 +408,7 @@ def _load_model(fh: Any) -> tuple[Site, list[Any]]:
         for kind, state, links, packed in pickle.load(fh):
             obj = new(kind)
             if packed is not None:
-                state["_packed"] = packed
+                state["_packed"] = _Packed(items, *packed)
             obj.__dict__.update(state)
             objects[state["key"]] = obj
             linked.append((obj.__dict__, links))
@@ -436,7 +481,7 @@ class _Quick:
             changed = self._changed(kept, journal, options_key)
             self._check_output(kept, journal)
             blobs = pickle.load(fh)
-            site, menu = _load_model(fh)
+            site, menu = _load_model(fh, _Items(self.folder / ITEMS, kept.ident))
         objects = {o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)}
         for key, values in journal.objects.items():
             obj = objects.get(key)
@@ -771,17 +816,26 @@ class _Quick:
         journal.warnings = warnings
         journal.done = False
         self._save_journal(journal)
+        # The full build's own marker of an output being changed: if this stops half way,
+        # the next build looks through the whole folder (and removes a stray .tmp file).
+        applying = self.folder / "applying"
+        applying.touch()
         for route, path, data in todo:
             tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
             st = os.stat(path)
             journal.files[route.file] = (st.st_size, st.st_mtime_ns)
             result.rendered += 1
             self.reporter.rendered(route.path)
         journal.done = True
         self._save_journal(journal)
+        applying.unlink()
         # The record of the last build, so that the next one with nothing to do stops at once.
         uptodate.record(
             self.site_dir,

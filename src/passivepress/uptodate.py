@@ -19,6 +19,7 @@ a copied or checked-out file is always read. The record lives beside the other c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -231,6 +232,9 @@ def record(
         "feeds": feeds,
     }
     _write(site_dir / RECORD, data, files)
+    for old in ("uptodate.json", "sources.json"):  # of versions before 0.1.0's pickles
+        with contextlib.suppress(OSError):
+            (site_dir / RECORD).with_name(old).unlink(missing_ok=True)
 
 
 def _write(path: Path, *parts: Any) -> None:
