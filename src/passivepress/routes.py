@@ -151,28 +151,34 @@ def redirect_page(target: str) -> bytes:
 
 
 def paginate(
-    first: str, items: Sequence[Essay], per_page: int, base_path: str
+    first: str,
+    items: Sequence[Essay],
+    per_page: int,
+    base_path: str,
+    only: frozenset[str] | None = None,
 ) -> list[tuple[str, tuple[Essay, ...], Paginator]]:
     """(site path, its essays, its paginator) of each page of a list that starts at
     ``first`` (such as /essays/): page 1 is ``first`` itself, then ``first`` + "page/2/" ...
-    A list without items still has its first page, which says so."""
-    chunks = [tuple(items[i : i + per_page]) for i in range(0, len(items), per_page)] or [()]
-    paths = [first] + [f"{first}page/{n}/" for n in range(2, len(chunks) + 1)]
-    urls = tuple(under_base(p, base_path) for p in paths)
+    A list without items still has its first page, which says so. ``only``: of these
+    paths alone."""
+    count = max(1, -(-len(items) // per_page))
+    paths = [first] + [f"{first}page/{n}/" for n in range(2, count + 1)]
+    urls = [under_base(p, base_path) for p in paths]
     return [
         (
             path,
-            chunk,
+            tuple(items[(n - 1) * per_page : n * per_page]),
             Paginator(
                 number=n,
-                count=len(chunks),
+                count=count,
                 total=len(items),
                 prev_url=urls[n - 2] if n > 1 else None,
-                next_url=urls[n] if n < len(chunks) else None,
+                next_url=urls[n] if n < count else None,
                 first_url=urls[0],
             ),
         )
-        for n, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1)
+        for n, path in enumerate(paths, start=1)
+        if only is None or path in only
     ]
 
 
@@ -397,7 +403,9 @@ def plan(
 
     # The archive, paginated
     per_page = config.pagination.per_page
-    for path, chunk, paginator in paginate("/essays/", site.essays, per_page, config.base_path):
+    for path, chunk, paginator in paginate(
+        "/essays/", site.essays, per_page, config.base_path, only
+    ):
         n = paginator.number
         title = "Essays" if n == 1 else f"Essays, page {n}"
         routes.append(
@@ -440,7 +448,9 @@ def plan(
             )
         # Paginated as the archive is: a tag of a big site has thousands of essays, and its
         # pages' context holds only the essays they show, so an edit re-renders one page.
-        for path, chunk, paginator in paginate(tag.path, tag.essays, per_page, config.base_path):
+        for path, chunk, paginator in paginate(
+            tag.path, tag.essays, per_page, config.base_path, only
+        ):
             n = paginator.number
             title = f"Essays about {tag.name}" + ("" if n == 1 else f", page {n}")
             routes.append(
@@ -461,7 +471,7 @@ def plan(
                     sitemap=True,
                 )
             )
-        if config.feeds.tags and config.feeds.rss:
+        if config.feeds.tags and config.feeds.rss and (only is None or tag.feed_path in only):
             tag_public = [e for e in tag.essays if not e.draft and not e.future]
             routes.append(
                 Route(
