@@ -14,7 +14,6 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +186,8 @@ def local_timezone() -> str:
 
 
 def _starter(name: str) -> str:
+    from importlib import resources  # here: every command's parser imports this module
+
     return (resources.files("passivepress") / "starter" / name).read_text(encoding="utf-8")
 
 
