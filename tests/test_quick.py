@@ -1,0 +1,696 @@
+"""Quick builds (passivepress.quick): after a CLI build, an edit to the body, title or
+summary of a few essays, books or pages is built from the model the last build kept,
+rendering only what shows the edit; anything that moves things around the site goes the
+full way. Either way the output is, byte for byte, what a clean build makes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from conftest import CONFIG, NOW, Html, tree
+from passivepress import quick, uptodate
+from passivepress.build import Builder, BuildOptions, BuildResult, build
+from passivepress.cache import CACHE_DIR
+from passivepress.report import Recorder
+
+E8 = "content/essays/2024-01-08-e8.md"  # the newest essay (tagged career)
+E4 = "content/essays/2024-01-04-e4.md"  # a career essay, related to e2, e6 and e8
+E3 = "content/essays/2024-01-03-e3.md"  # its "Getting started" heading is linked to
+E5 = "content/essays/2024-01-05-e5.md"  # a mentoring essay nobody links into
+
+SITE = (
+    CONFIG
+    + "".join(
+        f"""
+-- content/essays/2024-01-{n:02d}-e{n}.md --
+---
+title: Essay {n}
+date: 2024-01-{n:02d}
+tags: [{"mentoring" if n % 2 else "career"}]
+---
+Body of essay {n}, with *emphasis*.
+
+## Getting started
+
+More text of essay {n}.
+"""
+        for n in range(1, 9)
+    )
+    + """
+-- content/essays/2023-12-01-shelf.md --
+---
+title: Shelf
+date: 2023-12-01
+tags: [reading]
+books: [the-book]
+---
+Read this:
+
+```{book} the-book
+```
+-- content/essays/2023-11-01-pointer.md --
+---
+title: Pointer
+date: 2023-11-01
+tags: [reading]
+---
+See [how to start](/essays/e3/#getting-started).
+-- content/books/the-book.md --
+---
+title: The Book
+authors: [Ada Author]
+---
+About the book.
+-- content/books/other-book.md --
+---
+title: Other Book
+authors: [Bo Writer]
+---
+About the other book.
+-- content/pages/about.md --
+---
+title: About
+---
+About me.
+-- static/notes.txt --
+Some notes.
+"""
+)
+
+_clean_folders = itertools.count()
+
+
+def cli_way(site: Path, out: Path, **options) -> tuple[BuildResult, Recorder]:
+    """A build as `passivepress build` makes it after its up-to-date check: with the
+    scanned sources, so that it may take the quick way."""
+    recorder = Recorder()
+    options = {"now": NOW, "record_urls": False, **options}
+    result = build(site, BuildOptions(output=out, **options), recorder, uptodate.scan(site))
+    return result, recorder
+
+
+def clean(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    """Every file a clean build (no cache, nothing kept) makes of the site as it is now."""
+    out = tmp_path / f"clean-{next(_clean_folders)}"
+    Builder(site, BuildOptions(output=out, use_cache=False, now=NOW, record_urls=False)).build()
+    return tree(out)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def listed(page: Html) -> dict[str, str]:
+    """The essays a list page shows: URL → the item's visible text."""
+    return {
+        page.links(item)[0]: page.text(item) for item in page.with_class("essay-item", "article")
+    }
+
+
+def feed_text(data: bytes, link: str) -> str:
+    """The content of the feed entry that links to ``link`` (parsed by feedparser)."""
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    for entry in parsed.entries:
+        if entry.link == link:
+            return " ".join(c.value for c in entry.get("content", [])) or entry.summary
+    raise AssertionError(f"no entry for {link}")
+
+
+@pytest.fixture
+def site(tmp_path: Path, make_site) -> Path:
+    return make_site(tmp_path, SITE)
+
+
+@pytest.fixture
+def out(tmp_path: Path, site: Path) -> Path:
+    """The output of a first, full CLI build of ``site``."""
+    out = tmp_path / "out"
+    result, _ = cli_way(site, out)
+    assert not result.quick, "a first build has nothing kept to start from"
+    return out
+
+
+# -- what a quick build makes ----------------------------------------------------------------
+
+
+def test_a_body_edit_of_the_newest_essay_renders_its_page_and_the_feeds(site, out, tmp_path):
+    """A paragraph after the summary changes: the quick way renders the essay's page and
+    the feeds that carry its body (site feeds and its tag's), nothing else, and the
+    output is what a clean build makes."""
+    before = tree(out)
+    edit(site / E8, "More text of essay 8.", "Freshly rewritten text of essay 8.")
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert sorted(recorder.paths) == [
+        "/atom.xml",
+        "/essays/e8/",
+        "/feed.xml",
+        "/tags/career/feed.xml",
+    ]
+    assert result.rendered == 4
+    assert "Freshly rewritten text" in Html((out / "essays/e8/index.html").read_bytes()).text()
+    for feed in ("feed.xml", "atom.xml", "tags/career/feed.xml"):
+        text = feed_text((out / feed).read_bytes(), "https://example.com/essays/e8/")
+        assert "Freshly rewritten text" in text, feed
+    after = tree(out)
+    assert {rel for rel in after if after[rel] != before.get(rel)} == {
+        "essays/e8/index.html",
+        "feed.xml",
+        "atom.xml",
+        "tags/career/feed.xml",
+    }
+    assert after == clean(site, tmp_path)
+
+
+def test_a_quick_build_leaves_a_record_so_nothing_changed_is_seen(site, tmp_path, cli):
+    """After a quick build, `passivepress build` with no edit says nothing changed and
+    touches no output."""
+    assert cli("build", str(site)).code == 0
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    quick_build = cli("build", str(site), "-v")
+    assert quick_build.code == 0 and "(the quick way" in quick_build.err
+    mtimes = {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()}
+    again = cli("build", str(site), "-v")
+    assert again.code == 0 and "(nothing changed)" in again.err
+    assert {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()} == mtimes
+    assert tree(site / "_site") == clean(site, tmp_path)
+
+
+def test_a_title_edit_reaches_lists_related_essays_and_the_social_card(site, out, tmp_path):
+    """A new title is shown by the essay's page, the home page, the archive, its tag's
+    page, the feeds, the pages of related essays that list it and its social card: the
+    quick way renders exactly those, and they are what a clean build makes."""
+    card = (out / "essays/e4/card.png").read_bytes()
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    rendered = set(recorder.paths)
+    assert {
+        "/essays/e4/",
+        "/essays/e4/card.png",
+        "/",
+        "/essays/",
+        "/tags/career/",
+        "/feed.xml",
+        "/atom.xml",
+        "/tags/career/feed.xml",
+        "/essays/e2/",
+        "/essays/e6/",
+        "/essays/e8/",
+    } <= rendered
+    assert not {"/tags/mentoring/", "/essays/e1/", "/essays/e3/", "/essays/e5/"} & rendered
+    assert not {"/essays/e7/", "/essays/shelf/", "/essays/pointer/", "/sitemap.xml"} & rendered
+
+    page = Html((out / "essays/e4/index.html").read_bytes())
+    assert page.title().startswith("Renamed four")
+    for rel in ("index.html", "essays/index.html", "tags/career/index.html"):
+        shown = listed(Html((out / rel).read_bytes()))
+        assert shown["/essays/e4/"].startswith("Renamed four"), rel
+    for n in (2, 6, 8):
+        related = Html((out / f"essays/e{n}/index.html").read_bytes()).one("related")
+        assert "Renamed four" in Html.text(page, related), f"related essays of e{n}"
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert "Renamed four" in [e.title for e in feed.entries]
+    assert (out / "essays/e4/card.png").read_bytes() != card
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_reading_time_that_crosses_a_minute_updates_the_lists(site, out, tmp_path):
+    """reading_time is derived from the word count: when it goes from 1 to 9 minutes, the
+    lists showing it are rendered again, though the summary and title stay the same."""
+    edit(site / E4, "More text of essay 4.", "More text of essay 4. " + "word " * 2000)
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert {"/essays/e4/", "/essays/", "/", "/tags/career/"} <= set(recorder.paths)
+    for rel in ("index.html", "essays/index.html", "tags/career/index.html"):
+        shown = listed(Html((out / rel).read_bytes()))
+        assert "9 min read" in shown["/essays/e4/"], rel
+        assert "1 min read" in shown["/essays/e6/"], rel
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_word_count_within_the_same_minute_leaves_the_lists_alone(site, out, tmp_path):
+    """A few more words do not change the reading time: the lists are not rendered."""
+    edit(site / E4, "More text of essay 4.", "More text of essay 4, a few words longer now.")
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert not {"/essays/", "/", "/tags/career/"} & set(recorder.paths)
+    assert tree(out) == clean(site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new"),
+    [
+        pytest.param(E5, "## Getting started", "## Starting out", id="unlinked-heading"),
+        pytest.param(E5, "title: Essay 5", "title: Essay 5\nsummary: Five in short.", id="summary"),
+        pytest.param(E5, "title: Essay 5", "title: Essay 5\ncta: false", id="cta"),
+        pytest.param("content/pages/about.md", "About me.", "All about me.", id="page-body"),
+        pytest.param(
+            "content/books/other-book.md", "About the other", "On the other", id="book-body"
+        ),
+        pytest.param(
+            "content/books/other-book.md",
+            "authors: [Bo Writer]",
+            "authors: [Bo Writer, Cy Coauthor]",
+            id="book-authors",
+        ),
+    ],
+)
+def test_other_leaf_edits_go_quick_and_match_a_clean_build(site, out, tmp_path, path, old, new):
+    """Leaf fields of essays, pages and books not embedded anywhere: the quick way, and
+    the same bytes as a clean build."""
+    edit(site / path, old, new)
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert recorder.paths
+    assert tree(out) == clean(site, tmp_path)
+
+
+# -- what takes the full way -----------------------------------------------------------------
+
+
+def _add_essay(site: Path) -> None:
+    (site / "content/essays/2024-02-01-new.md").write_text(
+        "---\ntitle: New one\ndate: 2024-02-01\ntags: [career]\n---\nA new essay.\n"
+    )
+
+
+def _add_template(site: Path) -> None:
+    (site / "templates").mkdir()
+    (site / "templates/404.html").write_text("gone {{ site.title }}\n")
+
+
+NOT_QUICK = {
+    "date": lambda s: edit(s / E4, "date: 2024-01-04", "date: 2024-01-09"),
+    "tags": lambda s: edit(s / E4, "tags: [career]", "tags: [mentoring]"),
+    "slug": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nslug: four"),
+    "draft": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\ndraft: true"),
+    "aliases": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\naliases: [/four/]"),
+    "updated": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nupdated: 2024-02-01"),
+    "image": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nimage: /images/four.png"),
+    "books": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nbooks: [other-book]"),
+    "new-essay": _add_essay,
+    "deleted-essay": lambda s: (s / E4).unlink(),
+    "config": lambda s: edit(s / "passivepress.yml", "title: Test Site", "title: Other Site"),
+    "template": _add_template,
+    "static-file": lambda s: edit(s / "static/notes.txt", "Some notes.", "Other notes."),
+    "book-title": lambda s: edit(
+        s / "content/books/other-book.md", "title: Other Book", "title: Another Book"
+    ),
+    "embedded-book": lambda s: edit(
+        s / "content/books/the-book.md", "About the book.", "About the book, revised."
+    ),
+    "linked-heading": lambda s: edit(s / E3, "## Getting started", "## Getting going"),
+}
+
+
+@pytest.mark.parametrize("change", NOT_QUICK.values(), ids=NOT_QUICK.keys())
+def test_a_change_that_moves_things_around_takes_the_full_way(site, out, tmp_path, change):
+    """Each of these changes decides more than what shows one field (the order of lists,
+    which pages exist, every page's frame, what a book card or a #fragment link points
+    at). It comes with a body edit of another essay that alone would go quick; the build
+    takes the full way and makes what a clean build makes."""
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    change(site)
+    result, recorder = cli_way(site, out)
+    assert not result.quick
+    assert recorder.paths
+    assert "Other text of essay 8." in (out / "essays/e8/index.html").read_text()
+    assert tree(out) == clean(site, tmp_path)
+
+
+@pytest.mark.parametrize("change", NOT_QUICK.values(), ids=NOT_QUICK.keys())
+def test_a_change_that_moves_things_around_alone_takes_the_full_way(site, out, tmp_path, change):
+    """The same changes alone: the full way, and the output of a clean build."""
+    change(site)
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    assert tree(out) == clean(site, tmp_path)
+
+
+# -- errors and warnings ---------------------------------------------------------------------
+
+
+def test_broken_yaml_in_an_edited_essay_fails_and_writes_nothing(site, tmp_path, cli):
+    """Bad input where a quick edit would be: the usual `file:line:column: message`, exit
+    code 1, the output untouched; once fixed, the next build is right."""
+    assert cli("build", str(site)).code == 0
+    before = tree(site / "_site")
+    edit(site / E8, "title: Essay 8", "title: [Essay 8")
+    broken = cli("build", str(site), "-v")
+    assert broken.code == 1
+    assert f"{E8}:3:" in broken.err
+    assert "could not parse YAML" in broken.err
+    assert tree(site / "_site") == before
+    edit(site / E8, "title: [Essay 8", "title: Essay 8")
+    edit(site / E8, "More text of essay 8.", "Fixed text of essay 8.")
+    fixed = cli("build", str(site), "-v")
+    assert fixed.code == 0, fixed.err
+    assert "Fixed text of essay 8." in (site / "_site/essays/e8/index.html").read_text()
+    assert tree(site / "_site") == clean(site, tmp_path)
+
+
+def test_an_unknown_book_in_an_edited_essay_fails_as_a_full_build_would(site, tmp_path, cli):
+    """A reference the quick way cannot resolve: the full build reports it with its line."""
+    assert cli("build", str(site)).code == 0
+    before = tree(site / "_site")
+    edit(site / E8, "More text of essay 8.", "More text of {book}`no-such-book`.")
+    failed = cli("build", str(site))
+    assert failed.code == 1
+    assert f"{E8}:" in failed.err and "no-such-book" in failed.err
+    assert tree(site / "_site") == before
+    edit(site / E8, "More text of {book}`no-such-book`.", "More text of essay 8.")
+    assert cli("build", str(site)).code == 0
+    assert tree(site / "_site") == clean(site, tmp_path)
+
+
+def test_a_broken_link_added_quickly_is_warned_about_and_strict_fails(site, tmp_path, cli):
+    """A quick edit that adds a broken internal link: `--strict` fails (exit 1) and
+    writes nothing; without it, the build goes quick and warns with file:line; a build
+    with nothing changed repeats the same warnings, and `--strict` still fails."""
+    assert cli("build", str(site)).code == 0
+    before = tree(site / "_site")
+    edit(site / E8, "More text of essay 8.", "More text, see [this](/essays/nope/).")
+    line = (site / E8).read_text().split("\n").index("More text, see [this](/essays/nope/).") + 1
+    where = f"{E8}:{line}: broken link"
+
+    strict = cli("build", str(site), "--strict")
+    assert strict.code == 1
+    assert where in strict.err
+    assert tree(site / "_site") == before, "a strict build that fails writes nothing"
+
+    warned = cli("build", str(site), "-v")
+    assert warned.code == 0
+    assert "(the quick way" in warned.err
+    assert where in warned.err
+    assert "see this" in Html((site / "_site/essays/e8/index.html").read_bytes()).text()
+    warnings = [line for line in warned.err.splitlines() if line.startswith("warning:")]
+    assert warnings
+
+    again = cli("build", str(site))
+    assert again.code == 0 and "(nothing changed)" in again.err
+    assert [line for line in again.err.splitlines() if line.startswith("warning:")] == warnings
+    strict = cli("build", str(site), "--strict")
+    assert strict.code == 1 and where in strict.err
+    assert tree(site / "_site") == clean(site, tmp_path)
+
+
+def test_a_quick_build_keeps_the_warnings_of_files_it_did_not_read(site, out, tmp_path):
+    """Warnings of other files, kept in parts, are reported by a quick build as a full
+    build reports them, in the same order; fixing the edited file's own warning drops it."""
+    edit(site / E5, "More text of essay 5.", "See [gone](/essays/gone/).")
+    _, first_rec = cli_way(site, out)
+    assert len(first_rec.warnings) == 1
+    edit(site / E8, "More text of essay 8.", "See [nope](/essays/nope/).")
+    second, second_rec = cli_way(site, out)
+    assert second.quick
+    reference = Recorder()
+    Builder(
+        site,
+        BuildOptions(output=tmp_path / "ref", use_cache=False, now=NOW, record_urls=False),
+        reference,
+    ).build()
+    assert [str(w) for w in second_rec.warnings] == [str(w) for w in reference.warnings]
+    assert len(second_rec.warnings) == 2
+    edit(site / E8, "See [nope](/essays/nope/).", "More text of essay 8.")
+    third, third_rec = cli_way(site, out)
+    assert third.quick
+    assert [str(w) for w in third_rec.warnings] == [str(w) for w in first_rec.warnings]
+    assert tree(out) == clean(site, tmp_path)
+
+
+# -- the journal of quick builds -------------------------------------------------------------
+
+
+def test_a_full_build_after_a_quick_one_then_a_revert_matches_clean(site, out, tmp_path):
+    """A quick title edit, a full build for another change, then the title put back as it
+    was: each step makes what a clean build makes. (Titles of the same length: the pages
+    showing them keep their size, so a stale record of one would look as written.)"""
+    original = (site / E4).read_bytes()
+    edit(site / E4, "title: Essay 4", "title: Essay Q")
+    assert cli_way(site, out)[0].quick
+    assert tree(out) == clean(site, tmp_path)
+
+    edit(site / E5, "tags: [mentoring]", "tags: [mentoring, career]")
+    assert not cli_way(site, out)[0].quick
+    assert tree(out) == clean(site, tmp_path)
+
+    (site / E4).write_bytes(original)
+    cli_way(site, out)
+    assert "Essay Q" not in (out / "essays/index.html").read_text()
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_revert_built_the_full_way_does_not_trust_outputs_a_quick_build_rewrote(
+    site, out, tmp_path
+):
+    """The full build's records predate the quick build. The title put back to the bytes
+    those records were made from, in the same build as a static file change (which takes
+    the full way and shows no title), must not leave the quick build's pages in place:
+    they have the size the records say (a title of the same length) and were written
+    within the second the records allow."""
+    original = (site / E4).read_bytes()
+    edit(site / E4, "title: Essay 4", "title: Essay Q")
+    assert cli_way(site, out)[0].quick
+    assert "Essay Q" in (out / "essays/index.html").read_text()
+    (site / E4).write_bytes(original)
+    edit(site / "static/notes.txt", "Some notes.", "Other notes.")
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    for rel in ("essays/e4/index.html", "essays/index.html", "index.html", "essays/e2/index.html"):
+        assert "Essay Q" not in (out / rel).read_text(), rel
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_two_quick_edits_of_one_essay_then_a_revert_match_clean(site, out, tmp_path):
+    """Quick builds on top of quick builds (the journal's changes on top of the kept
+    model): two edits of the same essay and a return to its first text all go quick, and
+    each makes what a clean build makes."""
+    original = (site / E4).read_bytes()
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    assert cli_way(site, out)[0].quick
+    assert tree(out) == clean(site, tmp_path)
+    edit(site / E4, "More text of essay 4.", "More text of essay 4. " + "word " * 2000)
+    assert cli_way(site, out)[0].quick
+    assert tree(out) == clean(site, tmp_path)
+    (site / E4).write_bytes(original)
+    assert cli_way(site, out)[0].quick
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_quick_edits_of_two_essays_in_turn_both_stay_in_the_output(site, out, tmp_path):
+    """A second quick build starts from the journal of the first: the first edit is not
+    lost from the pages both edits show."""
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    assert cli_way(site, out)[0].quick
+    edit(site / E8, "title: Essay 8", "title: Renamed eight")
+    assert cli_way(site, out)[0].quick
+    shown = listed(Html((out / "tags/career/index.html").read_bytes()))
+    assert shown["/essays/e4/"].startswith("Renamed four")
+    assert shown["/essays/e8/"].startswith("Renamed eight")
+    assert tree(out) == clean(site, tmp_path)
+
+
+class _Killed(BaseException):
+    """The process killed (or a Ctrl-C): not caught by the build, and nothing of quick.py
+    runs after it, not even the removal of a temporary file."""
+
+
+class _OsStoppingAt:
+    """The os module as quick.py sees it, whose ``n``-th os.replace raises ``error``."""
+
+    def __init__(self, n: int, error: BaseException) -> None:
+        self.calls, self.n, self.error, self.stopped = 0, n, error, False
+
+    def _alive(self) -> None:
+        if self.stopped and isinstance(self.error, _Killed):
+            raise self.error
+
+    def replace(self, src, dst):
+        self._alive()
+        self.calls += 1
+        if self.calls == self.n:
+            self.stopped = True
+            raise self.error
+        return os.replace(src, dst)
+
+    def unlink(self, path):
+        self._alive()
+        return os.unlink(path)
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+
+def test_a_quick_build_killed_while_writing_is_followed_by_a_full_one(
+    site, out, tmp_path, monkeypatch
+):
+    """Killed after the journal said "writing", one output replaced and the next one's
+    temporary file written: the next build goes the full way, makes again what the quick
+    one wrote, removes the temporary file and matches a clean build."""
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    # Call 1 writes the journal, call 2 moves the first output into place, call 3 is killed.
+    monkeypatch.setattr(quick, "os", _OsStoppingAt(3, _Killed()))
+    with pytest.raises(_Killed):
+        cli_way(site, out)
+    monkeypatch.undo()
+    assert [p.name for p in out.rglob("*.tmp")], "the kill left a temporary file behind"
+    journal = pickle.loads((site / CACHE_DIR / quick.JOURNAL).read_bytes())
+    assert journal.done is False
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    assert tree(out) == clean(site, tmp_path)
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    assert cli_way(site, out)[0].quick, "the full build kept a model again"
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_quick_build_that_fails_while_writing_finishes_the_full_way(
+    site, out, tmp_path, monkeypatch
+):
+    """An OSError while the quick way writes: the same build goes on the full way and
+    the output is right; so is the next quick-eligible build."""
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    monkeypatch.setattr(quick, "os", _OsStoppingAt(3, OSError("disk full")))
+    result, _ = cli_way(site, out)
+    monkeypatch.undo()
+    assert not result.quick
+    assert tree(out) == clean(site, tmp_path)
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    cli_way(site, out)
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_journal_left_writing_means_a_full_build(site, out, tmp_path):
+    """A journal of this keeping that says done=False (as a quick build stopped while
+    writing leaves it; written with quick's own functions): the next build does not go
+    quick, and renders again the outputs the journal names."""
+    kept = quick._Quick(site, BuildOptions(), Recorder(), uptodate.scan(site), 0.0)
+    fh, state = kept._open()
+    fh.close()
+    kept._save_journal(quick.Journal(state.ident, done=False, rewritten={"essays/e4/index.html"}))
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    result, recorder = cli_way(site, out)
+    assert not result.quick
+    assert {"/essays/e8/", "/essays/e4/"} <= set(recorder.paths)
+    assert tree(out) == clean(site, tmp_path)
+
+
+# -- what quick builds must not trust --------------------------------------------------------
+
+
+def test_a_tampered_output_with_an_edit_goes_the_full_way_and_is_repaired(site, out, tmp_path):
+    """An output file edited by hand, unrelated to the essay edited: the build notices,
+    goes the full way and writes that file again."""
+    (out / "essays/e1/index.html").write_text("tampered")
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    assert "Essay 1" in Html((out / "essays/e1/index.html").read_bytes()).title()
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_deleted_output_with_an_edit_goes_the_full_way_and_is_repaired(site, out, tmp_path):
+    """An output file removed by hand, with an essay edit: the full way makes it again."""
+    (out / "tags/mentoring/index.html").unlink()
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_lost_markdown_cache_still_builds_the_edit_right(site, out, tmp_path):
+    """The Markdown cache holds the bodies quick builds show: without it the build still
+    makes what a clean build makes (the quick way renders again or steps aside)."""
+    dbs = list((site / CACHE_DIR).glob("markdown-*.sqlite"))
+    assert dbs
+    for db in dbs:
+        db.unlink()
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    cli_way(site, out)
+    assert tree(out) == clean(site, tmp_path)
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    cli_way(site, out)
+    assert tree(out) == clean(site, tmp_path)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a pickle at all", b"\x80\x05garbage"])
+def test_a_corrupt_kept_model_means_a_full_build(site, out, tmp_path, garbage):
+    """quick.pickle empty or garbage: the full way, the right output, and a model kept
+    again for the next edit to go quick."""
+    (site / CACHE_DIR / quick.FILE).write_bytes(garbage)
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    assert tree(out) == clean(site, tmp_path)
+    edit(site / E8, "Other text of essay 8.", "Third text of essay 8.")
+    assert cli_way(site, out)[0].quick, "the full build kept a model again"
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_corrupt_journal_means_a_full_build_that_trusts_no_record(site, out, tmp_path):
+    """An unreadable journal after a quick build: which outputs it rewrote is unknown, so
+    the next build goes full and the title put back shows everywhere again."""
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    assert cli_way(site, out)[0].quick
+    (site / CACHE_DIR / quick.JOURNAL).write_bytes(b"garbage")
+    edit(site / E4, "title: Renamed four", "title: Essay 4")
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_other_build_options_do_not_go_quick(site, out, tmp_path):
+    """The kept model is of one set of options: a build with drafts shown goes full."""
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    result, _ = cli_way(site, out, drafts=True)
+    assert not result.quick
+    assert "Other text of essay 8." in (out / "essays/e8/index.html").read_text()
+
+
+def test_the_clean_flag_never_goes_quick(site, tmp_path, cli):
+    """`passivepress build --clean` after a quick-eligible edit builds the full way."""
+    assert cli("build", str(site)).code == 0
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    built = cli("build", str(site), "--clean", "-v")
+    assert built.code == 0 and "(the quick way" not in built.err
+    assert tree(site / "_site") == clean(site, tmp_path)
+
+
+# -- the console command ---------------------------------------------------------------------
+
+
+def test_the_console_command_says_it_took_the_quick_way(site, tmp_path):
+    """`python -m passivepress build -v` in its own process, as an author runs it."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "passivepress", "build", str(site), "-v"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert "(the quick way" not in first.stderr
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    second = run()
+    assert second.returncode == 0, second.stderr
+    assert "(the quick way" in second.stderr
+    assert "Other text of essay 8." in (site / "_site/essays/e8/index.html").read_text()
+    assert tree(site / "_site") == clean(site, tmp_path)
