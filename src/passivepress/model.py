@@ -52,7 +52,8 @@ def unpack(item: Any) -> None:
     """Read in the fields a quick build's model kept packed (nothing to do for others)."""
     packed = item.__dict__.pop("_packed", None)
     if packed is not None:
-        item.__dict__.update(packed.unpack())
+        read, *where = packed  # a call that gives them, and its arguments
+        item.__dict__.update(read(*where))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from passivepress.errors import Problem
 # build reads one and writes both.
 RECORD = ".passivepress/cache/uptodate.pickle"
 STATS = ".passivepress/cache/sources.pickle"
-_FORMAT = 3
+_FORMAT = 4
 _RACY_NS = 2_000_000_000  # a file changed this close to being read is read again next time
 
 # The folders and files a build reads, besides the built-in theme.
@@ -75,8 +75,10 @@ class Sources:
 
     digest: str
     files: dict[str, bytes]
-    stats: dict[str, list[Any]]  # what the next scan may trust, see the module's docstring
-    trusted: dict[str, list[Any]]  # what this scan trusted
+    # What the next scan may trust (see the module's docstring): (size, mtime, ctime, inode)
+    # and the digest, by file.
+    stats: dict[str, tuple[tuple[int, ...], bytes]]
+    trusted: dict[str, tuple[tuple[int, ...], bytes]]  # what this scan trusted
     # A digest of everything but the content files in ``files``: while it stays the same,
     # only those files can have changed (see :mod:`passivepress.quick`).
     others: str = ""
@@ -118,7 +120,7 @@ def _add_folder(
     folder: Path,
     label: str,
     sources: Sources,
-    trusted: dict[str, list[Any]],
+    trusted: dict[str, tuple[tuple[int, ...], bytes]],
     started: int,
 ) -> None:
     found = []
@@ -137,7 +139,7 @@ def _add(
     path: Path | str,
     label: str,
     sources: Sources,
-    trusted: dict[str, list[Any]],
+    trusted: dict[str, tuple[tuple[int, ...], bytes]],
     started: int,
 ) -> None:
     h.update(label.encode("utf-8", "surrogateescape") + b"\0")
@@ -147,17 +149,20 @@ def _add(
             h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
             sources.unheld[label] = f"{st.st_size}:{st.st_mtime_ns}".encode()
         else:
-            stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
             kept = trusted.get(label)
-            if kept is not None and kept[:4] == stat:
-                found = bytes.fromhex(kept[4])
+            if kept is not None and kept[0] == stat:
+                found = kept[1]
             else:
                 with open(path, "rb") as fh:
                     found = hashlib.blake2b(fh.read(), digest_size=16).digest()
             h.update(found)
             sources.files[label] = found
             if st.st_ctime_ns < started - _RACY_NS:
-                sources.stats[label] = [*stat, found.hex()]
+                # The same tuple when unchanged: comparing the stats before saving is quick.
+                sources.stats[label] = (
+                    kept if kept is not None and found is kept[1] else (stat, found)
+                )
     except OSError:
         h.update(b"\0missing")
         sources.unheld[label] = b"missing"
