@@ -834,9 +834,17 @@ def link_problems(
     items without broken links are left out."""
     out: dict[str, list[Problem]] = {}
     base_path = site.config.base_path
-    # Items by output file; their ids read only where a link needs them (most of a quick
-    # build's model stays packed, see passivepress.quick).
-    by_file = {output_path(item.path): item for item in (*site.essays, *site.books, *site.pages)}
+    # Items by output file, made when a link to a heading needs them; their ids read only
+    # then (most of a quick build's model stays packed, see passivepress.quick).
+    by_file: dict[str, Any] = {}
+
+    def item_at(target: str) -> Any:
+        if not by_file:
+            by_file.update(
+                (output_path(item.path), item) for item in (*site.essays, *site.books, *site.pages)
+            )
+        return by_file.get(target)
+
     for item in (*site.essays, *site.books, *site.pages) if items is None else items:
         problems: list[Problem] = []
         for link, line in item.body_links:
@@ -880,8 +888,8 @@ def link_problems(
             elif (
                 parts.fragment
                 and parts.fragment != "top"
-                and target in by_file
-                and parts.fragment not in by_file[target].ids
+                and item_at(target) is not None
+                and parts.fragment not in item_at(target).ids
             ):
                 problems.append(
                     Problem(

@@ -337,7 +337,7 @@ def _anchored(items: Iterable[Any]) -> set[str]:
 _SITE_LISTS = ("essays", "books", "pages", "tags")
 # Fields of every item a quick build reads (to plan routes, find the contact page): the
 # others are packed per item, and unpacked for the few items it renders or shows.
-_EAGER = frozenset({"key", "slug", "path", "draft", "future", "aliases"})
+_EAGER = frozenset({"key", "slug", "path", "draft", "future", "aliases", "featured", "own"})
 _CHUNK = 500  # items pickled together (a pickling's memo holds all it has seen)
 
 

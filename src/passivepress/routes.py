@@ -162,23 +162,28 @@ def paginate(
     A list without items still has its first page, which says so. ``only``: of these
     paths alone."""
     count = max(1, -(-len(items) // per_page))
-    paths = [first] + [f"{first}page/{n}/" for n in range(2, count + 1)]
-    urls = [under_base(p, base_path) for p in paths]
+
+    def path(n: int) -> str:
+        return first if n == 1 else f"{first}page/{n}/"
+
+    def url(n: int) -> str:
+        return under_base(path(n), base_path)
+
     return [
         (
-            path,
+            path(n),
             tuple(items[(n - 1) * per_page : n * per_page]),
             Paginator(
                 number=n,
                 count=count,
                 total=len(items),
-                prev_url=urls[n - 2] if n > 1 else None,
-                next_url=urls[n] if n < count else None,
-                first_url=urls[0],
+                prev_url=url(n - 1) if n > 1 else None,
+                next_url=url(n + 1) if n < count else None,
+                first_url=url(1),
             ),
         )
-        for n, path in enumerate(paths, start=1)
-        if only is None or path in only
+        for n in range(1, count + 1)
+        if only is None or path(n) in only
     ]
 
 
