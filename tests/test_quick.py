@@ -694,3 +694,37 @@ def test_the_console_command_says_it_took_the_quick_way(site, tmp_path):
     assert "(the quick way" in second.stderr
     assert "Other text of essay 8." in (site / "_site/essays/e8/index.html").read_text()
     assert tree(site / "_site") == clean(site, tmp_path)
+
+
+def test_routes_planned_for_some_urls_are_those_of_the_whole_plan(tmp_path: Path) -> None:
+    """routes.plan(only=...), which quick builds use, makes each asked-for route exactly as
+    the whole plan does: the same file, template and context (compared as the full build
+    compares recipes), the same feed contents."""
+    from passivepress import routes
+    from passivepress.build import social_cards
+    from passivepress.changes import _recipe_token
+    from passivepress.theme import Theme
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from corpus import generate
+
+    site_dir = tmp_path / "site"
+    generate(site_dir, essays=30, books=4)
+    site = Builder(site_dir, BuildOptions(output=tmp_path / "out", use_cache=False, now=NOW))
+    model = site.build().site
+    assert model is not None
+    menu = [("About", "/about/")]
+    cards = social_cards(Theme(site_dir.resolve(), model.config), model.config)
+    whole = [r for r in routes.plan(model, menu, cards) if r.path != "/sitemap.xml"]
+    assert len(whole) > 90 and any(r.kind == "image" for r in whole)
+    for route in whole:
+        (alone,) = routes.plan(model, menu, cards, only=frozenset({route.path}))
+        assert (alone.file, alone.template, alone.kind) == (route.file, route.template, route.kind)
+        if route.context is not None:
+            assert alone.context is not None
+            assert _recipe_token(alone.context.args) == _recipe_token(route.context.args)
+        else:
+            assert alone.produce is not None and route.produce is not None
+            assert alone.produce() == route.produce(), route.path
+    with pytest.raises(ValueError):
+        routes.plan(model, menu, only=frozenset({"/sitemap.xml"}))
