@@ -446,7 +446,8 @@ def run() -> None:
     freeing the model object by object on the way out (at 10,000 essays that took a tenth
     of a second or more; the system takes the memory back whole)."""
     code = main()
-    if _done_building:
+    # Not under a profiler or a coverage tracer: they write their reports on the way out.
+    if _done_building and sys.getprofile() is None and sys.gettrace() is None:
         sys.stdout.flush()
         sys.stderr.flush()
         logging.shutdown()
