@@ -349,15 +349,16 @@ class _Items:
     """The items file of a kept model, open while any item may still need its fields."""
 
     def __init__(self, path: Path, ident: str) -> None:
-        self.fd = os.open(path, os.O_RDONLY)
-        if os.pread(self.fd, 64, 0) != _items_header(ident):
-            os.close(self.fd)
+        self.file = path.open("rb")
+        if self.file.read(64) != _items_header(ident):
+            self.file.close()
             raise _NotQuick("the items file is not of the kept model")
         self.objects: dict[str, Any] = {}  # by key, to link the unpacked items to
 
     def unpack(self, offset: int, length: int) -> dict[str, Any]:
         """An item's packed fields (called by model.unpack), linked to the others."""
-        state = pickle.loads(os.pread(self.fd, length, offset))
+        self.file.seek(offset)
+        state = pickle.loads(self.file.read(length))
         objects = self.objects
         for name, keys in state.pop(_LINKED, {}).items():
             state[name] = [objects[k] for k in keys]
@@ -365,7 +366,7 @@ class _Items:
 
     def __del__(self) -> None:
         with contextlib.suppress(OSError, AttributeError):
-            os.close(self.fd)
+            self.file.close()
 
 
 _LINKED = "_linked"  # in an item's packed fields: its links, as keys
