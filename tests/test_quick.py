@@ -728,3 +728,48 @@ def test_routes_planned_for_some_urls_are_those_of_the_whole_plan(tmp_path: Path
             assert alone.produce() == route.produce(), route.path
     with pytest.raises(ValueError):
         routes.plan(model, menu, only=frozenset({"/sitemap.xml"}))
+
+
+def test_the_kept_model_reads_back_field_for_field(tmp_path: Path) -> None:
+    """What a full build keeps for quick builds (the linked model, most of each item's
+    fields packed aside) reads back as the model it was: every field of every item, links
+    by key, bodies by their HTML; a packed field is never answered by a class default."""
+    import dataclasses
+
+    from passivepress.cache import MarkdownStore
+    from passivepress.changes import same
+    from passivepress.model import Essay
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from corpus import generate
+
+    site_dir = tmp_path / "site"
+    generate(site_dir, essays=20, books=4)
+    options = BuildOptions(output=tmp_path / "out", now=NOW)
+    result = build(site_dir, options, Recorder(), uptodate.scan(site_dir))
+    assert result.site is not None and not result.quick
+    folder = site_dir / CACHE_DIR
+    with (folder / quick.FILE).open("rb") as fh:
+        pickle.load(fh)
+        kept = pickle.load(fh)
+        pickle.load(fh)  # the reverse index
+        store = MarkdownStore(site_dir.resolve())
+        quick._Bodies.store = store
+        try:
+            site, _ = quick._load_model(fh, quick._Items(folder / quick.ITEMS, kept.ident))
+            before = {o.key: o for o in (*result.site.essays, *result.site.books)}
+            after = {o.key: o for o in (*site.essays, *site.books)}
+            assert before.keys() == after.keys()
+            for key, old in before.items():
+                new = after[key]
+                assert "_packed" in vars(new)  # still packed until a field is read
+                for f in dataclasses.fields(old):
+                    value = getattr(new, f.name)
+                    if f.name == "html":
+                        assert str(value) == str(old.html), key
+                    else:
+                        assert same(getattr(old, f.name), value), (key, f.name)
+            assert not any(name in vars(Essay) for name in Essay.__dataclass_fields__)
+        finally:
+            quick._Bodies.store = None
+            store.close()

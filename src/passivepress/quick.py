@@ -398,12 +398,26 @@ def _dump_model(
                 continue
             if not obj.embeds:
                 state["html"] = LazyHtml(markdown_keys[obj.key])
-            eager = {k: state.pop(k) for k in _EAGER if k in state}
+            eager = {k: state.pop(k) for k in _eager(type(obj)) if k in state}
             state[_LINKED] = links  # an item's links only with its other fields
             packed = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
             states.append((type(obj), eager, None, (items_fh.tell(), len(packed))))
             items_fh.write(packed)
         pickle.dump(states, fh, pickle.HIGHEST_PROTOCOL)
+
+
+def _eager(kind: type) -> frozenset[str]:
+    """The fields of ``kind`` kept unpacked: _EAGER, and any that its class or a base
+    answers for (a default left on the class would be read instead of the packed value;
+    model._no_class_defaults removes those of the model's classes)."""
+    found = _EAGER_BY_KIND.get(kind)
+    if found is None:
+        answered = {name for c in kind.__mro__ if c is not object for name in vars(c)}
+        found = _EAGER_BY_KIND[kind] = _EAGER | (answered & set(kind.__dataclass_fields__))
+    return found
+
+
+_EAGER_BY_KIND: dict[type, frozenset[str]] = {}
 
 
 def _load_model(fh: Any, items: _Items) -> tuple[Site, list[Any]]:
