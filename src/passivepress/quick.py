@@ -602,134 +602,50 @@ class _Quick:
         mark: float,
     ) -> BuildResult:
         from passivepress import build as full
-        from passivepress import cache, embeds, loader, markdown, routes, theme
+        from passivepress import cache, loader, routes, theme
         from passivepress.build import BuildResult
 
         config = site.config
-        site_dir = self.site_dir
-        store = cache.MarkdownStore(site_dir)
+        store = cache.MarkdownStore(self.site_dir)
         _Bodies.store = store
         result = BuildResult(output=Path(kept.output), quick=True)
         warnings = {**kept.warnings, **journal.warnings}
-        content_warnings = list(warnings["content"])
-        links = dict(warnings["links"])
         journal.done = False
         what: dict[str, set[str]] = {}  # key → attributes that changed
-        patched: list[Any] = []
-        made: dict[str, Any] = {}  # renderings to add to the Markdown cache
         try:
-            site_theme = theme.Theme(site_dir, config)
+            site_theme = theme.Theme(self.site_dir, config)
             env = site_theme.environment(Path(kept.bytecode) if kept.bytecode else None)
-            reading_cache: dict[str, Any] = {}
-            items = []
-            for name in changed:
-                with open(site_dir / name, "rb") as fh:
-                    data = fh.read()
-                found = self.sources.files[name]
-                folder = name.split("/")[1]
-                try:
-                    pending = loader.READERS[folder](PurePosixPath(name), data, config)
-                except PassivepressError as exc:
-                    raise _NotQuick(f"{name} has errors") from exc
-                if pending.fields.problems:
-                    raise _NotQuick(f"{name} has errors")
-                reading_cache[name] = (found, pending)
-                items.append((name, found, pending))
+            edits = self._read(changed, config)
             mark = self._step("read", mark)
-
-            keys = [
-                cache.digest(kept.markdown_settings, p.site_path, p.body_key) for _, _, p in items
-            ]
-            stored = store.get_many(keys)
-            renderings = []
-            for key, (_, _, pending) in zip(keys, items, strict=True):
-                rendered = stored.get(key)
-                if rendered is None:
-                    options = loader.markdown_options(config)
-                    rendered = markdown.render(pending.body, options, base_path=config.base_path)
-                    made[key] = rendered
-                    result.markdown_rendered += 1
-                renderings.append(rendered)
-            if made:
-                store.add(made)
+            renderings = self._render_bodies(edits, store, kept, config, result)
             mark = self._step("markdown", mark)
 
             now = self.options.now or _build_time(config)
-            all_books = sorted(b.slug for b in site.books)
-            for (name, found, pending), rendered, md_key in zip(
-                items, renderings, keys, strict=True
-            ):
-                new = pending.finish(rendered, now)
+            books = sorted(b.slug for b in site.books)
+            readings = {edit.name: (edit.digest, edit.pending) for edit in edits}
+            content = list(warnings["content"])
+            patched = []
+            for edit, (rendered, md_key) in zip(edits, renderings, strict=True):
+                new = edit.pending.finish(rendered, now)
                 old = objects.get(getattr(new, "key", None))
                 if old is None or type(new) is not type(old):
-                    raise _NotQuick(f"{name} was not in the site (a draft?), or is no more")
-                file_warnings = list(pending.fields.warnings)
-                if isinstance(new, Book):
-                    new = loader._with_cover_size(new, config, site_dir, file_warnings)
-                elif (
-                    isinstance(new, Essay)
-                    and new.image
-                    and loader._local_image(new.image, config, site_dir) is False
-                ):
-                    file_warnings.append(loader._missing_image(new, "image"))
-                if loader._check_references(new, reading_cache, all_books, config):
-                    raise _NotQuick(f"{name} names an unknown book or variant")
-                differ = _differing(old, new)
-                allowed = _LEAF[type(new)]
-                if isinstance(new, Page) and old.menu is not None:
-                    allowed = allowed - {"title"}
-                moving = differ - allowed
-                if moving:
-                    raise _NotQuick(f"{name} changed {', '.join(sorted(moving))}")
-                if "ids" in differ and old.path in kept.anchored | journal.anchored:
-                    raise _NotQuick(f"{name} changed a heading another page links to")
-                if isinstance(old, Book) and old.slug in kept.embedded:
-                    raise _NotQuick(f"{name} is a book embedded in a page")
-                if "title" in differ and isinstance(old, Book):
-                    raise _NotQuick("a book's title orders the shelf")
-                before = {n: getattr(old, n) for n in ("words", "authors") if hasattr(old, n)}
-                old_body = old.html, old.feed_parts
-                values = {n: getattr(new, n) for n in differ | {"lines"}}
-                values.pop("html", None)
-                values.pop("feed_parts", None)
-                _patch(old, values)
-                if new.embeds:
-                    _patch(old, {"html": new.html, "feed_parts": new.feed_parts})
-                    embeds.resolve(site, env, site_dir, _contact_url(site), items=[old])
-                    values["html"], values["feed_parts"] = old.html, old.feed_parts
-                else:
-                    _patch(old, {"html": new.html, "feed_parts": ()})
-                    # The journal keeps the rendering's key: it is in the Markdown cache.
-                    values["html"] = LazyHtml(md_key)
-                    values["feed_parts"] = ()
-                attrs = set(differ)
-                if _body_changed(old_body, old.html, old.feed_parts, md_key):
-                    attrs |= {"html", "feed_parts", "feed_html"}
-                else:
-                    attrs -= {"html", "feed_parts"}
-                if isinstance(old, Essay) and old.reading_time != max(
-                    1, round(before["words"] / 230)
-                ):
-                    attrs.add("reading_time")
-                if isinstance(old, Book) and "authors" in attrs:
-                    attrs.add("author")
-                old.__dict__.pop("feed_html", None)
-                what[old.key] = attrs
-                journal.objects.setdefault(old.key, {}).update(values)
-                journal.content[name] = found
-                journal.anchored |= _anchored([old])
-                content_warnings = [w for w in content_warnings if str(w.path) != name]
-                content_warnings += file_warnings
-                content_warnings.sort(key=loader._order)
+                    raise _NotQuick(f"{edit.name} was not in the site (a draft?), or is no more")
+                new, found = self._file_warnings(edit, new, config, readings, books)
+                differ = self._differing(edit.name, old, new, kept, journal)
+                what[old.key] = self._apply(site, env, old, new, differ, md_key, journal)
+                journal.content[edit.name] = edit.digest
+                # Warnings as a full build orders them: by file and line.
+                content = [w for w in content if str(w.path) != edit.name] + found
+                content.sort(key=loader._order)
                 patched.append(old)
-            mark = self._step("compare", mark)
-
+            links = dict(warnings["links"])  # by item, in the site's order when listed
             files = {**kept.files, **journal.files}
             for item in patched:
                 links.pop(item.key, None)
                 links.update(full.link_problems(site, files, items=[item]))
-            warnings = {**warnings, "content": content_warnings, "links": links}
+            warnings = {**warnings, "content": content, "links": links}
             listed = _listed(site, warnings)
+            mark = self._step("compare", mark)
 
             wanted = self._affected(kept, journal, blobs, what, objects)
             cards = full.social_cards(site_theme, config)  # pages show them
@@ -737,19 +653,7 @@ class _Quick:
             if len(plan) != len(wanted):
                 raise _NotQuick("an output to make again has no route")
             mark = self._step("routes", mark)
-
-            made_files: list[tuple[Route, bytes, Any]] = []
-            for route in plan:
-                if route.template is not None:
-                    assert route.context is not None
-                    text, read = theme.render(
-                        env, route.template, route.context(), route.origin, site_dir
-                    )
-                    text = full.disclose(text, config.affiliate.disclosure)
-                    made_files.append((route, text.encode("utf-8"), read))
-                else:
-                    assert route.produce is not None
-                    made_files.append((route, route.produce(), None))
+            made = self._render(plan, env, config)
             mark = self._step("render", mark)
         except _NotQuick:
             raise
@@ -768,13 +672,155 @@ class _Quick:
             self.reporter.warning(warning)
         if self.options.strict and listed:
             raise StrictError.of(listed)
-        self._write(kept, journal, made_files, warnings, listed, result)
+        self._write(kept, journal, made, warnings, listed, result)
         self._step("write", mark)
         result.pages, result.feeds = kept.pages, kept.feeds
         result.warnings = listed
         result.site = site
         result.seconds = time.perf_counter() - self.started
         return result
+
+    def _read(self, changed: list[str], config: Any) -> list[_Edit]:
+        """Each changed file read as the loader reads it; one with errors ends the quick
+        way (the full build reports them with everything else)."""
+        from passivepress import loader
+
+        edits = []
+        for name in changed:
+            with open(self.site_dir / name, "rb") as fh:
+                data = fh.read()
+            folder = name.split("/")[1]
+            try:
+                pending = loader.READERS[folder](PurePosixPath(name), data, config)
+            except PassivepressError as exc:
+                raise _NotQuick(f"{name} has errors") from exc
+            if pending.fields.problems:
+                raise _NotQuick(f"{name} has errors")
+            edits.append(_Edit(name, self.sources.files[name], pending))
+        return edits
+
+    @staticmethod
+    def _render_bodies(
+        edits: list[_Edit], store: MarkdownStore, kept: Kept, config: Any, result: BuildResult
+    ) -> list[tuple[Any, str]]:
+        """(rendering, its key in the Markdown cache) of each edit's body; new renderings
+        are added to the cache (later quick builds fetch them from there)."""
+        from passivepress import cache, loader, markdown
+
+        keys = [
+            cache.digest(kept.markdown_settings, e.pending.site_path, e.pending.body_key)
+            for e in edits
+        ]
+        stored = store.get_many(keys)
+        made = {}
+        for key, edit in zip(keys, edits, strict=True):
+            if key not in stored:
+                options = loader.markdown_options(config)
+                body = edit.pending.body
+                made[key] = markdown.render(body, options, base_path=config.base_path)
+                result.markdown_rendered += 1
+        if made:
+            store.add(made)
+        return [({**stored, **made}[key], key) for key in keys]
+
+    def _file_warnings(
+        self, edit: _Edit, new: Any, config: Any, readings: dict[str, Any], books: list[str]
+    ) -> tuple[Any, list[Problem]]:
+        """The item with what the loader adds to it (a local cover's size), and its
+        file's warnings in the loader's order; an unknown book or variant ends the quick
+        way."""
+        from passivepress import loader
+
+        found = list(edit.pending.fields.warnings)
+        if isinstance(new, Book):
+            new = loader._with_cover_size(new, config, self.site_dir, found)
+        elif (
+            isinstance(new, Essay)
+            and new.image
+            and loader._local_image(new.image, config, self.site_dir) is False
+        ):
+            found.append(loader._missing_image(new, "image"))
+        if loader._check_references(new, readings, books, config):
+            raise _NotQuick(f"{edit.name} names an unknown book or variant")
+        return new, found
+
+    @staticmethod
+    def _differing(name: str, old: Any, new: Any, kept: Kept, journal: Journal) -> set[str]:
+        """The fields that differ, when none of them moves things around the site."""
+        differ = _differing(old, new)
+        allowed = _LEAF[type(new)]
+        if isinstance(new, Page) and old.menu is not None:
+            allowed = allowed - {"title"}  # the menu shows it
+        moving = differ - allowed
+        if moving:
+            raise _NotQuick(f"{name} changed {', '.join(sorted(moving))}")
+        if "ids" in differ and old.path in kept.anchored | journal.anchored:
+            raise _NotQuick(f"{name} changed a heading another page links to")
+        if isinstance(old, Book) and old.slug in kept.embedded:
+            raise _NotQuick(f"{name} is a book embedded in a page")
+        if "title" in differ and isinstance(old, Book):
+            raise _NotQuick("a book's title orders the shelf")
+        return differ
+
+    def _apply(
+        self,
+        site: Site,
+        env: Any,
+        old: Any,
+        new: Any,
+        differ: set[str],
+        md_key: str,
+        journal: Journal,
+    ) -> set[str]:
+        """Patch the kept item with the new fields (its embeds filled in again); the
+        attributes and properties that changed."""
+        from passivepress import embeds
+
+        words = getattr(old, "words", 0)
+        old_body = old.html, old.feed_parts
+        values = {n: getattr(new, n) for n in differ | {"lines"}}
+        values.pop("html", None)
+        values.pop("feed_parts", None)
+        _patch(old, values)
+        if new.embeds:
+            _patch(old, {"html": new.html, "feed_parts": new.feed_parts})
+            embeds.resolve(site, env, self.site_dir, _contact_url(site), items=[old])
+            values["html"], values["feed_parts"] = old.html, old.feed_parts
+        else:
+            _patch(old, {"html": new.html, "feed_parts": ()})
+            # The journal keeps the rendering's key: it is in the Markdown cache.
+            values["html"], values["feed_parts"] = LazyHtml(md_key), ()
+        attrs = set(differ)
+        if _body_changed(old_body, old.html, old.feed_parts, md_key):
+            attrs |= {"html", "feed_parts", "feed_html"}
+        else:
+            attrs -= {"html", "feed_parts"}
+        if isinstance(old, Essay) and old.reading_time != max(1, round(words / 230)):
+            attrs.add("reading_time")
+        if isinstance(old, Book) and "authors" in attrs:
+            attrs.add("author")
+        journal.objects.setdefault(old.key, {}).update(values)
+        journal.anchored |= _anchored([old])
+        return attrs
+
+    def _render(self, plan: list[Route], env: Any, config: Any) -> list[tuple[Route, bytes, Any]]:
+        """Each planned output's bytes (and a page's recorded reads)."""
+        from passivepress import build as full
+        from passivepress import theme
+
+        made: list[tuple[Route, bytes, Any]] = []
+        for route in plan:
+            if route.template is not None:
+                assert route.context is not None
+                text, read = theme.render(
+                    env, route.template, route.context(), route.origin, self.site_dir
+                )
+                text = full.disclose(text, config.affiliate.disclosure)
+                made.append((route, text.encode("utf-8"), read))
+            else:
+                assert route.produce is not None
+                made.append((route, route.produce(), None))
+        return made
 
     def _affected(
         self,
@@ -878,6 +924,15 @@ class _Quick:
         with tmp.open("wb") as fh:
             pickle.dump(journal, fh, pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.folder / JOURNAL)
+
+
+@dataclass
+class _Edit:
+    """A changed content file, read."""
+
+    name: str  # from the site folder
+    digest: bytes
+    pending: Any  # loader.Pending
 
 
 def _listed(site: Site, warnings: dict[str, Any]) -> list[Problem]:
