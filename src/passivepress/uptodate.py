@@ -237,7 +237,7 @@ def record(
         "feeds": feeds,
     }
     _write(site_dir / RECORD, data, files)
-    for old in ("uptodate.json", "sources.json"):  # of versions before 0.1.0's pickles
+    for old in ("uptodate.json", "sources.json"):  # kept as JSON by earlier builds
         with contextlib.suppress(OSError):
             (site_dir / RECORD).with_name(old).unlink(missing_ok=True)
 
