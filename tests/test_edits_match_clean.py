@@ -76,6 +76,11 @@ def summary(rng: random.Random, site: Path) -> None:
     front(rng.choice(essays(site)), "summary", '"Another summary, shorter."')
 
 
+def cta(rng: random.Random, site: Path) -> None:
+    """No call-to-action under one essay: its page and the feeds' footers change."""
+    front(rng.choice(essays(site)), "cta", "false")
+
+
 def delete(rng: random.Random, site: Path) -> None:
     rng.choice(essays(site)).unlink()
 
@@ -109,14 +114,28 @@ def config(rng: random.Random, site: Path) -> None:
     path.write_text(path.read_text().replace("Benchmark Mentor", "Another Mentor"))
 
 
-EDITS = [body_word, title, tags, date, draft, summary, delete, add, embed, rename, book, config]
+EDITS = [
+    body_word,
+    title,
+    tags,
+    date,
+    draft,
+    summary,
+    cta,
+    delete,
+    add,
+    embed,
+    rename,
+    book,
+    config,
+]
 # Edits that change nothing but what the essay's own page and the pages, lists and feeds
 # showing it show: the CLI takes the quick way for them (passivepress.quick), the full one
 # for the others.
-QUICK = {body_word, title, summary}
+QUICK = {body_word, title, summary, cta}
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_kind_of_edit_builds_what_a_clean_build_makes(tmp_path: Path, seed: int) -> None:
     site = tmp_path / "site"
     generate(site, essays=24, books=6)
