@@ -313,7 +313,7 @@ class Changes:
                 return True
         elif not same(before, recipe):
             return True
-        return follow and any(key in self.fields for key in _keys(recipe))
+        return follow and any(key in self.fields for key in keys_in(recipe))
 
     # -- the questions the render loop asks ---------------------------------------------
 
@@ -402,16 +402,16 @@ def _all_tracked(items: list[Any] | tuple[Any, ...]) -> bool:
     return all(map(isinstance, items, itertools.repeat(Tracked)))
 
 
-def _keys(value: Any) -> Iterator[str]:
+def keys_in(value: Any) -> Iterator[str]:
     """The keys of the model objects inside a recipe."""
     if isinstance(value, Tracked):
         yield value.key
     elif isinstance(value, (tuple, list)):
         for item in value:
-            yield from _keys(item)
+            yield from keys_in(item)
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _keys(item)
+            yield from keys_in(item)
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}

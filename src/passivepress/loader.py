@@ -723,16 +723,16 @@ def load(
         _read_again(lost, pending, cache, site_dir, config, render_all)
     made = {folder: [p.finish(p.rendered, now) for p in pending[folder]] for folder in READERS}
     essays: list[Essay] = made["essays"]
-    books: list[Book] = [_with_cover_size(b, config, site_dir, warnings) for b in made["books"]]
+    books: list[Book] = [with_cover_size(b, config, site_dir, warnings) for b in made["books"]]
     pages: list[Page] = made["pages"]
     for essay in essays:
-        if essay.image and _local_image(essay.image, config, site_dir) is False:
-            warnings.append(_missing_image(essay, "image"))
+        if essay.image and local_image(essay.image, config, site_dir) is False:
+            warnings.append(missing_image(essay, "image"))
 
     books_by_slug = {b.slug: b for b in books if not b.draft or drafts}
     all_book_slugs = sorted(b.slug for b in books)
     for item in (*essays, *books, *pages):
-        problems += _check_references(item, cache, all_book_slugs, config)
+        problems += check_references(item, cache, all_book_slugs, config)
     if for_disk:
         for folder in READERS:
             for p in pending[folder]:
@@ -742,7 +742,7 @@ def load(
         # required), so they go with it.
         broken = {p.path for p in problems}
         related = [w for w in warnings if w.path in broken]
-        raise ContentError(sorted(problems + related, key=_order))
+        raise ContentError(sorted(problems + related, key=problem_order))
 
     shown = [e for e in essays if (drafts or not e.draft) and (future or not e.future)]
     shown.sort(key=lambda e: (e.date, e.slug), reverse=True)
@@ -770,7 +770,9 @@ def load(
         preview=preview,
     )
     coming = [e.date for e in essays if e.future and not future]
-    return Loaded(site, sorted(warnings, key=_order), menu, min(coming, default=None), digests)
+    return Loaded(
+        site, sorted(warnings, key=problem_order), menu, min(coming, default=None), digests
+    )
 
 
 def _read_again(
@@ -799,7 +801,7 @@ def _read_again(
         pending[folder] = [fresh.get(id(p), p) for p in pending[folder]]
 
 
-def _local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None:
+def local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None:
     """The file in static/ behind an image URL of the site; False when it is missing,
     None when the URL is not a local one."""
     path = urlsplit(url).path
@@ -812,7 +814,7 @@ def _local_image(url: str, config: Config, site_dir: Path) -> Path | bool | None
     return file if file.is_file() else False
 
 
-def _missing_image(item: Essay | Book, key: str) -> Problem:
+def missing_image(item: Essay | Book, key: str) -> Problem:
     return Problem(
         f"missing image: no file static{urlsplit(getattr(item, key)).path} for '{key}'",
         item.source,
@@ -821,13 +823,13 @@ def _missing_image(item: Essay | Book, key: str) -> Problem:
     )
 
 
-def _with_cover_size(book: Book, config: Config, site_dir: Path, warnings: list[Problem]) -> Book:
+def with_cover_size(book: Book, config: Config, site_dir: Path, warnings: list[Problem]) -> Book:
     """A book with its local cover's width and height, so pages reserve its space."""
     if not book.cover:
         return book
-    file = _local_image(book.cover, config, site_dir)
+    file = local_image(book.cover, config, site_dir)
     if file is False:
-        warnings.append(_missing_image(book, "cover"))
+        warnings.append(missing_image(book, "cover"))
         return book
     if file is None:
         return book
@@ -849,7 +851,7 @@ def _unknown_book(slug: str, known: list[str]) -> str:
     return "books are the file names in content/books/ without '.md'"
 
 
-def _check_references(
+def check_references(
     item: Essay | Book | Page, cache: ReadCache, books: list[str], config: Config
 ) -> list[Problem]:
     """Unknown books (listed, embedded or linked by role) and call-to-action variants."""
@@ -905,5 +907,5 @@ def _check_references(
     return problems
 
 
-def _order(problem: Problem) -> tuple[str, int]:
+def problem_order(problem: Problem) -> tuple[str, int]:
     return (str(problem.path or ""), problem.line or 0)

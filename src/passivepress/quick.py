@@ -246,7 +246,7 @@ def keep(
     """Keep what quick builds need, after a successful full build (and forget the
     journal of the quick builds before it)."""
     from passivepress.cache import digest
-    from passivepress.changes import _keys
+    from passivepress.changes import keys_in
 
     folder = _folder(site_dir)
     items = (*site.essays, *site.books, *site.pages)
@@ -268,7 +268,7 @@ def keep(
     follows: dict[str, list[str]] = defaultdict(list)
     for route in plan:
         if route.template is None and route.shows is not None:
-            for key in dict.fromkeys(_keys(route.shows)):
+            for key in dict.fromkeys(keys_in(route.shows)):
                 follows[key].append(route.path)
     markdown_keys = {}
     for item in items:
@@ -284,7 +284,7 @@ def keep(
         options=options_key,
         output=str(output),
         others=sources.others,
-        published=uptodate._published(site_dir),
+        published=uptodate.published_digest(site_dir),
         valid_until=valid_until,
         markdown_settings=markdown_settings,
         bytecode=str(bytecode) if bytecode else None,
@@ -560,7 +560,7 @@ class _Quick:
             raise _NotQuick("files other than essays, books and pages changed")
         if kept.valid_until is not None and now >= kept.valid_until:
             raise _NotQuick("a future essay is due")
-        if kept.published != uptodate._published(self.site_dir):
+        if kept.published != uptodate.published_digest(self.site_dir):
             raise _NotQuick("published-urls.txt changed")
         content = {**kept.content, **journal.content}
         now_content = {n: d for n, d in sources.files.items() if n.startswith("content/")}
@@ -636,7 +636,7 @@ class _Quick:
                 journal.content[edit.name] = edit.digest
                 # Warnings as a full build orders them: by file and line.
                 content = [w for w in content if str(w.path) != edit.name] + found
-                content.sort(key=loader._order)
+                content.sort(key=loader.problem_order)
                 patched.append(old)
             links = dict(warnings["links"])  # by item, in the site's order when listed
             files = {**kept.files, **journal.files}
@@ -733,14 +733,14 @@ class _Quick:
 
         found = list(edit.pending.fields.warnings)
         if isinstance(new, Book):
-            new = loader._with_cover_size(new, config, self.site_dir, found)
+            new = loader.with_cover_size(new, config, self.site_dir, found)
         elif (
             isinstance(new, Essay)
             and new.image
-            and loader._local_image(new.image, config, self.site_dir) is False
+            and loader.local_image(new.image, config, self.site_dir) is False
         ):
-            found.append(loader._missing_image(new, "image"))
-        if loader._check_references(new, readings, books, config):
+            found.append(loader.missing_image(new, "image"))
+        if loader.check_references(new, readings, books, config):
             raise _NotQuick(f"{edit.name} names an unknown book or variant")
         return new, found
 

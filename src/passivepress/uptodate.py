@@ -176,7 +176,7 @@ def as_written(st: os.stat_result, size: int, mtime_ns: int) -> bool:
     return st.st_size == size and abs(st.st_mtime_ns - mtime_ns) < 1_000_000_000
 
 
-def _published(site_dir: Path) -> str:
+def published_digest(site_dir: Path) -> str:
     try:
         return hashlib.blake2b((site_dir / PUBLISHED).read_bytes(), digest_size=20).hexdigest()
     except OSError:
@@ -192,7 +192,7 @@ def check(site_dir: Path, key: str, sources: str, now: float) -> Done | None:
                 record["format"] != _FORMAT
                 or record["key"] != key
                 or record["sources"] != sources
-                or record["published"] != _published(site_dir)
+                or record["published"] != published_digest(site_dir)
                 or (record["valid_until"] is not None and now >= record["valid_until"])
             ):
                 return None
@@ -226,7 +226,7 @@ def record(
         "format": _FORMAT,
         "key": key,
         "sources": sources,
-        "published": _published(site_dir),
+        "published": published_digest(site_dir),
         "valid_until": valid_until,
         "output": str(output),
         "warnings": [
