@@ -407,3 +407,53 @@ def test_a_deleted_essay_leaves_no_empty_folders_behind(tmp_path, make_site, bui
     empty = [p for p in out.rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert empty == []
     assert (out / "essays/hello/index.html").is_file()
+
+
+def _files(folder):
+    """Each output file: its bytes, inode and modification time."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            out[path.relative_to(folder).as_posix()] = (
+                path.read_bytes(),
+                st.st_ino,
+                st.st_mtime_ns,
+            )
+    return out
+
+
+def test_a_page_made_again_with_the_same_bytes_keeps_its_file(tmp_path, make_site, cli):
+    """A change that makes pages again (here the site's description: every setting makes
+    every page again) leaves the files whose bytes did not change as they were: the same
+    file, the same modification time, which rsync and CDNs like."""
+    site = make_site(tmp_path, SITE)
+    assert cli("build", str(site)).code == 0
+    before = _files(site / "_site")
+    config = site / "passivepress.yml"
+    config.write_text(config.read_text().replace("for tests.", "for tests, and more."))
+    assert cli("build", str(site)).code == 0
+    after = _files(site / "_site")
+    assert before.keys() == after.keys()
+    same = [
+        rel for rel in after if after[rel][0] == before[rel][0] and rel != ".passivepress-output"
+    ]
+    changed = [rel for rel in after if after[rel][0] != before[rel][0]]
+    assert same and changed, "the description shows on some pages only"
+    for rel in same:
+        assert after[rel][1:] == before[rel][1:], rel
+    for rel in changed:
+        assert after[rel][2] != before[rel][2], rel
+
+
+def test_a_clean_build_keeps_every_file_whose_bytes_are_the_same(tmp_path, make_site, cli):
+    site = make_site(tmp_path, SITE)
+    assert cli("build", str(site)).code == 0
+    before = _files(site / "_site")
+    assert cli("build", str(site), "--clean").code == 0
+    after = _files(site / "_site")
+    assert after.keys() == before.keys()
+    # Bytes, inode and mtime alike: nothing was written again (the marker is new).
+    assert {k: v for k, v in after.items() if k != ".passivepress-output"} == {
+        k: v for k, v in before.items() if k != ".passivepress-output"
+    }

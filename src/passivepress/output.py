@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 import tempfile
@@ -96,7 +97,10 @@ class Stage:
         self.trusted = trusted and known is not None
         self.target = target.resolve()
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.update = update and (self.target / MARKER).is_file()
+        # The target holds a build of ours: a file made again with the same bytes is kept
+        # there as it is (its modification time stays, which rsync and CDNs like).
+        self.ours = (self.target / MARKER).is_file()
+        self.update = update and self.ours
         self.root = Path(
             tempfile.mkdtemp(prefix=f".{self.target.name}.building-", dir=self.target.parent)
         )
@@ -121,6 +125,10 @@ class Stage:
         # Strings and os calls: a cold build writes a file into a new folder per page.
         path = os.path.join(self.root, rel)
         self.files[rel] = origin
+        if self.ours:
+            same = self._same_as_before(rel, path, data)
+            if same is not None:
+                return same
         self._make_parent(path)
         # A bare descriptor: open() would also ask whether the file is a terminal and where
         # it stands, and a stat by name would look the path up again (2,400 files a build).
@@ -133,6 +141,43 @@ class Stage:
         finally:
             os.close(fd)
         self.staged.append(rel)
+        return st
+
+    def _same_as_before(self, rel: str, path: str, data: bytes) -> os.stat_result | None:
+        """The target's file when it already holds ``data`` (kept in place, or linked into
+        a new output folder); None when it must be written."""
+        before = os.path.join(self.target, rel)
+        try:
+            st = os.stat(before)
+            if st.st_size != len(data):
+                return None
+            with open(before, "rb") as fh:
+                if fh.read() != data:
+                    return None
+            if not self.update:
+                self._make_parent(path)
+                os.link(before, path)  # same bytes, same inode: no copy, the same mtime
+                self.staged.append(rel)
+        except OSError:
+            return None
+        return st
+
+    def _same_static(self, rel: str, source: Path, size: int, dest: Path) -> os.stat_result | None:
+        """The target's copy of a static file when it has the source's bytes: left in
+        place by an update, linked into a new output folder; None when it must be copied."""
+        if not self.ours:
+            return None
+        before = os.path.join(self.target, rel)
+        try:
+            st = os.stat(before)
+            if st.st_size != size or not filecmp.cmp(source, before, shallow=False):
+                return None
+            if not self.update:
+                self._make_parent(dest)
+                os.link(before, dest)
+                self.staged.append(rel)
+        except OSError:
+            return None
         return st
 
     def adopt(self, rel: str, origin: str, _done: object = None) -> os.stat_result:
@@ -223,10 +268,12 @@ class Stage:
                 continue
             self.files[rel] = str(source)
             dest = self.root / rel
-            self._make_parent(dest)
-            shutil.copyfile(source, dest)
-            self.staged.append(rel)
-            out = dest.stat()
+            out = self._same_static(rel, source, st.st_size, dest)
+            if out is None:
+                self._make_parent(dest)
+                shutil.copyfile(source, dest)
+                self.staged.append(rel)
+                out = dest.stat()
             self.static[rel] = StaticRecord(
                 str(source), st.st_size, st.st_mtime_ns, out.st_size, out.st_mtime_ns
             )
