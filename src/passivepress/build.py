@@ -539,7 +539,9 @@ class Builder:
                 feeds=result.feeds,
             )
             sources.save(site_dir)
-            with step("keep"):
+            with step("keep"), contextlib.suppress(Exception):
+                # Whatever goes wrong here costs the next build its quick way, never this
+                # build, which is done.
                 quick.keep(
                     site_dir,
                     site=site,

@@ -396,7 +396,7 @@ def _dump_model(
             if isinstance(obj, Tag):  # a tag's essays are needed to plan its pages
                 states.append((Tag, state, links, None))
                 continue
-            if not obj.embeds:
+            if not obj.embeds and obj.key in markdown_keys:  # else kept with the item
                 state["html"] = LazyHtml(markdown_keys[obj.key])
             eager = {k: state.pop(k) for k in _eager(type(obj)) if k in state}
             state[_LINKED] = links  # an item's links only with its other fields
