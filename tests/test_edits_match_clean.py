@@ -76,6 +76,11 @@ def summary(rng: random.Random, site: Path) -> None:
     front(rng.choice(essays(site)), "summary", '"Another summary, shorter."')
 
 
+def updated(rng: random.Random, site: Path) -> None:
+    """A revision date: the page, the feeds and the sitemap's lastmod change."""
+    front(rng.choice(essays(site)), "updated", "2025-06-0" + str(rng.randint(1, 9)))
+
+
 def cta(rng: random.Random, site: Path) -> None:
     """No call-to-action under one essay: its page and the feeds' footers change."""
     front(rng.choice(essays(site)), "cta", "false")
@@ -94,7 +99,8 @@ def add(rng: random.Random, site: Path) -> None:
 
 
 def embed(rng: random.Random, site: Path) -> None:
-    path = rng.choice(essays(site))
+    """A {cta} box and a book the essay did not mention yet (which relates it to others)."""
+    path = rng.choice([p for p in essays(site) if "book-004" not in p.read_text()])
     path.write_text(path.read_text() + "\n```{cta}\n```\n\nAlso {book}`book-004`.\n")
 
 
@@ -121,6 +127,7 @@ EDITS = [
     date,
     draft,
     summary,
+    updated,
     cta,
     delete,
     add,
@@ -132,7 +139,7 @@ EDITS = [
 # Edits that change nothing but what the essay's own page and the pages, lists and feeds
 # showing it show: the CLI takes the quick way for them (passivepress.quick), the full one
 # for the others.
-QUICK = {body_word, title, summary, cta}
+QUICK = {body_word, title, summary, updated, cta}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -298,7 +298,6 @@ NOT_QUICK = {
     "slug": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nslug: four"),
     "draft": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\ndraft: true"),
     "aliases": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\naliases: [/four/]"),
-    "updated": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nupdated: 2024-02-01"),
     "image": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nimage: /images/four.png"),
     "books": lambda s: edit(s / E4, "title: Essay 4", "title: Essay 4\nbooks: [other-book]"),
     "new-essay": _add_essay,
@@ -773,3 +772,23 @@ def test_the_kept_model_reads_back_field_for_field(tmp_path: Path) -> None:
         finally:
             quick._Bodies.store = None
             store.close()
+
+
+def test_an_updated_date_goes_quick_and_rewrites_the_sitemap(site, out, tmp_path):
+    """``updated:`` shows on the essay's page, in the feeds and in the sitemap's lastmod,
+    not in the order of anything: a quick build rewrites the sitemap from the entries the
+    last full build kept, and the output is a clean build's, twice in a row."""
+    cli_way(site, out)
+    edit(site / E4, "title: Essay 4", "title: Essay 4\nupdated: 2024-02-01")
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert "/sitemap.xml" in recorder.paths and "/essays/e4/" in recorder.paths
+    assert (
+        "<loc>https://example.com/essays/e4/</loc><lastmod>2024-02-01T00:00:00+00:00"
+        in (out / "sitemap.xml").read_text()
+    )
+    assert tree(out) == clean(site, tmp_path)
+    edit(site / E4, "updated: 2024-02-01", "updated: 2024-03-01")
+    result, _ = cli_way(site, out)
+    assert result.quick
+    assert tree(out) == clean(site, tmp_path)

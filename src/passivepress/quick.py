@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 FILE = "quick.pickle"
 ITEMS = "quick-items.bin"  # each item's packed fields, read when the item is
 JOURNAL = "quick-journal.pickle"
-_FORMAT = 4
+_FORMAT = 5
 # More changed files than this and a full build is about as quick (and surely right).
 MAX_FILES = 16
 
@@ -81,7 +81,8 @@ _BODY = frozenset(
     }
 )
 _LEAF: dict[type, frozenset[str]] = {
-    Essay: _BODY | {"title", "lang", "canonical", "cta"},
+    # ``updated`` shows in the sitemap too, which a quick build writes again (see _sitemap).
+    Essay: _BODY | {"title", "lang", "canonical", "cta", "updated"},
     Book: _BODY
     | {
         "subtitle",
@@ -177,6 +178,7 @@ class Kept:
     follows: dict[str, tuple[str, ...]]  # key → URLs of feeds showing it
     anchored: set[str]  # paths of items linked to with a #fragment
     embedded: set[str]  # slugs of books shown as {book} cards or links
+    sitemap: dict[str, Any]  # URL → its last modification, as in /sitemap.xml
     files: dict[str, tuple[int, int]]  # output file → size and mtime as written
     warnings: dict[str, Any]  # config, content, lost, links (by item key)
     pages: int
@@ -193,6 +195,7 @@ class Journal:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → changed fields
     content: dict[str, bytes] = field(default_factory=dict)
     anchored: set[str] = field(default_factory=set)
+    sitemap: dict[str, Any] = field(default_factory=dict)  # URL → its new last modification
     reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # key → attr → URLs
     files: dict[str, tuple[int, int]] = field(default_factory=dict)
     warnings: dict[str, Any] = field(default_factory=dict)
@@ -292,6 +295,7 @@ def keep(
         follows={k: tuple(v) for k, v in follows.items()},
         anchored=_anchored(items),
         embedded={e.arg for item in items for e in item.embeds if e.kind in ("book", "book-link")},
+        sitemap={r.path: r.lastmod for r in plan if r.sitemap},
         files=files,
         warnings=warnings,
         pages=pages,
@@ -654,6 +658,8 @@ class _Quick:
                 raise _NotQuick("an output to make again has no route")
             mark = self._step("routes", mark)
             made = self._render(plan, env, config)
+            if any("updated" in attrs for attrs in what.values()):
+                made.append(self._sitemap(kept, journal, what, objects, config))
             mark = self._step("render", mark)
         except _NotQuick:
             raise
@@ -802,6 +808,27 @@ class _Quick:
         journal.objects.setdefault(old.key, {}).update(values)
         journal.anchored |= _anchored([old])
         return attrs
+
+    @staticmethod
+    def _sitemap(
+        kept: Kept,
+        journal: Journal,
+        what: dict[str, set[str]],
+        objects: dict[str, Any],
+        config: Any,
+    ) -> tuple[Route, bytes, Any]:
+        """The sitemap with the new last modification of essays whose ``updated`` changed
+        (the rest of it, every URL of the site, is as the last full build made it)."""
+        from passivepress import seo
+        from passivepress.routes import Route
+
+        for key, attrs in what.items():
+            essay = objects[key]
+            if "updated" in attrs and essay.path in kept.sitemap:
+                journal.sitemap[essay.path] = essay.updated or essay.date
+        entries = {**kept.sitemap, **journal.sitemap}
+        data = seo.sitemap([seo.SitemapEntry(p, m) for p, m in entries.items()], config)
+        return Route("/sitemap.xml", "the sitemap", "sitemap"), data, None
 
     def _render(self, plan: list[Route], env: Any, config: Any) -> list[tuple[Route, bytes, Any]]:
         """Each planned output's bytes (and a page's recorded reads)."""
