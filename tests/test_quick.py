@@ -306,7 +306,7 @@ NOT_QUICK = {
     "template": _add_template,
     "static-file": lambda s: edit(s / "static/notes.txt", "Some notes.", "Other notes."),
     "book-title": lambda s: edit(
-        s / "content/books/other-book.md", "title: Other Book", "title: Another Book"
+        s / "content/books/other-book.md", "title: Other Book", "title: Zebra Book"
     ),
     "embedded-book": lambda s: edit(
         s / "content/books/the-book.md", "About the book.", "About the book, revised."
@@ -791,4 +791,15 @@ def test_an_updated_date_goes_quick_and_rewrites_the_sitemap(site, out, tmp_path
     edit(site / E4, "updated: 2024-02-01", "updated: 2024-03-01")
     result, _ = cli_way(site, out)
     assert result.quick
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_book_title_that_keeps_its_place_on_the_shelf_goes_quick(site, out, tmp_path):
+    """A book's title orders the shelf; retitled in place ("Other Book" stays before "The
+    Book"), only the pages showing it change: its page, the shelf, the essays listing it."""
+    cli_way(site, out)
+    edit(site / "content/books/other-book.md", "title: Other Book", "title: Another Book")
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert "/books/other-book/" in recorder.paths and "/books/" in recorder.paths
     assert tree(out) == clean(site, tmp_path)

@@ -62,8 +62,8 @@ MAX_FILES = 16
 
 # The fields an edit may change for the quick way: what only this object's outputs and
 # the outputs that read the field show. Everything else (dates, tags, slugs, drafts, the
-# books an essay mentions, a book's title, which orders the shelf, a page's place in the
-# menu) moves things around the site, and takes the full way.
+# books an essay mentions, a book's title when it reorders the shelf, a page's place in
+# the menu) moves things around the site, and takes the full way.
 _BODY = frozenset(
     {
         "summary",
@@ -95,6 +95,7 @@ _LEAF: dict[type, frozenset[str]] = {
         "cover_size",
         "links",
         "tag_names",
+        "title",  # while the shelf keeps its order (see _same_shelf)
     },
     Page: _BODY | {"title", "cta"},
 }
@@ -635,7 +636,7 @@ class _Quick:
                 if old is None or type(new) is not type(old):
                     raise _NotQuick(f"{edit.name} was not in the site (a draft?), or is no more")
                 new, found = self._file_warnings(edit, new, config, readings, books)
-                differ = self._differing(edit.name, old, new, kept, journal)
+                differ = self._differing(edit.name, old, new, site, kept, journal)
                 what[old.key] = self._apply(site, env, old, new, differ, md_key, journal)
                 journal.content[edit.name] = edit.digest
                 # Warnings as a full build orders them: by file and line.
@@ -751,7 +752,9 @@ class _Quick:
         return new, found
 
     @staticmethod
-    def _differing(name: str, old: Any, new: Any, kept: Kept, journal: Journal) -> set[str]:
+    def _differing(
+        name: str, old: Any, new: Any, site: Site, kept: Kept, journal: Journal
+    ) -> set[str]:
         """The fields that differ, when none of them moves things around the site."""
         differ = _differing(old, new)
         allowed = _LEAF[type(new)]
@@ -764,8 +767,8 @@ class _Quick:
             raise _NotQuick(f"{name} changed a heading another page links to")
         if isinstance(old, Book) and old.slug in kept.embedded:
             raise _NotQuick(f"{name} is a book embedded in a page")
-        if "title" in differ and isinstance(old, Book):
-            raise _NotQuick("a book's title orders the shelf")
+        if "title" in differ and isinstance(old, Book) and not _same_shelf(site, old, new):
+            raise _NotQuick(f"{name}: the book's new title moves it on the shelf")
         return differ
 
     def _apply(
@@ -994,6 +997,17 @@ def _differing(old: Any, new: Any) -> set[str]:
         if not same(getattr(old, name), getattr(new, name)):
             out.add(name)
     return out
+
+
+def _same_shelf(site: Site, old: Book, new: Book) -> bool:
+    """Whether the books stay in the same order with ``new``'s title (the loader's order:
+    the author's own first, then by title)."""
+
+    def order(book: Book) -> tuple[bool, str, str]:
+        book = new if book is old else book
+        return (not book.own, book.title.casefold(), book.slug)
+
+    return sorted(site.books, key=order) == list(site.books)
 
 
 def _body_changed(before: tuple[Any, Any], html: Any, feed_parts: Any, key: str) -> bool:
