@@ -803,3 +803,16 @@ def test_a_book_title_that_keeps_its_place_on_the_shelf_goes_quick(site, out, tm
     assert result.quick
     assert "/books/other-book/" in recorder.paths and "/books/" in recorder.paths
     assert tree(out) == clean(site, tmp_path)
+
+
+def test_an_essay_image_changed_for_another_goes_quick(site, out, tmp_path):
+    """An essay with an image of its own has no social card: another image changes its
+    page (and what lists it show), not the site's routes; a missing file still warns."""
+    edit(site / E4, "title: Essay 4", "title: Essay 4\nimage: https://img.example/a.png")
+    cli_way(site, out)
+    edit(site / E4, "https://img.example/a.png", "/images/missing.png")
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert "/essays/e4/" in recorder.paths
+    assert any("missing image" in w.message for w in result.warnings)
+    assert tree(out) == clean(site, tmp_path)

@@ -82,7 +82,8 @@ _BODY = frozenset(
 )
 _LEAF: dict[type, frozenset[str]] = {
     # ``updated`` shows in the sitemap too, which a quick build writes again (see _sitemap).
-    Essay: _BODY | {"title", "lang", "canonical", "cta", "updated"},
+    # ``image`` while it stays set (with none, the essay has a social card of its own).
+    Essay: _BODY | {"title", "lang", "canonical", "cta", "updated", "image"},
     Book: _BODY
     | {
         "subtitle",
@@ -767,6 +768,8 @@ class _Quick:
             raise _NotQuick(f"{name} changed a heading another page links to")
         if isinstance(old, Book) and old.slug in kept.embedded:
             raise _NotQuick(f"{name} is a book embedded in a page")
+        if "image" in differ and (old.image is None or new.image is None):
+            raise _NotQuick(f"{name}: the essay's social card comes or goes")
         if "title" in differ and isinstance(old, Book) and not _same_shelf(site, old, new):
             raise _NotQuick(f"{name}: the book's new title moves it on the shelf")
         return differ
