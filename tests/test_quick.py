@@ -20,6 +20,7 @@ from conftest import CONFIG, NOW, Html, tree
 from passivepress import quick, uptodate
 from passivepress.build import Builder, BuildOptions, BuildResult, build
 from passivepress.cache import CACHE_DIR
+from passivepress.errors import ContentError
 from passivepress.report import Recorder
 
 E8 = "content/essays/2024-01-08-e8.md"  # the newest essay (tagged career)
@@ -815,4 +816,30 @@ def test_an_essay_image_changed_for_another_goes_quick(site, out, tmp_path):
     assert result.quick
     assert "/essays/e4/" in recorder.paths
     assert any("missing image" in w.message for w in result.warnings)
+    assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_new_draft_goes_quick_and_changes_nothing_but_warnings(site, out, tmp_path):
+    """`passivepress new essay` writes a draft: a build that does not show drafts reads
+    and checks it (warnings and errors as always), writes nothing, and stays quick while
+    it is edited; publishing it takes the full way. The output is a clean build's each
+    time."""
+    cli_way(site, out)
+    before = tree(out)
+    draft = site / "content/essays/2024-02-01-draft.md"
+    draft.write_text("---\ntitle: Draft\ndate: 2024-02-01\ndraft: true\nsumary: x\n---\nSoon.\n")
+    result, recorder = cli_way(site, out)
+    assert result.quick and not recorder.paths
+    assert any(str(w.path).endswith("2024-02-01-draft.md") for w in result.warnings)
+    assert tree(out) == before == clean(site, tmp_path)
+    edit(draft, "Soon.", "Soon, with more.")
+    result, recorder = cli_way(site, out)
+    assert result.quick and not recorder.paths
+    edit(draft, "Soon, with more.", "Soon, with {book}`no-such-book`.")
+    with pytest.raises(ContentError, match="no-such-book"):  # as a full build says it
+        cli_way(site, out)
+    edit(draft, "Soon, with {book}`no-such-book`.", "Published.")
+    edit(draft, "draft: true", "draft: false")
+    result, recorder = cli_way(site, out)
+    assert not result.quick and "/essays/draft/" in recorder.paths
     assert tree(out) == clean(site, tmp_path)

@@ -570,9 +570,10 @@ class _Quick:
             raise _NotQuick("published-urls.txt changed")
         content = {**kept.content, **journal.content}
         now_content = {n: d for n, d in sources.files.items() if n.startswith("content/")}
-        if now_content.keys() != content.keys():
-            raise _NotQuick("content files were added or removed")
-        changed = [name for name, found in now_content.items() if content[name] != found]
+        if content.keys() - now_content.keys():
+            raise _NotQuick("content files were removed")
+        # New files too: a new draft changes nothing a build shows (see _build).
+        changed = [name for name, found in now_content.items() if content.get(name) != found]
         if not changed:
             raise _NotQuick("no content file changed (the output did?)")
         if len(changed) > MAX_FILES:
@@ -634,8 +635,16 @@ class _Quick:
             for edit, (rendered, md_key) in zip(edits, renderings, strict=True):
                 new = edit.pending.finish(rendered, now)
                 old = objects.get(getattr(new, "key", None))
+                if old is None and getattr(new, "draft", False) and not self.options.drafts:
+                    # A draft, new or edited: the site does not show it, but its file is
+                    # checked and warned about all the same.
+                    _, found = self._file_warnings(edit, new, config, readings, books)
+                    journal.content[edit.name] = edit.digest
+                    content = [w for w in content if str(w.path) != edit.name] + found
+                    content.sort(key=loader.problem_order)
+                    continue
                 if old is None or type(new) is not type(old):
-                    raise _NotQuick(f"{edit.name} was not in the site (a draft?), or is no more")
+                    raise _NotQuick(f"{edit.name} is new to the site, or no more in it")
                 new, found = self._file_warnings(edit, new, config, readings, books)
                 differ = self._differing(edit.name, old, new, site, kept, journal)
                 what[old.key] = self._apply(site, env, old, new, differ, md_key, journal)
