@@ -635,9 +635,15 @@ class _Quick:
             for edit, (rendered, md_key) in zip(edits, renderings, strict=True):
                 new = edit.pending.finish(rendered, now)
                 old = objects.get(getattr(new, "key", None))
-                if old is None and getattr(new, "draft", False) and not self.options.drafts:
+                if (
+                    old is None
+                    and isinstance(new, (Essay, Page))
+                    and new.draft
+                    and not self.options.drafts
+                ):
                     # A draft, new or edited: the site does not show it, but its file is
-                    # checked and warned about all the same.
+                    # checked and warned about all the same. (Not a book: other files
+                    # may name a draft book, and its slug is checked against theirs.)
                     _, found = self._file_warnings(edit, new, config, readings, books)
                     journal.content[edit.name] = edit.digest
                     content = [w for w in content if str(w.path) != edit.name] + found
