@@ -843,3 +843,24 @@ def test_a_new_draft_goes_quick_and_changes_nothing_but_warnings(site, out, tmp_
     result, recorder = cli_way(site, out)
     assert not result.quick and "/essays/draft/" in recorder.paths
     assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_deleted_draft_goes_quick_and_a_deleted_essay_does_not(site, out, tmp_path):
+    """A draft the site never showed can go without a full build (its warnings go with
+    it); a published essay deleted takes the full way. Clean builds agree each time."""
+    draft = site / "content/essays/2024-02-01-draft.md"
+    draft.write_text("---\ntitle: Draft\ndate: 2024-02-01\ndraft: true\nsumary: x\n---\nSoon.\n")
+    result, _ = cli_way(site, out)
+    assert any(str(w.path).endswith("2024-02-01-draft.md") for w in result.warnings)
+    draft.unlink()
+    result, recorder = cli_way(site, out)
+    assert result.quick and not recorder.paths
+    assert not any(str(w.path).endswith("2024-02-01-draft.md") for w in result.warnings)
+    assert tree(out) == clean(site, tmp_path)
+    draft.write_text("---\ntitle: Draft\ndate: 2024-02-01\ndraft: true\n---\nBack.\n")
+    result, _ = cli_way(site, out)
+    assert result.quick
+    (site / E4).unlink()
+    result, _ = cli_way(site, out)
+    assert not result.quick
+    assert tree(out) == clean(site, tmp_path)

@@ -198,6 +198,7 @@ class Journal:
     content: dict[str, bytes] = field(default_factory=dict)
     anchored: set[str] = field(default_factory=set)
     sitemap: dict[str, Any] = field(default_factory=dict)  # URL → its new last modification
+    removed: set[str] = field(default_factory=set)  # content files deleted since
     reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # key → attr → URLs
     files: dict[str, tuple[int, int]] = field(default_factory=dict)
     warnings: dict[str, Any] = field(default_factory=dict)
@@ -496,6 +497,7 @@ class _Quick:
         self.site_dir, self.options, self.reporter = site_dir, options, reporter
         self.sources, self.started = sources, started
         self.folder = _folder(site_dir)
+        self.removed: list[str] = []  # content files deleted since the kept model
 
     def _step(self, name: str, since: float) -> float:
         now = time.perf_counter()
@@ -569,11 +571,14 @@ class _Quick:
         if kept.published != uptodate.published_digest(self.site_dir):
             raise _NotQuick("published-urls.txt changed")
         content = {**kept.content, **journal.content}
+        for name in journal.removed:
+            content.pop(name, None)
         now_content = {n: d for n, d in sources.files.items() if n.startswith("content/")}
-        if content.keys() - now_content.keys():
-            raise _NotQuick("content files were removed")
-        # New files too: a new draft changes nothing a build shows (see _build).
+        # New files too: a new draft changes nothing a build shows (see _build); a deleted
+        # one neither (see _forget_removed).
         changed = [name for name, found in now_content.items() if content.get(name) != found]
+        self.removed = sorted(content.keys() - now_content.keys())
+        changed += self.removed
         if not changed:
             raise _NotQuick("no content file changed (the output did?)")
         if len(changed) > MAX_FILES:
@@ -622,7 +627,8 @@ class _Quick:
         try:
             site_theme = theme.Theme(self.site_dir, config)
             env = site_theme.environment(Path(kept.bytecode) if kept.bytecode else None)
-            edits = self._read(changed, config)
+            self._forget_removed(objects, journal)
+            edits = self._read([n for n in changed if n not in self.removed], config)
             mark = self._step("read", mark)
             renderings = self._render_bodies(edits, store, kept, config, result)
             mark = self._step("markdown", mark)
@@ -630,7 +636,7 @@ class _Quick:
             now = self.options.now or _build_time(config)
             books = sorted(b.slug for b in site.books)
             readings = {edit.name: (edit.digest, edit.pending) for edit in edits}
-            content = list(warnings["content"])
+            content = [w for w in warnings["content"] if str(w.path) not in self.removed]
             patched = []
             for edit, (rendered, md_key) in zip(edits, renderings, strict=True):
                 new = edit.pending.finish(rendered, now)
@@ -646,6 +652,7 @@ class _Quick:
                     # may name a draft book, and its slug is checked against theirs.)
                     _, found = self._file_warnings(edit, new, config, readings, books)
                     journal.content[edit.name] = edit.digest
+                    journal.removed.discard(edit.name)
                     content = [w for w in content if str(w.path) != edit.name] + found
                     content.sort(key=loader.problem_order)
                     continue
@@ -702,6 +709,18 @@ class _Quick:
         result.site = site
         result.seconds = time.perf_counter() - self.started
         return result
+
+    def _forget_removed(self, objects: dict[str, Any], journal: Journal) -> None:
+        """Deleted essays and pages the site did not show (drafts, or future essays, whose
+        day then only brings a full build sooner than needed): they are forgotten, with
+        their warnings; anything else deleted takes the full way."""
+        kinds = {"essays": "essay", "pages": "page"}
+        for name in self.removed:
+            kind = kinds.get(name.split("/")[1])
+            if kind is None or f"{kind}:{name}" in objects:
+                raise _NotQuick(f"{name} was deleted")
+            journal.removed.add(name)
+            journal.content.pop(name, None)
 
     def _read(self, changed: list[str], config: Any) -> list[_Edit]:
         """Each changed file read as the loader reads it; one with errors ends the quick
