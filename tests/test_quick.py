@@ -864,3 +864,14 @@ def test_a_deleted_draft_goes_quick_and_a_deleted_essay_does_not(site, out, tmp_
     result, _ = cli_way(site, out)
     assert not result.quick
     assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_date_that_keeps_the_essay_in_its_place_goes_quick(site, out, tmp_path):
+    """A later hour on the same day keeps essay 4 between essays 3 and 5: every list stays
+    as it is; its page, what shows its date, the feeds and the sitemap change."""
+    cli_way(site, out)
+    edit(site / E4, "date: 2024-01-04", "date: 2024-01-04 18:30")
+    result, recorder = cli_way(site, out)
+    assert result.quick
+    assert {"/essays/e4/", "/sitemap.xml", "/feed.xml"} <= set(recorder.paths)
+    assert tree(out) == clean(site, tmp_path)

@@ -83,7 +83,8 @@ _BODY = frozenset(
 _LEAF: dict[type, frozenset[str]] = {
     # ``updated`` shows in the sitemap too, which a quick build writes again (see _sitemap).
     # ``image`` while it stays set (with none, the essay has a social card of its own).
-    Essay: _BODY | {"title", "lang", "canonical", "cta", "updated", "image"},
+    # ``date`` while the essay keeps its place in the order (see _same_place).
+    Essay: _BODY | {"title", "lang", "canonical", "cta", "updated", "image", "date"},
     Book: _BODY
     | {
         "subtitle",
@@ -682,7 +683,7 @@ class _Quick:
                 raise _NotQuick("an output to make again has no route")
             mark = self._step("routes", mark)
             made = self._render(plan, env, config)
-            if any("updated" in attrs for attrs in what.values()):
+            if any(attrs & {"updated", "date"} for attrs in what.values()):
                 made.append(self._sitemap(kept, journal, what, objects, config))
             mark = self._step("render", mark)
         except _NotQuick:
@@ -802,6 +803,8 @@ class _Quick:
             raise _NotQuick(f"{name} changed a heading another page links to")
         if isinstance(old, Book) and old.slug in kept.embedded:
             raise _NotQuick(f"{name} is a book embedded in a page")
+        if "date" in differ and not _same_place(site, old, new):
+            raise _NotQuick(f"{name}: the essay's new date moves it in the lists")
         if "image" in differ and (old.image is None or new.image is None):
             raise _NotQuick(f"{name}: the essay's social card comes or goes")
         if "title" in differ and isinstance(old, Book) and not _same_shelf(site, old, new):
@@ -864,7 +867,7 @@ class _Quick:
 
         for key, attrs in what.items():
             essay = objects[key]
-            if "updated" in attrs and essay.path in kept.sitemap:
+            if attrs & {"updated", "date"} and essay.path in kept.sitemap:
                 journal.sitemap[essay.path] = essay.updated or essay.date
         entries = {**kept.sitemap, **journal.sitemap}
         data = seo.sitemap([seo.SitemapEntry(p, m) for p, m in entries.items()], config)
@@ -1034,6 +1037,18 @@ def _differing(old: Any, new: Any) -> set[str]:
         if not same(getattr(old, name), getattr(new, name)):
             out.add(name)
     return out
+
+
+def _same_place(site: Site, old: Essay, new: Essay) -> bool:
+    """Whether the essays stay in the same order with ``new``'s date (newest first, then
+    by slug): its neighbours are still before and after it. Their places, and so every
+    list, page of a list, feed and related essay, stay as they are."""
+    essays = site.essays
+    i = essays.index(old)
+    key = (new.date, new.slug)
+    before = i == 0 or (essays[i - 1].date, essays[i - 1].slug) > key
+    after = i == len(essays) - 1 or key > (essays[i + 1].date, essays[i + 1].slug)
+    return before and after
 
 
 def _same_shelf(site: Site, old: Book, new: Book) -> bool:
