@@ -411,14 +411,8 @@ class Builder:
 
         _release_free_memory()
         with step("embeds"):
-            contact = site.page("contact")
-            embeds.resolve(
-                site,
-                env,
-                site_dir,
-                contact.url if contact else None,
-                self._embeds_memo if options.preview else None,
-            )
+            memo = self._embeds_memo if options.preview else None
+            embeds.resolve(site, env, site_dir, site.contact_url, memo)
 
         self._collector.settle()
         _release_free_memory()

@@ -243,6 +243,12 @@ class Site:
     def page(self, slug: str) -> Page | None:
         return next((p for p in self.pages if p.slug == slug), None)
 
+    @property
+    def contact_url(self) -> str | None:
+        """Where calls-to-action send readers: the contact page, when the site has one."""
+        contact = self.page("contact")
+        return contact.url if contact else None
+
 
 def bind_html(
     item: Essay | Book | Page, html: Markup, feed_parts: tuple[tuple[str, str], ...]

@@ -36,20 +36,36 @@ import pickle
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
-from passivepress import __version__, uptodate
-from passivepress.cache import CACHE_DIR
+from markupsafe import Markup
+
+from passivepress import (
+    __version__,
+    cache,
+    clock,
+    embeds,
+    loader,
+    markdown,
+    routes,
+    seo,
+    theme,
+    uptodate,
+)
+from passivepress.cache import CACHE_DIR, digest
+from passivepress.changes import keys_in, same
+from passivepress.clock import build_time
 from passivepress.errors import PassivepressError, Problem, StrictError
 from passivepress.model import Book, Essay, Page, Site, Tag, unpack
 from passivepress.report import Reporter
+from passivepress.routes import Route
 
 if TYPE_CHECKING:
     from passivepress.build import BuildOptions, BuildResult
     from passivepress.cache import MarkdownStore, OutputRecord
-    from passivepress.routes import Route
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +154,6 @@ class LazyHtml:
             found = store.get_many([self.key]).get(self.key) if store is not None else None
             if found is None:
                 raise _NotQuick(f"a rendering is no longer in the Markdown cache ({self.key})")
-            from markupsafe import Markup
-
             html = found.html
             self._html = html if isinstance(html, Markup) else Markup(html)
         return self._html
@@ -210,7 +224,7 @@ def _folder(site_dir: Path) -> Path:
 
 
 def forget(site_dir: Path) -> None:
-    """A full build is starting: what was kept stops being true as it writes."""
+    """A full build is about to change the output: what was kept stops being true."""
     with contextlib.suppress(OSError):
         (_folder(site_dir) / FILE).unlink(missing_ok=True)
         (_folder(site_dir) / ITEMS).unlink(missing_ok=True)
@@ -252,8 +266,6 @@ def keep(
 ) -> None:
     """Keep what quick builds need, after a successful full build (and forget the
     journal of the quick builds before it)."""
-    from passivepress.cache import digest
-    from passivepress.changes import keys_in
 
     folder = _folder(site_dir)
     items = (*site.essays, *site.books, *site.pages)
@@ -330,8 +342,6 @@ def keep(
 
 def _anchored(items: Iterable[Any]) -> set[str]:
     """Paths of the items other items link to with a #fragment (their headings' ids)."""
-    from urllib.parse import unquote, urlsplit
-
     out = set()
     for item in items:
         for link, _ in item.body_links:
@@ -499,6 +509,7 @@ class _Quick:
         self.sources, self.started = sources, started
         self.folder = _folder(site_dir)
         self.removed: list[str] = []  # content files deleted since the kept model
+        self.files: dict[str, tuple[int, int]] = {}  # output file → size and mtime, see run
 
     def _step(self, name: str, since: float) -> float:
         now = time.perf_counter()
@@ -511,7 +522,9 @@ class _Quick:
         with fh:
             journal = self._journal(kept)
             changed = self._changed(kept, journal, options_key)
-            self._check_output(kept, journal)
+            # Every output file as the builds since the last full one left it.
+            self.files = {**kept.files, **journal.files}
+            self._check_output(kept.output)
             blobs = pickle.load(fh)
             site, menu = _load_model(fh, _Items(self.folder / ITEMS, kept.ident))
         objects = {o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)}
@@ -557,7 +570,6 @@ class _Quick:
 
     def _changed(self, kept: Kept, journal: Journal, options_key: str) -> list[str]:
         """The content files that changed, when nothing else did."""
-        from passivepress import clock, loader
 
         options, sources = self.options, self.sources
         if options.preview or not options.use_cache:
@@ -590,11 +602,9 @@ class _Quick:
                 raise _NotQuick(f"{name} is not an essay, book or page")
         return changed
 
-    def _check_output(self, kept: Kept, journal: Journal) -> None:
+    def _check_output(self, output: str) -> None:
         """Every output file is still what the builds wrote (as the full build checks)."""
-        output = kept.output
-        files = {**kept.files, **journal.files}
-        for rel, (size, mtime_ns) in files.items():
+        for rel, (size, mtime_ns) in self.files.items():
             try:
                 st = os.stat(f"{output}/{rel}")
             except OSError as exc:
@@ -615,7 +625,6 @@ class _Quick:
         mark: float,
     ) -> BuildResult:
         from passivepress import build as full
-        from passivepress import cache, loader, routes, theme
         from passivepress.build import BuildResult
 
         config = site.config
@@ -623,7 +632,6 @@ class _Quick:
         _Bodies.store = store
         result = BuildResult(output=Path(kept.output), quick=True)
         warnings = {**kept.warnings, **journal.warnings}
-        journal.done = False
         what: dict[str, set[str]] = {}  # key → attributes that changed
         try:
             site_theme = theme.Theme(self.site_dir, config)
@@ -634,7 +642,7 @@ class _Quick:
             renderings = self._render_bodies(edits, store, kept, config, result)
             mark = self._step("markdown", mark)
 
-            now = self.options.now or _build_time(config)
+            now = self.options.now or build_time(config.tz)
             books = sorted(b.slug for b in site.books)
             readings = {edit.name: (edit.digest, edit.pending) for edit in edits}
             content = [w for w in warnings["content"] if str(w.path) not in self.removed]
@@ -668,10 +676,9 @@ class _Quick:
                 content.sort(key=loader.problem_order)
                 patched.append(old)
             links = dict(warnings["links"])  # by item, in the site's order when listed
-            files = {**kept.files, **journal.files}
             for item in patched:
                 links.pop(item.key, None)
-                links.update(full.link_problems(site, files, items=[item]))
+                links.update(full.link_problems(site, self.files, items=[item]))
             warnings = {**warnings, "content": content, "links": links}
             listed = _listed(site, warnings)
             mark = self._step("compare", mark)
@@ -726,7 +733,6 @@ class _Quick:
     def _read(self, changed: list[str], config: Any) -> list[_Edit]:
         """Each changed file read as the loader reads it; one with errors ends the quick
         way (the full build reports them with everything else)."""
-        from passivepress import loader
 
         edits = []
         for name in changed:
@@ -748,11 +754,9 @@ class _Quick:
     ) -> list[tuple[Any, str]]:
         """(rendering, its key in the Markdown cache) of each edit's body; new renderings
         are added to the cache (later quick builds fetch them from there)."""
-        from passivepress import cache, loader, markdown
 
         keys = [
-            cache.digest(kept.markdown_settings, e.pending.site_path, e.pending.body_key)
-            for e in edits
+            digest(kept.markdown_settings, e.pending.site_path, e.pending.body_key) for e in edits
         ]
         stored = store.get_many(keys)
         made = {}
@@ -772,7 +776,6 @@ class _Quick:
         """The item with what the loader adds to it (a local cover's size), and its
         file's warnings in the loader's order; an unknown book or variant ends the quick
         way."""
-        from passivepress import loader
 
         found = list(edit.pending.fields.warnings)
         if isinstance(new, Book):
@@ -823,7 +826,6 @@ class _Quick:
     ) -> set[str]:
         """Patch the kept item with the new fields (its embeds filled in again); the
         attributes and properties that changed."""
-        from passivepress import embeds
 
         words = getattr(old, "words", 0)
         old_body = old.html, old.feed_parts
@@ -833,7 +835,7 @@ class _Quick:
         _patch(old, values)
         if new.embeds:
             _patch(old, {"html": new.html, "feed_parts": new.feed_parts})
-            embeds.resolve(site, env, self.site_dir, _contact_url(site), items=[old])
+            embeds.resolve(site, env, self.site_dir, site.contact_url, items=[old])
             values["html"], values["feed_parts"] = old.html, old.feed_parts
         else:
             _patch(old, {"html": new.html, "feed_parts": ()})
@@ -862,8 +864,6 @@ class _Quick:
     ) -> tuple[Route, bytes, Any]:
         """The sitemap with the new last modification of essays whose ``updated`` changed
         (the rest of it, every URL of the site, is as the last full build made it)."""
-        from passivepress import seo
-        from passivepress.routes import Route
 
         for key, attrs in what.items():
             essay = objects[key]
@@ -876,7 +876,6 @@ class _Quick:
     def _render(self, plan: list[Route], env: Any, config: Any) -> list[tuple[Route, bytes, Any]]:
         """Each planned output's bytes (and a page's recorded reads)."""
         from passivepress import build as full
-        from passivepress import theme
 
         made: list[tuple[Route, bytes, Any]] = []
         for route in plan:
@@ -969,7 +968,7 @@ class _Quick:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
             st = os.stat(path)
-            journal.files[route.file] = (st.st_size, st.st_mtime_ns)
+            journal.files[route.file] = self.files[route.file] = (st.st_size, st.st_mtime_ns)
             result.rendered += 1
             self.reporter.rendered(route.path)
         journal.done = True
@@ -982,7 +981,7 @@ class _Quick:
             self.sources.digest,
             valid_until=kept.valid_until,
             output=Path(output),
-            files={**kept.files, **journal.files},
+            files=self.files,
             warnings=listed,
             pages=kept.pages,
             feeds=kept.feeds,
@@ -1025,10 +1024,6 @@ def _patch(obj: Any, values: dict[str, Any]) -> None:
 
 def _differing(old: Any, new: Any) -> set[str]:
     """The fields of ``new`` (read from its file, not linked yet) that differ from ``old``."""
-    from dataclasses import fields
-
-    from passivepress.changes import same
-
     out = set()
     for f in fields(new):
         name = f.name
@@ -1068,14 +1063,3 @@ def _body_changed(before: tuple[Any, Any], html: Any, feed_parts: Any, key: str)
     if isinstance(old_html, LazyHtml) and not feed_parts:
         return old_html.key != key  # the same rendering, without embeds: the same HTML
     return str(old_html) != str(html) or old_parts != feed_parts
-
-
-def _contact_url(site: Site) -> str | None:
-    contact = site.page("contact")
-    return contact.url if contact else None
-
-
-def _build_time(config: Any) -> Any:
-    from passivepress.clock import build_time
-
-    return build_time(config.tz)

@@ -228,8 +228,7 @@ def plan(
         if config.author.image
         else None
     )
-    contact_page = site.page("contact")
-    contact_url = contact_page.url if contact_page else None
+    contact_url = site.contact_url
     site_feeds = _site_feeds(config)
 
     def footer(essay: Essay) -> str:

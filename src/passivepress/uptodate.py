@@ -25,7 +25,7 @@ import json
 import os
 import pickle
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,6 @@ class Sources:
     # A digest of everything but the content files in ``files``: while it stays the same,
     # only those files can have changed (see :mod:`passivepress.quick`).
     others: str = ""
-    unheld: dict[str, bytes] = field(default_factory=dict)  # large or missing: size and mtime
 
     def save(self, site_dir: Path) -> None:
         """Keep what the next scan may trust (written only when it differs)."""
@@ -100,23 +99,18 @@ def scan(site_dir: Path) -> Sources:
         trusted = {}
     sources = Sources("", {}, {}, trusted)
     started = time.time_ns()
-    h = hashlib.blake2b(digest_size=20)
+    hashes = (hashlib.blake2b(digest_size=20), hashlib.blake2b(digest_size=20))
     for name in SOURCE_FILES:
-        _add(h, site_dir / name, name, sources, trusted, started)
+        _add(hashes, site_dir / name, name, sources, trusted, started)
     for folder in SOURCE_FOLDERS:
-        _add_folder(h, site_dir / folder, folder, sources, trusted, started)
-    _add_folder(h, builtin_theme_dir(), "<default theme>", sources, trusted, started)
-    sources.digest = h.hexdigest()
-    others = hashlib.blake2b(digest_size=20)
-    for name, found in [*sources.files.items(), *sources.unheld.items()]:
-        if not name.startswith("content/") or name in sources.unheld:
-            others.update(name.encode("utf-8", "surrogateescape") + b"\0" + found + b"\0")
-    sources.others = others.hexdigest()
+        _add_folder(hashes, site_dir / folder, folder, sources, trusted, started)
+    _add_folder(hashes, builtin_theme_dir(), "<default theme>", sources, trusted, started)
+    sources.digest, sources.others = (h.hexdigest() for h in hashes)
     return sources
 
 
 def _add_folder(
-    h: hashlib._Hash,
+    hashes: tuple[hashlib._Hash, hashlib._Hash],
     folder: Path,
     label: str,
     sources: Sources,
@@ -131,23 +125,24 @@ def _add_folder(
         for name in filenames:
             found.append((prefix + name, f"{dirpath}/{name}"))
     for rel, path in sorted(found):
-        _add(h, path, rel, sources, trusted, started)
+        _add(hashes, path, rel, sources, trusted, started)
 
 
 def _add(
-    h: hashlib._Hash,
+    hashes: tuple[hashlib._Hash, hashlib._Hash],
     path: Path | str,
     label: str,
     sources: Sources,
     trusted: dict[str, tuple[tuple[int, ...], bytes]],
     started: int,
 ) -> None:
-    h.update(label.encode("utf-8", "surrogateescape") + b"\0")
+    """Hash one file into ``hashes``: (every source, every source but the content files
+    whose digest ``sources.files`` holds)."""
+    held = False
     try:
         st = os.stat(path)
         if st.st_size > _BY_CONTENT:
-            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
-            sources.unheld[label] = f"{st.st_size}:{st.st_mtime_ns}".encode()
+            token = f"{st.st_size}:{st.st_mtime_ns}".encode()
         else:
             stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
             kept = trusted.get(label)
@@ -156,7 +151,7 @@ def _add(
             else:
                 with open(path, "rb") as fh:
                     found = hashlib.blake2b(fh.read(), digest_size=16).digest()
-            h.update(found)
+            token, held = found, True
             sources.files[label] = found
             if st.st_ctime_ns < started - _RACY_NS:
                 # The same tuple when unchanged: comparing the stats before saving is quick.
@@ -164,9 +159,12 @@ def _add(
                     kept if kept is not None and found is kept[1] else (stat, found)
                 )
     except OSError:
-        h.update(b"\0missing")
-        sources.unheld[label] = b"missing"
-    h.update(b"\0")
+        token = b"\0missing"
+    entry = label.encode("utf-8", "surrogateescape") + b"\0" + token + b"\0"
+    everything, others = hashes
+    everything.update(entry)
+    if not (held and label.startswith("content/")):
+        others.update(entry)
 
 
 def as_written(st: os.stat_result, size: int, mtime_ns: int) -> bool:
