@@ -40,7 +40,7 @@ from passivepress import (
 )
 from passivepress import cache as cache_module
 from passivepress import config as config_module
-from passivepress.cache import OutputRecord, State, digest, fingerprint
+from passivepress.cache import OutputRecord, State, digest, fingerprint, markdown_key
 from passivepress.changes import Changes, Kept, Snapshot
 from passivepress.clock import build_time
 from passivepress.errors import ConfigError, Problem, StrictError
@@ -244,7 +244,7 @@ class _Rendering:
     ) -> Callable[[], list[markdown.Rendered | None]]:
         """Start rendering ``jobs`` (body key, body or None, site path); the returned
         function waits for them."""
-        keys = [digest(self.settings, path, body_key) for body_key, _, path in jobs]
+        keys = [markdown_key(self.settings, path, body_key) for body_key, _, path in jobs]
         self.keys.update(keys)
         known: dict[str, Any] = self.builder.state.markdown
         if self.store is not None:
@@ -607,7 +607,7 @@ class Builder:
         """What the read cache holds rendered, by the key :class:`_Rendering` looks up."""
         settings = _markdown_settings(config)
         return {
-            digest(settings, item.site_path, item.body_key): item.rendered
+            markdown_key(settings, item.site_path, item.body_key): item.rendered
             for _, item in self.read_cache.values()
             if item.rendered is not None
         }

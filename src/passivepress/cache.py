@@ -131,6 +131,12 @@ class State:
     model: Any = None  # changes.Kept: the model as the next CLI build compares with it
 
 
+def markdown_key(settings: str, site_path: str, body_key: str) -> str:
+    """What a rendered body is kept under in the :class:`MarkdownStore`: its text (by
+    ``body_key``), its place (links are made relative to it) and the Markdown settings."""
+    return digest(settings, site_path, body_key)
+
+
 class MarkdownStore:
     """Rendered Markdown on disk, one row per document, in SQLite (part of Python).
 

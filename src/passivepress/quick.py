@@ -55,7 +55,7 @@ from passivepress import (
     theme,
     uptodate,
 )
-from passivepress.cache import CACHE_DIR, digest
+from passivepress.cache import CACHE_DIR, markdown_key
 from passivepress.changes import keys_in, same
 from passivepress.clock import build_time
 from passivepress.errors import PassivepressError, Problem, StrictError
@@ -293,7 +293,9 @@ def keep(
     for item in items:
         reading = readings.get(str(item.source))
         if reading is not None and not item.embeds:
-            markdown_keys[item.key] = digest(markdown_settings, item.path, reading[1].body_key)
+            markdown_keys[item.key] = markdown_key(
+                markdown_settings, item.path, reading[1].body_key
+            )
     content = {name: found for name, found in sources.files.items() if name.startswith("content/")}
     content.update(digests)
     files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
@@ -756,7 +758,8 @@ class _Quick:
         are added to the cache (later quick builds fetch them from there)."""
 
         keys = [
-            digest(kept.markdown_settings, e.pending.site_path, e.pending.body_key) for e in edits
+            markdown_key(kept.markdown_settings, e.pending.site_path, e.pending.body_key)
+            for e in edits
         ]
         stored = store.get_many(keys)
         made = {}
