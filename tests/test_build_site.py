@@ -632,3 +632,48 @@ def test_markdown_on_all_cores_in_batches_builds_what_one_process_builds(
     one = build_site(site, tmp_path / "one", use_cache=False, jobs=1)
     assert many.result.markdown_rendered == one.result.markdown_rendered == 150
     assert tree(tmp_path / "many") == tree(tmp_path / "one")
+
+
+def _many_essays(count: int) -> str:
+    return "".join(
+        f"-- content/essays/2024-01-{n % 28 + 1:02d}-e{n}.md --\n---\ntitle: Essay {n}\n"
+        f"date: 2024-01-{n % 28 + 1:02d}\ntags: [t{n % 3}]\n---\n"
+        f"Body of essay {n}, see [the next](/essays/e{(n + 1) % count}/).\n"
+        for n in range(count)
+    )
+
+
+def test_outputs_rendered_by_forked_copies_are_those_of_one_process(
+    tmp_path, make_site, build_site
+):
+    """A cold build shares its pages, cards and feeds with a forked copy of itself; the
+    site, and what the next build knows of every output, are the same as from one."""
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    two = build_site(site, tmp_path / "two", use_cache=False, jobs=2)
+    one = build_site(site, tmp_path / "one", use_cache=False, jobs=1)
+    assert (two.result.processes, one.result.processes) == (2, 1)
+    assert two.result.rendered == one.result.rendered
+    assert sorted(two.recorder.paths) == sorted(one.recorder.paths)
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+
+
+def test_a_template_error_in_a_forked_copys_share_is_reported_as_by_one_process(
+    tmp_path, make_site, cli
+):
+    """Every share stops at its first error; the one reported is the first in the build's
+    order, whichever process met it, so the message is the same with one process. (Essays
+    59 and 31 have the same date: their pages are next to each other in that order, and
+    dealt to different processes.)"""
+    broken = (
+        "-- templates/essay.html --\n"
+        '{% extends "!theme/essay.html" %}\n'
+        "{% block content %}{% if essay.title in ('Essay 31', 'Essay 59') %}"
+        "{{ essay.no_such_field }}{% endif %}{{ super() }}{% endblock %}\n"
+    )
+    site = make_site(tmp_path, CONFIG + _many_essays(60) + broken)
+    two = cli("build", str(site), "--jobs", "2", "--clean")
+    one = cli("build", str(site), "--jobs", "1", "--clean")
+    assert two.code == one.code == 1
+    assert two.err == one.err
+    assert "templates/essay.html:2: while rendering content/essays/2024-01-04-e59.md" in two.err
+    assert not (site / "_site").exists()

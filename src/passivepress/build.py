@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 from passivepress import (
     __version__,
     embeds,
+    forks,
     loader,
     markdown,
     published,
@@ -43,7 +44,7 @@ from passivepress import config as config_module
 from passivepress.cache import OutputRecord, State, digest, fingerprint, markdown_key
 from passivepress.changes import Changes, Kept, Snapshot
 from passivepress.clock import build_time
-from passivepress.errors import ConfigError, Problem, StrictError
+from passivepress.errors import ConfigError, ContentError, Problem, StrictError
 from passivepress.model import Book, Essay, Page, Site
 from passivepress.output import Stage, check_target
 from passivepress.report import Reporter
@@ -84,6 +85,7 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     site: Site | None = None
     quick: bool = False  # built the quick way (passivepress.quick)
+    processes: int = 1  # processes that rendered the outputs (see passivepress.forks)
 
 
 class _Timer:
@@ -143,6 +145,14 @@ class _Workers:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+    def fork_ready(self) -> bool:
+        """Whether this process may fork copies of itself now (see :mod:`forks`). The
+        pool is closed first: it runs a thread of its own while it lives."""
+        if not self._fork:
+            return False
+        self.close()
+        return forks.can_fork()
 
 
 class _Collector:
@@ -289,6 +299,71 @@ class _Rendering:
             self.store.close()
             self.store = None
         self.made, self.keys = {}, set()
+
+
+@dataclass
+class _Share:
+    """What rendering a share of a build's outputs made: by each one's place in the list
+    of outputs to make, its record and whether its file lies in the stage; and the first
+    error, with its place."""
+
+    made: dict[int, tuple[OutputRecord, bool]] = field(default_factory=dict)
+    failed: tuple[int, ContentError] | None = None
+
+
+class _Renderer:
+    """Renders the outputs a build must make, given by their places in ``todo``, here or
+    in a forked copy of this process (which must not report: the parent does)."""
+
+    def __init__(
+        self,
+        builder: Builder,
+        site: Site,
+        env: theme.TrackingEnvironment,
+        stage: Stage,
+        todo: list[routes.Route],
+    ) -> None:
+        self.site_dir, self.reporter = builder.site_dir, builder.reporter
+        self.disclosure = site.config.affiliate.disclosure
+        self.env, self.stage, self.todo = env, stage, todo
+        self.made: dict[str, Future[None]] = {}  # outputs worker processes write
+        self.parent = os.getpid()
+        # One tuple per distinct (key, attribute), shared by every page that read it: at
+        # 10,000 essays, tens of MB fewer, here and in the cache.
+        self.shared: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def __call__(self, places: list[int]) -> _Share:
+        share = _Share()
+        here = os.getpid() == self.parent
+        total = len(self.todo)
+        for n, i in enumerate(places):
+            if here:
+                self.reporter.progress(n * total // len(places), total)
+            try:
+                share.made[i] = self._one(self.todo[i])
+            except ContentError as exc:
+                share.failed = (i, exc)
+                break
+        return share
+
+    def _one(self, route: routes.Route) -> tuple[OutputRecord, bool]:
+        rel = route.file
+        deps: tuple[tuple[str, str], ...] = ()
+        if route.template is not None:
+            assert route.context is not None
+            text, read = theme.render(
+                self.env, route.template, route.context(), route.origin, self.site_dir
+            )
+            text = disclose(text, self.disclosure)
+            deps = tuple([self.shared.setdefault(dep, dep) for dep in sorted(read)])
+            st, staged = self.stage.put(rel, text.encode("utf-8"))
+        elif rel in self.made:
+            self.made[rel].result()  # made and written by a worker process
+            st, staged = self.stage.adopt(rel)
+        else:
+            assert route.produce is not None
+            st, staged = self.stage.put(rel, route.produce())
+        return OutputRecord(deps, st.st_size, st.st_mtime_ns), staged
 
 
 def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str]) -> markdown.Rendered:
@@ -626,61 +701,84 @@ class Builder:
         """Render what changed and keep the rest. ``judge`` says what changed, by comparing
         with the previous model (the preview's in memory, or what the cache folder kept)."""
         known = previous.outputs if previous.output else {}
-        # Slow outputs (social cards) that changed are started on the other cores first
-        # and collected last, so they are made while this process renders the pages.
-        slow = {r.file: judge.output_changed(r, known.get(r.file)) for r in plan if r.job}
-        made = self._start_in_parallel([r for r in plan if slow.get(r.file)], stage.root)
-        shared: dict[tuple[str, str], tuple[str, str]] = {}
-        try:
-            for i, route in enumerate(sorted(plan, key=lambda r: r.file in made)):
-                self.reporter.progress(i, len(plan))
-                rel, old = route.file, known.get(route.file)
-                if route.template is not None:
-                    result.pages += 1
-                    if (
-                        old
-                        and judge.page_unchanged(route, old)
-                        and self._reuse(stage, previous, rel, old, route, records)
-                    ):
-                        continue
-                    text, read = theme.render(
-                        env, route.template, judge.context(route), route.origin, self.site_dir
-                    )
-                    text = disclose(text, site.config.affiliate.disclosure)
-                    # One tuple per distinct (key, attribute), shared by every page that
-                    # read it: at 10,000 essays, tens of MB fewer, here and in the cache.
-                    deps = tuple([shared.setdefault(dep, dep) for dep in sorted(read)])
-                    st = stage.write(rel, text.encode("utf-8"), route.origin)
-                else:
-                    assert route.produce is not None
-                    deps = ()
-                    result.feeds += route.kind == "feed"
-                    changed = slow[rel] if rel in slow else judge.output_changed(route, old)
-                    if not changed and self._reuse(stage, previous, rel, old, route, records):
-                        continue
-                    if rel in made:
-                        # Made and written by a worker process straight into the stage.
-                        st = stage.adopt(rel, route.origin, made[rel].result())
-                    else:
-                        st = stage.write(rel, route.produce(), route.origin)
-                records[rel] = OutputRecord(deps, st.st_size, st.st_mtime_ns)
-                result.rendered += 1
-                self.reporter.rendered(route.path)
-        finally:
-            for future in made.values():
-                future.cancel()  # after an error; the build's end stops the workers
+        todo: list[routes.Route] = []
+        for route in plan:
+            rel, old = route.file, known.get(route.file)
+            if route.template is not None:
+                result.pages += 1
+                if (
+                    old
+                    and judge.page_unchanged(route, old)
+                    and self._reuse(stage, previous, rel, old, route, records)
+                ):
+                    continue
+                judge.will_render(route)
+            else:
+                result.feeds += route.kind == "feed"
+                if not judge.output_changed(route, old) and self._reuse(
+                    stage, previous, rel, old, route, records
+                ):
+                    continue
+            todo.append(route)
+        for route in todo:
+            stage.claim(route.file, route.origin)
+
+        render = _Renderer(self, site, env, stage, todo)
+        workers = self._workers
+        if len(todo) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1 and workers.fork_ready():
+            # The model is made: forked copies of this process render shares of the
+            # outputs with nothing sent to them. The first page of each template is
+            # rendered here first, so the copies find every template compiled.
+            workers.close()  # no thread may be running when this process forks
+            first: dict[str | None, int] = {}
+            for i, route in enumerate(todo):
+                first.setdefault(route.template, i)
+            primer = sorted(i for template, i in first.items() if template is not None)
+            outcomes = [render(primer)]
+            if outcomes[0].failed is None:
+                primed = set(primer)
+                # Dealt kind by kind (an essay's card follows its page in the plan).
+                rest = sorted(
+                    (i for i in range(len(todo)) if i not in primed),
+                    key=lambda i: (todo[i].template or todo[i].kind, i),
+                )
+                outcomes += forks.run(forks.shares(rest, workers.count), render)
+                result.processes = workers.count
+        else:
+            # Slow outputs (social cards) are started on the other cores first and
+            # collected last, so they are made while this process renders the pages.
+            render.made = self._start_in_parallel(todo, stage.root)
+            order = sorted(range(len(todo)), key=lambda i: todo[i].file in render.made)
+            try:
+                outcomes = [render(order)]
+            finally:
+                for future in render.made.values():
+                    future.cancel()  # after an error; the build's end stops the workers
+
+        failures = [o.failed for o in outcomes if o.failed is not None]
+        if failures:
+            raise min(failures, key=lambda failed: failed[0])[1]
+        done = {i: made for outcome in outcomes for i, made in outcome.made.items()}
+        for i, route in enumerate(todo):
+            record, staged = done[i]
+            records[route.file] = record
+            if staged:
+                stage.staged.append(route.file)
+            result.rendered += 1
+            self.reporter.rendered(route.path)
         self.reporter.progress(len(plan), len(plan))
 
     def _start_in_parallel(
         self, todo: list[routes.Route], stage_root: Path
     ) -> dict[str, Future[None]]:
-        """Start making the slow outputs (social cards) that changed, on all cores."""
-        if len(todo) < PARALLEL_MIN_DOCUMENTS or self._workers.count < 2:
+        """Start making the slow outputs (social cards) among ``todo`` on all cores."""
+        slow = [route for route in todo if route.job]
+        if len(slow) < PARALLEL_MIN_DOCUMENTS or self._workers.count < 2:
             return {}
         pool = self._workers.pool()
         return {
             route.file: pool.submit(_write_card, route.job(), str(stage_root / route.file))
-            for route in todo
+            for route in slow
             if route.job
         }
 

@@ -324,10 +324,10 @@ class Changes:
             not self.read_changed(old.deps)
         )
 
-    def context(self, route: Route) -> dict[str, Any]:
+    def will_render(self, route: Route) -> None:
+        """The page ``route`` is rendered anew: what it is made from is its recipe now."""
         assert route.context is not None
         self.new.recipes[route.file] = route.context.args
-        return route.context()
 
     def output_changed(self, route: Route, old: OutputRecord | None) -> bool:
         if route.shows is None and route.inputs is None:

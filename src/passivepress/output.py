@@ -117,14 +117,27 @@ class Stage:
 
     def write(self, rel: str, data: bytes, origin: str) -> os.stat_result:
         """Stage a file; returns its stat (size and mtime survive the move into place)."""
+        self.claim(rel, origin)
+        st, staged = self.put(rel, data)
+        if staged:
+            self.staged.append(rel)
+        return st
+
+    def claim(self, rel: str, origin: str) -> None:
+        """Say that ``origin`` makes ``rel``, before :meth:`put` writes it (perhaps in
+        another process): two claims on one file are an error."""
         if rel in self.files:
             raise ContentError(Problem(f"{origin} and {self.files[rel]} both want /{rel}"))
         if rel.startswith("/") or ".." in rel.split("/"):
             # Never reached through the loader's checks; a last guard for the output folder.
             raise ContentError(Problem(f"{origin} wants a file outside the site: /{rel}"))
+        self.files[rel] = origin
+
+    def put(self, rel: str, data: bytes) -> tuple[os.stat_result, bool]:
+        """Write the claimed file ``rel``: its stat, and whether it lies in the stage (to
+        be added to :attr:`staged` by the caller, which may be another process's)."""
         # Strings and os calls: a cold build writes a file into a new folder per page.
         path = os.path.join(self.root, rel)
-        self.files[rel] = origin
         if self.ours:
             same = self._same_as_before(rel, path, data)
             if same is not None:
@@ -140,12 +153,13 @@ class Stage:
             st = os.fstat(fd)
         finally:
             os.close(fd)
-        self.staged.append(rel)
-        return st
+        return st, True
 
-    def _same_as_before(self, rel: str, path: str, data: bytes) -> os.stat_result | None:
+    def _same_as_before(
+        self, rel: str, path: str, data: bytes
+    ) -> tuple[os.stat_result, bool] | None:
         """The target's file when it already holds ``data`` (kept in place, or linked into
-        a new output folder); None when it must be written."""
+        a new output folder) and whether it is in the stage; None when it must be written."""
         before = os.path.join(self.target, rel)
         try:
             st = os.stat(before)
@@ -157,10 +171,9 @@ class Stage:
             if not self.update:
                 self._make_parent(path)
                 os.link(before, path)  # same bytes, same inode: no copy, the same mtime
-                self.staged.append(rel)
         except OSError:
             return None
-        return st
+        return st, not self.update
 
     def _same_static(self, rel: str, source: Path, size: int, dest: Path) -> os.stat_result | None:
         """The target's copy of a static file when it has the source's bytes: left in
@@ -180,15 +193,12 @@ class Stage:
             return None
         return st
 
-    def adopt(self, rel: str, origin: str, _done: object = None) -> os.stat_result:
-        """Take on a file another process wrote into the stage at ``rel``."""
-        if rel in self.files:
-            raise ContentError(Problem(f"{origin} and {self.files[rel]} both want /{rel}"))
-        path = self.root / rel
-        self.files[rel] = origin
-        self.made.add(str(path.parent))
-        self.staged.append(rel)
-        return path.stat()
+    def adopt(self, rel: str) -> tuple[os.stat_result, bool]:
+        """Take on the claimed file ``rel``, which another process wrote into the stage
+        (as :meth:`put` answers)."""
+        path = os.path.join(self.root, rel)
+        self.made.add(os.path.dirname(path))
+        return os.stat(path), True
 
     def keep(self, rel: str, origin: str, size: int, mtime_ns: int, previous: str | Path) -> bool:
         """Keep the previous build's file if it is still exactly what that build wrote."""

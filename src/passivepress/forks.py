@@ -1,0 +1,113 @@
+"""Work split over forked copies of this process, which share what it has built.
+
+A cold build renders its pages from a model that took most of the build to make. Worker
+processes started before it exists would need it sent to them (pickling 10,000 essays costs
+more than rendering them); a process forked now has it already, copy-on-write. Each copy
+does a share of the work and sends back only what it found, through a pipe.
+
+Forking is safe only while this process has no other thread (a lock another thread held
+would stay held in the copy forever): :func:`can_fork` says so, and callers do the work
+here alone otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def can_fork() -> bool:
+    """Whether forking is possible and safe here (POSIX, and no thread but this one)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def shares(items: Sequence[T], count: int) -> list[list[T]]:
+    """``items`` dealt into ``count`` shares like cards: items of one kind next to each
+    other are spread evenly over the shares."""
+    return [list(items[i::count]) for i in range(count)]
+
+
+def run(parts: list[list[T]], work: Callable[[list[T]], R]) -> list[R]:
+    """``work`` over each part, the first here and the others in forked copies; the results
+    in the parts' order.
+
+    An exception in a copy is raised here as it was raised there (after this process has
+    done its own part). A copy that ends without an answer (killed, out of memory) has its
+    part done again here, so the result never depends on it.
+    """
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    try:
+        for part in parts[1:]:
+            children.append(_fork(part, work))
+        results = [work(parts[0])]
+        for part in parts[1:]:
+            answer = _collect(*children.pop(0))
+            if answer is None:
+                results.append(work(part))
+                continue
+            ok, value = answer
+            if not ok:
+                raise value
+            results.append(value)
+        return results
+    finally:
+        for pid, fd in children:  # only after a failure here: the copies are not needed
+            _end(pid, fd)
+
+
+def _fork(part: list[T], work: Callable[[list[T]], R]) -> tuple[int, int]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: never returns
+        status = 1
+        try:
+            os.close(read_end)
+            try:
+                answer: tuple[bool, object] = (True, work(part))
+            except BaseException as exc:  # raised again in the parent
+                answer = (False, exc)
+            try:
+                payload = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # an exception that cannot be pickled: say what it was
+                payload = pickle.dumps((False, RuntimeError(f"in a forked process: {exc!r}")))
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_end, view) :]
+            status = 0
+        finally:
+            # No cleanup of the parent's (temporary folders, caches, buffered output): they
+            # are the parent's to do, once.
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _collect(pid: int, fd: int) -> tuple[bool, Any] | None:
+    chunks: list[bytes] = []
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not chunks:
+        return None
+    try:
+        return pickle.loads(b"".join(chunks))
+    except Exception:  # cut short: treated as no answer
+        return None
+
+
+def _end(pid: int, fd: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    os.close(fd)
+    os.waitpid(pid, 0)

@@ -1,0 +1,98 @@
+"""Work split over forked copies of the process (passivepress.forks), on real forks."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from passivepress import forks
+from passivepress.errors import ContentError, Problem
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+def test_shares_deal_neighbours_to_different_processes():
+    assert forks.shares(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]
+    assert forks.shares([], 2) == [[], []]
+
+
+def test_each_part_is_done_once_and_results_come_in_the_parts_order():
+    parent = os.getpid()
+
+    def work(part: list[int]) -> tuple[list[int], bool]:
+        return [n * n for n in part], os.getpid() == parent
+
+    results = forks.run([[1, 2], [3], [4, 5, 6]], work)
+    assert [squares for squares, _ in results] == [[1, 4], [9], [16, 25, 36]]
+    # The first part here, the others in copies.
+    assert [here for _, here in results] == [True, False, False]
+
+
+def test_an_error_in_a_copy_is_raised_here_after_this_process_did_its_part():
+    done_here: list[int] = []
+
+    def work(part: list[int]) -> int:
+        if part == [2]:
+            raise ContentError(Problem("broken in the copy", "content/x.md", 3))
+        done_here.extend(part)
+        return sum(part)
+
+    with pytest.raises(ContentError) as raised:
+        forks.run([[1], [2]], work)
+    assert str(raised.value.problems[0]) == "content/x.md:3: broken in the copy"
+    assert done_here == [1]
+
+
+def test_an_exception_that_cannot_be_pickled_still_says_what_it_was():
+    class Local(Exception):  # a class defined here cannot be pickled
+        pass
+
+    def work(part: list[int]) -> int:
+        if part == [2]:
+            raise Local("odd")
+        return 0
+
+    with pytest.raises(RuntimeError, match=r"in a forked process: .*Local"):
+        forks.run([[1], [2]], work)
+
+
+def test_a_copy_that_ends_without_answering_has_its_part_done_here():
+    parent = os.getpid()
+
+    def work(part: list[int]) -> list[int]:
+        if os.getpid() != parent:
+            os._exit(3)  # as if killed: no answer at all
+        return [n + 1 for n in part]
+
+    assert forks.run([[1], [2, 3]], work) == [[2], [3, 4]]
+
+
+def test_a_failure_here_ends_the_copies_and_leaves_none_behind(tmp_path):
+    pids = tmp_path / "pids"
+
+    def work(part: list[int]) -> int:
+        if part == [1]:
+            raise ValueError("here")
+        pids.write_text(str(os.getpid()))
+        threading.Event().wait(30)  # a copy still busy when this process fails
+        return 0
+
+    with pytest.raises(ValueError, match="here"):
+        forks.run([[1], [2]], work)
+    if pids.exists():  # the copy got that far before it was ended
+        with pytest.raises(ChildProcessError):
+            os.waitpid(int(pids.read_text()), os.WNOHANG)  # already reaped
+
+
+def test_no_fork_while_another_thread_runs():
+    assert forks.can_fork()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not forks.can_fork()
+    finally:
+        stop.set()
+        thread.join()
