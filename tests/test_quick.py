@@ -879,3 +879,30 @@ def test_a_date_that_keeps_the_essay_in_its_place_goes_quick(site, out, tmp_path
     assert result.quick
     assert {"/essays/e4/", "/sitemap.xml", "/feed.xml"} <= set(recorder.paths)
     assert tree(out) == clean(site, tmp_path)
+
+
+def test_a_model_kept_by_a_forked_copy_serves_the_next_edit(tmp_path, make_site, monkeypatch):
+    """A big enough build keeps the model for quick builds in a forked copy of itself
+    while it writes its own cache; the next edit goes quick from it all the same."""
+    from passivepress import forks
+
+    calls: list[int] = []
+    real = forks.together
+
+    def together(*calls_made):
+        calls.append(len(calls_made))
+        return real(*calls_made)
+
+    monkeypatch.setattr(forks, "together", together)
+    essays = "".join(
+        f"-- content/essays/2024-02-{n % 28 + 1:02d}-m{n}.md --\n---\ntitle: More {n}\n"
+        f"date: 2024-02-{n % 28 + 1:02d}\n---\nMore body {n}.\n"
+        for n in range(40)
+    )
+    site = make_site(tmp_path, SITE + essays)
+    out = tmp_path / "out"
+    result, _ = cli_way(site, out, jobs=2)
+    # The outputs shared between two processes, then the cache and the kept model.
+    assert (result.processes, calls) == (2, [2, 2])
+    assert (site / CACHE_DIR / quick.FILE).is_file()
+    assert_quick_again(site, out, tmp_path, "with *emphasis*", "with *stress*")

@@ -566,51 +566,46 @@ class Builder:
         if options.record_urls and not (options.drafts or options.future or options.preview):
             published.record(site_dir, history, produced)
 
-        before = self.state
-        self._snapshot = Kept.of(snapshot, judge) if self.persist else snapshot
-        self.state = State(
-            output=str(out_dir),
-            settings=settings,
-            outputs=records,
-            markdown=markdown_cache,
-            static=stage.static,
-            related=self.related_memo,
-            model=self._snapshot if self.persist else None,
-            read_settings=self._read_settings if self.persist else "",
-            readings=self.read_cache if self.persist else {},
-        )
-        if self.persist and not _same_state(before, self.state, result):
-            with step("cache"):
-                cache_module.save_state(site_dir, self.state)
-        if self.persist:
-            with contextlib.suppress(OSError):
-                applying.unlink(missing_ok=True)
-        if self.persist and sources is not None:
-            files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
-            files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})
-            options_key = uptodate.options_key(
-                options.output,
-                options.drafts,
-                options.future,
-                options.base_url,
-                options.record_urls,
+        def keep_state() -> None:
+            """What the next build compares with and trusts: in this process."""
+            before = self.state
+            self._snapshot = Kept.of(snapshot, judge) if self.persist else snapshot
+            self.state = State(
+                output=str(out_dir),
+                settings=settings,
+                outputs=records,
+                markdown=markdown_cache,
+                static=stage.static,
+                related=self.related_memo,
+                model=self._snapshot if self.persist else None,
+                read_settings=self._read_settings if self.persist else "",
+                readings=self.read_cache if self.persist else {},
             )
-            valid_until = content.next_change.timestamp() if content.next_change else None
-            uptodate.record(
-                site_dir,
-                options_key,
-                sources.digest,
-                valid_until=valid_until,
-                output=out_dir.resolve(),
-                files=files,
-                warnings=warnings,
-                pages=result.pages,
-                feeds=result.feeds,
-            )
-            sources.save(site_dir)
-            with step("keep"), contextlib.suppress(Exception):
-                # Whatever goes wrong here costs the next build its quick way, never this
-                # build, which is done.
+            if self.persist and not _same_state(before, self.state, result):
+                with step("cache"):
+                    cache_module.save_state(site_dir, self.state)
+            if self.persist:
+                with contextlib.suppress(OSError):
+                    applying.unlink(missing_ok=True)
+            if self.persist and sources is not None:
+                uptodate.record(
+                    site_dir,
+                    options_key,
+                    sources.digest,
+                    valid_until=valid_until,
+                    output=out_dir.resolve(),
+                    files=files,
+                    warnings=warnings,
+                    pages=result.pages,
+                    feeds=result.feeds,
+                )
+                sources.save(site_dir)
+
+        def keep_model() -> None:
+            """What quick builds start from (passivepress.quick). Whatever goes wrong here
+            costs the next build its quick way, never this build, which is done."""
+            assert sources is not None
+            with contextlib.suppress(Exception):
                 quick.keep(
                     site_dir,
                     site=site,
@@ -636,6 +631,24 @@ class Builder:
                     pages=result.pages,
                     feeds=result.feeds,
                 )
+
+        files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
+        files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})
+        options_key = uptodate.options_key(
+            options.output, options.drafts, options.future, options.base_url, options.record_urls
+        )
+        valid_until = content.next_change.timestamp() if content.next_change else None
+        if not (self.persist and sources is not None):
+            keep_state()
+        elif len(records) >= PARALLEL_MIN_DOCUMENTS and self._workers.fork_ready():
+            # Both take long for a big site, and neither needs the other: the model is
+            # kept by a forked copy of this process meanwhile.
+            with step("keep"):
+                forks.together(keep_state, keep_model)
+        else:
+            keep_state()
+            with step("keep"):
+                keep_model()
         result.files = len(stage.files)
         result.warnings = warnings
         result.site = site

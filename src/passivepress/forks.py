@@ -13,6 +13,7 @@ here alone otherwise.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import signal
@@ -37,21 +38,27 @@ def shares(items: Sequence[T], count: int) -> list[list[T]]:
 
 def run(parts: list[list[T]], work: Callable[[list[T]], R]) -> list[R]:
     """``work`` over each part, the first here and the others in forked copies; the results
-    in the parts' order.
+    in the parts' order (see :func:`together`)."""
+    return together(*(functools.partial(work, part) for part in parts))
+
+
+def together(*calls: Callable[[], R]) -> list[R]:
+    """Each call's result, in order: the first call made here, the others in forked
+    copies meanwhile.
 
     An exception in a copy is raised here as it was raised there (after this process has
-    done its own part). A copy that ends without an answer (killed, out of memory) has its
-    part done again here, so the result never depends on it.
+    made its own call). A copy that ends without an answer (killed, out of memory) has its
+    call made again here, so the result never depends on it.
     """
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     try:
-        for part in parts[1:]:
-            children.append(_fork(part, work))
-        results = [work(parts[0])]
-        for part in parts[1:]:
+        for call in calls[1:]:
+            children.append(_fork(call))
+        results = [calls[0]()]
+        for call in calls[1:]:
             answer = _collect(*children.pop(0))
             if answer is None:
-                results.append(work(part))
+                results.append(call())
                 continue
             ok, value = answer
             if not ok:
@@ -63,7 +70,7 @@ def run(parts: list[list[T]], work: Callable[[list[T]], R]) -> list[R]:
             _end(pid, fd)
 
 
-def _fork(part: list[T], work: Callable[[list[T]], R]) -> tuple[int, int]:
+def _fork(call: Callable[[], object]) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the copy: never returns
@@ -71,7 +78,7 @@ def _fork(part: list[T], work: Callable[[list[T]], R]) -> tuple[int, int]:
         try:
             os.close(read_end)
             try:
-                answer: tuple[bool, object] = (True, work(part))
+                answer: tuple[bool, object] = (True, call())
             except BaseException as exc:  # raised again in the parent
                 answer = (False, exc)
             try:
