@@ -348,3 +348,90 @@ def test_our_renderer_writes_exactly_what_markdown_its_own_does():
     assert ours == stock.render(md.parse(TRICKY), md.options, {})
     for tag in ("<li></li>", "\n<blockquote>", 'style="text-align:right"', " />", "<br />"):
         assert tag in ours
+
+
+BLOCKS = """\
+Setext heading
+==============
+
+Another one
+---
+
+* * *
+- - -
++ plus list
++ second
+
+10. ten
+11. eleven
+text after a list is a lazy
+continuation line
+
+Paragraph
+1. a one can interrupt it
+2. two
+
+Paragraph
+3. a three cannot
+
+> quote with a list:
+> - item
+>   ```
+>   fenced in a list in a quote
+>   ```
+lazy quote line
+
+- item
+
+      indented code in a list
+
+  # heading in a list
+  <div>html in a list</div>
+
+<!-- a comment -->
+<div>
+*not emphasis in an HTML block*
+</div>
+
+[ref]: /target "Title"
+[^note]: A footnote with [a link][ref].
+
+A reference to the note[^note].
+
+    code
+	tab-indented code
+
+~~~
+tilde fence
+~~~
+
+| a | b |
+|---|---|
+| 1 | 2 |
+plain after a table
+
+_ _ _
+#not a heading
+#	tab heading
+"""
+
+
+@pytest.mark.parametrize("text", [TRICKY, BLOCKS], ids=["tricky", "blocks"])
+def test_our_block_tokenizer_finds_what_markdown_its_own_does(text):
+    """Ours tries at each line only the rules its first character allows; the tokens and
+    the HTML must be those of markdown-it's own tokenizer, which tries every rule."""
+    from markdown_it.parser_block import ParserBlock
+
+    md = markdown.make_parser(markdown.MarkdownOptions())
+    ours = md.parse(text)
+    md.block.__class__ = ParserBlock  # a parser of its own (make_parser's is cached)
+    try:
+        stock = md.parse(text)
+    finally:
+        md.block.__class__ = markdown._BlockParser
+    assert [t.as_dict() for t in ours] == [t.as_dict() for t in stock]
+    assert md.renderer.render(ours, md.options, {}) == md.renderer.render(stock, md.options, {})
+    kinds = {t.type for t in ours}
+    assert {"hr", "ordered_list_open", "blockquote_open", "fence", "table_open"} <= kinds
+    if text is BLOCKS:
+        assert {"heading_open", "code_block", "html_block", "footnote_block_open"} <= kinds
