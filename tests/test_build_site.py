@@ -657,17 +657,16 @@ def test_outputs_rendered_by_forked_copies_are_those_of_one_process(
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
 
 
-def test_a_template_error_in_a_forked_copys_share_is_reported_as_by_one_process(
+def test_a_template_error_met_by_any_process_is_reported_as_by_one_process(
     tmp_path, make_site, cli
 ):
-    """Every share stops at its first error; the one reported is the first in the build's
-    order, whichever process met it, so the message is the same with one process. (Essays
-    59 and 31 have the same date: their pages are next to each other in that order, and
-    dealt to different processes.)"""
+    """Every process stops at its first error; the one reported is the first in the
+    build's order, whichever process met it, so the message is the same with one process.
+    (Essay 26's page comes early in that order, essay 59's late.)"""
     broken = (
         "-- templates/essay.html --\n"
         '{% extends "!theme/essay.html" %}\n'
-        "{% block content %}{% if essay.title in ('Essay 31', 'Essay 59') %}"
+        "{% block content %}{% if essay.title in ('Essay 59', 'Essay 26') %}"
         "{{ essay.no_such_field }}{% endif %}{{ super() }}{% endblock %}\n"
     )
     site = make_site(tmp_path, CONFIG + _many_essays(60) + broken)
@@ -675,5 +674,34 @@ def test_a_template_error_in_a_forked_copys_share_is_reported_as_by_one_process(
     one = cli("build", str(site), "--jobs", "1", "--clean")
     assert two.code == one.code == 1
     assert two.err == one.err
-    assert "templates/essay.html:2: while rendering content/essays/2024-01-04-e59.md" in two.err
+    assert "templates/essay.html:2: while rendering content/essays/2024-01-27-e26.md" in two.err
     assert not (site / "_site").exists()
+
+
+def test_outputs_a_dead_copy_took_are_made_by_the_build_itself(
+    tmp_path, make_site, build_site, monkeypatch
+):
+    """A forked copy that dies (killed, out of memory) answers for nothing: whatever it
+    took is rendered by the build, and the site is whole."""
+    import os
+
+    from passivepress import build as build_module
+
+    real = build_module._Renderer._one
+    parent = os.getpid()
+
+    died = tmp_path / "died"
+
+    def one(self, route):
+        if os.getpid() != parent:  # the copy, at the first output it took
+            died.write_text(route.path)
+            os._exit(9)
+        return real(self, route)
+
+    monkeypatch.setattr(build_module._Renderer, "_one", one)
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    two = build_site(site, tmp_path / "two", use_cache=False, jobs=2)
+    one_process = build_site(site, tmp_path / "one", use_cache=False, jobs=1)
+    assert two.result.processes == 2 and died.exists()
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+    assert two.result.rendered == one_process.result.rendered

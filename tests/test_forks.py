@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import time
 
 import pytest
 
@@ -13,20 +15,40 @@ from passivepress.errors import ContentError, Problem
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-def test_shares_deal_neighbours_to_different_processes():
-    assert forks.shares(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]
-    assert forks.shares([], 2) == [[], []]
+def test_each_chunk_of_a_deck_is_taken_once_by_whichever_process_is_free():
+    items = list(range(100))
+    parent = os.getpid()
+
+    def work(deck: forks.Deck[int]) -> tuple[list[int], bool]:
+        taken = []
+        for chunk in deck:
+            taken += chunk
+            time.sleep(0.001)  # so the other process gets some
+        return taken, os.getpid() == parent
+
+    with forks.Deck(items, smallest=10) as deck:
+        assert len(deck.chunks) == 10
+        (here, in_parent), (there, in_copy) = forks.together(lambda: work(deck), lambda: work(deck))
+    assert (in_parent, in_copy) == (True, False)
+    assert sorted(here + there) == items
+    assert here and there
 
 
-def test_each_part_is_done_once_and_results_come_in_the_parts_order():
+def test_a_deck_of_many_items_has_no_more_chunks_than_its_pipe_holds():
+    with forks.Deck(range(100_000)) as deck:
+        assert len(deck.chunks) <= forks.Deck.MOST
+        assert [n for chunk in deck for n in chunk] == list(range(100_000))
+
+
+def test_each_call_is_made_once_and_results_come_in_order():
     parent = os.getpid()
 
     def work(part: list[int]) -> tuple[list[int], bool]:
         return [n * n for n in part], os.getpid() == parent
 
-    results = forks.run([[1, 2], [3], [4, 5, 6]], work)
+    results = forks.together(*(functools.partial(work, p) for p in ([1, 2], [3], [4, 5, 6])))
     assert [squares for squares, _ in results] == [[1, 4], [9], [16, 25, 36]]
-    # The first part here, the others in copies.
+    # The first call here, the others in copies.
     assert [here for _, here in results] == [True, False, False]
 
 
@@ -40,7 +62,7 @@ def test_an_error_in_a_copy_is_raised_here_after_this_process_did_its_part():
         return sum(part)
 
     with pytest.raises(ContentError) as raised:
-        forks.run([[1], [2]], work)
+        forks.together(lambda: work([1]), lambda: work([2]))
     assert str(raised.value.problems[0]) == "content/x.md:3: broken in the copy"
     assert done_here == [1]
 
@@ -55,7 +77,7 @@ def test_an_exception_that_cannot_be_pickled_still_says_what_it_was():
         return 0
 
     with pytest.raises(RuntimeError, match=r"in a forked process: .*Local"):
-        forks.run([[1], [2]], work)
+        forks.together(lambda: work([1]), lambda: work([2]))
 
 
 def test_a_copy_that_ends_without_answering_has_its_part_done_here():
@@ -66,7 +88,7 @@ def test_a_copy_that_ends_without_answering_has_its_part_done_here():
             os._exit(3)  # as if killed: no answer at all
         return [n + 1 for n in part]
 
-    assert forks.run([[1], [2, 3]], work) == [[2], [3, 4]]
+    assert forks.together(lambda: work([1]), lambda: work([2, 3])) == [[2], [3, 4]]
 
 
 def test_a_failure_here_ends_the_copies_and_leaves_none_behind(tmp_path):
@@ -80,7 +102,7 @@ def test_a_failure_here_ends_the_copies_and_leaves_none_behind(tmp_path):
         return 0
 
     with pytest.raises(ValueError, match="here"):
-        forks.run([[1], [2]], work)
+        forks.together(lambda: work([1]), lambda: work([2]))
     if pids.exists():  # the copy got that far before it was ended
         with pytest.raises(ChildProcessError):
             os.waitpid(int(pids.read_text()), os.WNOHANG)  # already reaped

@@ -10,6 +10,7 @@ whose inputs changed. The CLI keeps that knowledge in ``.passivepress/cache/``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import html
@@ -19,7 +20,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -328,22 +329,26 @@ class _Renderer:
         self.env, self.stage, self.todo = env, stage, todo
         self.made: dict[str, Future[None]] = {}  # outputs worker processes write
         self.parent = os.getpid()
+        self.processes = 1  # that render at once
         # One tuple per distinct (key, attribute), shared by every page that read it: at
         # 10,000 essays, tens of MB fewer, here and in the cache.
         self.shared: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def __call__(self, places: list[int]) -> _Share:
+    def __call__(self, chunks: Iterable[list[int]]) -> _Share:
+        """Render the outputs at the places in ``chunks``, taken one chunk at a time (from
+        a :class:`forks.Deck` shared with other processes, or a list); stop at an error."""
         share = _Share()
         here = os.getpid() == self.parent
         total = len(self.todo)
-        for n, i in enumerate(places):
-            if here:
-                self.reporter.progress(n * total // len(places), total)
-            try:
-                share.made[i] = self._one(self.todo[i])
-            except ContentError as exc:
-                share.failed = (i, exc)
-                break
+        for chunk in chunks:
+            if here:  # about as far as the others are
+                self.reporter.progress(min(total, len(share.made) * self.processes), total)
+            for i in chunk:
+                try:
+                    share.made[i] = self._one(self.todo[i])
+                except ContentError as exc:
+                    share.failed = (i, exc)
+                    return share
         return share
 
     def _one(self, route: routes.Route) -> tuple[OutputRecord, bool]:
@@ -739,39 +744,42 @@ class Builder:
         render = _Renderer(self, site, env, stage, todo)
         workers = self._workers
         if len(todo) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1 and workers.fork_ready():
-            # The model is made: forked copies of this process render shares of the
-            # outputs with nothing sent to them. The first page of each template is
-            # rendered here first, so the copies find every template compiled.
-            workers.close()  # no thread may be running when this process forks
+            # The model is made: forked copies of this process render the outputs with
+            # it, with nothing sent to them, taking chunks of them as they go. The first
+            # page of each template is rendered here first, so the copies find every
+            # template compiled.
             first: dict[str | None, int] = {}
             for i, route in enumerate(todo):
                 first.setdefault(route.template, i)
             primer = sorted(i for template, i in first.items() if template is not None)
-            outcomes = [render(primer)]
+            outcomes = [render([primer])]
             if outcomes[0].failed is None:
                 primed = set(primer)
-                # Dealt kind by kind (an essay's card follows its page in the plan).
-                rest = sorted(
-                    (i for i in range(len(todo)) if i not in primed),
-                    key=lambda i: (todo[i].template or todo[i].kind, i),
-                )
-                outcomes += forks.run(forks.shares(rest, workers.count), render)
-                result.processes = workers.count
+                rest = [i for i in range(len(todo)) if i not in primed]
+                render.processes = result.processes = workers.count
+                with forks.Deck(rest) as deck:
+                    outcomes += forks.together(*[functools.partial(render, deck)] * workers.count)
         else:
             # Slow outputs (social cards) are started on the other cores first and
             # collected last, so they are made while this process renders the pages.
             render.made = self._start_in_parallel(todo, stage.root)
             order = sorted(range(len(todo)), key=lambda i: todo[i].file in render.made)
             try:
-                outcomes = [render(order)]
+                outcomes = [render([order])]
             finally:
                 for future in render.made.values():
                     future.cancel()  # after an error; the build's end stops the workers
 
         failures = [o.failed for o in outcomes if o.failed is not None]
+        done = {i: made for outcome in outcomes for i, made in outcome.made.items()}
+        if not failures and len(done) < len(todo):
+            # What a forked copy took and never answered for (it died): made here.
+            lost = render([[i for i in range(len(todo)) if i not in done]])
+            outcomes.append(lost)
+            done.update(lost.made)
+            failures = [lost.failed] if lost.failed is not None else []
         if failures:
             raise min(failures, key=lambda failed: failed[0])[1]
-        done = {i: made for outcome in outcomes for i, made in outcome.made.items()}
         for i, route in enumerate(todo):
             record, staged = done[i]
             records[route.file] = record

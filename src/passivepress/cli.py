@@ -428,7 +428,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         metavar="N",
-        help="processes rendering Markdown (default: all cores)",
+        help="processes that render Markdown, pages and cards (default: all cores)",
     )
     _add_common(build)
     build.set_defaults(func=_cmd_build)

@@ -13,13 +13,13 @@ here alone otherwise.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import pickle
 import signal
+import struct
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -30,16 +30,42 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-def shares(items: Sequence[T], count: int) -> list[list[T]]:
-    """``items`` dealt into ``count`` shares like cards: items of one kind next to each
-    other are spread evenly over the shares."""
-    return [list(items[i::count]) for i in range(count)]
+class Deck(Generic[T]):
+    """Chunks of work taken on demand by this process and its forked copies: each takes
+    the next chunk when it is done with one, so all of them end at about the same time,
+    whatever a chunk costs and however fast each process runs.
 
+    The chunks' numbers wait in a pipe, written before any copy is forked; a read of four
+    bytes takes one number, whole, from any process. Iterate to take chunks; a process
+    that stops early leaves the rest to the others.
+    """
 
-def run(parts: list[list[T]], work: Callable[[list[T]], R]) -> list[R]:
-    """``work`` over each part, the first here and the others in forked copies; the results
-    in the parts' order (see :func:`together`)."""
-    return together(*(functools.partial(work, part) for part in parts))
+    # The numbers must fit in the pipe's buffer before anyone reads: POSIX systems give
+    # a pipe 16 KiB or more.
+    MOST = 2048
+
+    def __init__(self, items: Sequence[T], smallest: int = 16) -> None:
+        size = max(smallest, -(-len(items) // self.MOST))
+        self.chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, b"".join(struct.pack("<I", n) for n in range(len(self.chunks))))
+        finally:
+            os.close(write_end)
+        self.fd = read_end
+
+    def __iter__(self) -> Iterator[list[T]]:
+        while number := os.read(self.fd, 4):
+            yield self.chunks[struct.unpack("<I", number)[0]]
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __enter__(self) -> Deck[T]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def together(*calls: Callable[[], R]) -> list[R]:
