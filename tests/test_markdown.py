@@ -416,22 +416,68 @@ _ _ _
 """
 
 
-@pytest.mark.parametrize("text", [TRICKY, BLOCKS], ids=["tricky", "blocks"])
+# Hard-wrapped prose, interrupted without a blank line by every kind of block that may
+# end a paragraph (or a quote, a list item, a reference).
+WRAPPED = """\
+A paragraph written as an editor wraps it, line after line, until a
+- list interrupts it
+  and goes on lazily
+# a heading interrupts it
+> a quote
+continues lazily
+***
+more prose
+```
+a fence
+```
+prose again
+<div>html</div>
+prose
+| a | b |
+| - | - |
+| 1 | 2 |
+[^n]: a footnote
+  continued
+and [^n] with a reference
+1. one
+2) two
+-not a list
+  * nested?
+=not a heading
+"""
+
+
+@pytest.mark.parametrize("text", [TRICKY, BLOCKS, WRAPPED], ids=["tricky", "blocks", "wrapped"])
 def test_our_block_tokenizer_finds_what_markdown_its_own_does(text):
-    """Ours tries at each line only the rules its first character allows; the tokens and
-    the HTML must be those of markdown-it's own tokenizer, which tries every rule."""
+    """Ours tries at each line, and where a paragraph, quote or list may end, only the
+    rules the line's first character allows, and makes text without a mark one text token
+    at once; the tokens and the HTML must be those of markdown-it's own parsers, which try
+    every rule."""
     from markdown_it.parser_block import ParserBlock
+    from markdown_it.parser_inline import ParserInline
+    from markdown_it.ruler import Ruler
 
     md = markdown.make_parser(markdown.MarkdownOptions())
     ours = md.parse(text)
-    md.block.__class__ = ParserBlock  # a parser of its own (make_parser's is cached)
+    classes = md.block.__class__, md.block.ruler.__class__, md.inline.__class__
+    assert classes == (markdown._BlockParser, markdown._BlockRuler, markdown._InlineParser)
+    # markdown-it's own classes, for a moment (make_parser's parser is cached)
+    md.block.__class__, md.block.ruler.__class__, md.inline.__class__ = (
+        ParserBlock,
+        Ruler,
+        ParserInline,
+    )
     try:
         stock = md.parse(text)
     finally:
-        md.block.__class__ = markdown._BlockParser
+        md.block.__class__, md.block.ruler.__class__, md.inline.__class__ = classes
     assert [t.as_dict() for t in ours] == [t.as_dict() for t in stock]
     assert md.renderer.render(ours, md.options, {}) == md.renderer.render(stock, md.options, {})
     kinds = {t.type for t in ours}
-    assert {"hr", "ordered_list_open", "blockquote_open", "fence", "table_open"} <= kinds
+    assert {"hr", "blockquote_open", "fence"} <= kinds
+    if text is WRAPPED:  # each interrupted a paragraph
+        assert {"bullet_list_open", "heading_open", "html_block"} <= kinds
+    else:
+        assert {"ordered_list_open", "table_open"} <= kinds
     if text is BLOCKS:
         assert {"heading_open", "code_block", "html_block", "footnote_block_open"} <= kinds

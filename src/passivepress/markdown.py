@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -18,7 +18,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.parser_block import ParserBlock
+from markdown_it.parser_inline import ParserInline
 from markdown_it.renderer import RendererHTML
+from markdown_it.ruler import Ruler
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -259,6 +261,65 @@ class _ByStart:
         return chain
 
 
+class _BlockRuler(Ruler):
+    """The block rules, with each chain of rules that may end a paragraph, quote, list or
+    reference (what the rules ask for to know where they stop) as one rule that tries only
+    those the line's first character allows.
+
+    Every line of a hard-wrapped paragraph is asked, twice (by lheading, then paragraph),
+    whether table, fence, blockquote, hr, list, html_block, heading or footnote_def
+    starts there; that made a hard-wrapped essay 1.8 times as slow to render as the same
+    essay with one line per paragraph. The callers only ask whether any rule of the chain
+    matches (silently, changing nothing), so one that tries fewer, in the same order,
+    answers the same.
+    """
+
+    def getRules(self, chainName: str = "") -> list[Any]:
+        rules = super().getRules(chainName)
+        if not chainName:
+            return rules
+        ends = self.__dict__.setdefault("_ends", {})
+        made = ends.get(chainName)
+        if made is None or made[0] is not rules:
+            made = ends[chainName] = (rules, [_ends_with(self, rules)])
+        return made[1]
+
+
+def _ends_with(ruler: Ruler, rules: list[Any]) -> Callable[..., bool]:
+    """A rule that matches where one of ``rules`` matches (silently), trying only those
+    whose first character (see _BLOCK_STARTS) the line has."""
+    by_start = _ByStart(_BLOCK_STARTS)
+    chains = by_start.chains_for(rules)
+
+    def ends(state: StateBlock, line: int, endLine: int, silent: bool) -> bool:
+        start, end = state.bMarks[line] + state.tShift[line], state.eMarks[line]
+        if start >= end or state.sCount[line] - state.blkIndent >= 4:
+            tried = rules
+        else:
+            char = state.src[start]
+            tried = chains.get(char)
+            if tried is None:
+                tried = by_start.make(ruler, char)
+        return any(rule(state, line, endLine, silent) for rule in tried)
+
+    return ends
+
+
+class _InlineParser(ParserInline):
+    """markdown-it's inline parser, with a short way for text that no inline rule can
+    start in: only the text rule stops at one of the parser's terminator characters, and
+    every other rule is tried only there, so without one the text is one text token. A
+    table cell, a list item, a heading, a short paragraph: over half the inline pieces of
+    an essay."""
+
+    def parse(self, src: str, md: MarkdownIt, env: EnvType, tokens: list[Token]) -> list[Token]:
+        terminators = getattr(self, "terminator_re", None)  # markdown-it-py 4
+        if src and terminators is not None and not terminators.search(src):
+            tokens.append(Token("text", "", 0, content=src))
+            return tokens
+        return super().parse(src, md, env, tokens)
+
+
 class _BlockParser(ParserBlock):
     """markdown-it's block tokenizer, trying at each line only the rules that can match it.
 
@@ -295,7 +356,9 @@ class _BlockParser(ParserBlock):
                 tried = rules
             else:
                 char = src[bMarks[line] + tShift[line]]
-                tried = chains.get(char) or self.by_start.make(self.ruler, char)
+                tried = chains.get(char)
+                if tried is None:
+                    tried = self.by_start.make(self.ruler, char)
             ok = False
             for rule in tried:
                 ok = rule(state, line, endLine, False)
@@ -339,6 +402,8 @@ def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) ->
     if options.typographer:
         md.enable(["replacements", "smartquotes"])
     md.block.__class__, md.block.by_start = _BlockParser, _ByStart(_BLOCK_STARTS)
+    md.block.ruler.__class__ = _BlockRuler
+    md.inline.__class__ = _InlineParser
     md.use(footnote_plugin)
     md.use(tasklists_plugin, label=True)
     md.use(myst_role_plugin)
