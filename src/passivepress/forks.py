@@ -49,7 +49,7 @@ class Deck(Generic[T]):
         self.chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
         read_end, write_end = os.pipe()
         try:
-            os.write(write_end, b"".join(struct.pack("<I", n) for n in range(len(self.chunks))))
+            _write_all(write_end, b"".join(struct.pack("<I", n) for n in range(len(self.chunks))))
         finally:
             os.close(write_end)
         self.fd = read_end
@@ -82,7 +82,8 @@ def together(*calls: Callable[[], R]) -> list[R]:
             children.append(_fork(call))
         results = [calls[0]()]
         for call in calls[1:]:
-            answer = _collect(*children.pop(0))
+            answer = _collect(*children[0])
+            children.pop(0)
             if answer is None:
                 results.append(call())
                 continue
@@ -111,9 +112,7 @@ def _fork(call: Callable[[], object]) -> tuple[int, int]:
                 payload = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
             except Exception as exc:  # an exception that cannot be pickled: say what it was
                 payload = pickle.dumps((False, RuntimeError(f"in a forked process: {exc!r}")))
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(write_end, view) :]
+            _write_all(write_end, payload)
             status = 0
         finally:
             # No cleanup of the parent's (temporary folders, caches, buffered output): they
@@ -140,7 +139,17 @@ def _collect(pid: int, fd: int) -> tuple[bool, Any] | None:
 
 
 def _end(pid: int, fd: int) -> None:
+    """Stop a copy whose answer is not needed (or was being read when this process was
+    interrupted), and reap it."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    os.close(fd)
-    os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
