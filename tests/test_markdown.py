@@ -481,3 +481,27 @@ def test_our_block_tokenizer_finds_what_markdown_its_own_does(text):
         assert {"ordered_list_open", "table_open"} <= kinds
     if text is BLOCKS:
         assert {"heading_open", "code_block", "html_block", "footnote_block_open"} <= kinds
+
+
+def test_rendering_leaves_no_reference_cycles():
+    """Bodies are rendered with the cycle collector off (it ran again and again over each
+    essay's tokens for nothing); anything rendering left in a cycle would stay in memory."""
+    import gc
+
+    texts = [TRICKY, BLOCKS, WRAPPED, "```python\nx = 1\n```\n\n```{book} b\n```\n{book}`b`"]
+    options = markdown.MarkdownOptions()
+    for text in texts:  # parsers and lexers made once, before looking
+        markdown.render(text, options)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for text in texts:
+            markdown.render(text, options)
+        gc.collect()
+        found = list(gc.garbage)
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
+        gc.enable()
+    assert found == []
