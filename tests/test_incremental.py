@@ -556,3 +556,20 @@ def test_a_preview_config_change_that_markdown_ignores_renders_no_markdown(tmp_p
         )
     )
     assert builder.build().markdown_rendered == 12, "a Markdown setting renders everything again"
+
+
+def test_a_damaged_markdown_cache_is_replaced(tmp_path, make_site, build_site):
+    """The Markdown cache is a SQLite file; one that is not a database (damaged, say, by
+    a machine that lost power while writing it) is replaced by a new one."""
+    import sqlite3
+
+    site = make_site(tmp_path, SITE)
+    first = build_site(site, record_urls=False)
+    (db,) = (site / ".passivepress/cache").glob("markdown-*.sqlite")
+    db.write_bytes(b"not a database " * 100)
+    again = build_site(site, record_urls=False)
+    assert again.result.markdown_rendered == 12
+    assert again.files() == first.files()
+    with sqlite3.connect(db) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM md").fetchone()
+    assert count == 12
