@@ -705,3 +705,33 @@ def test_outputs_a_dead_copy_took_are_made_by_the_build_itself(
     assert two.result.processes == 2 and died.exists()
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
     assert two.result.rendered == one_process.result.rendered
+
+
+def test_a_changed_template_rerendered_by_forked_copies_updates_the_output_in_place(
+    tmp_path, make_site, build_site
+):
+    """A build that renders most pages of an existing output again (a changed template)
+    shares them with a forked copy too: a page made again with the same bytes keeps its
+    file, the others are moved into place, and the output is a clean build's."""
+    import os
+
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    out = tmp_path / "out"
+    build_site(site, out, jobs=2, record_urls=False)
+    odd, even = out / "essays/e5/index.html", out / "essays/e6/index.html"
+    inodes = os.stat(odd).st_ino, os.stat(even).st_ino
+    (site / "templates").mkdir()
+    (site / "templates" / "essay.html").write_text(
+        '{% extends "!theme/essay.html" %}\n'
+        "{% block content %}{% if essay.title[-1] in '02468' %}<p>Even</p>{% endif %}"
+        "{{ super() }}{% endblock %}\n",
+        encoding="utf-8",
+    )
+    again = build_site(site, out, jobs=2, record_urls=False)
+    assert again.result.processes == 2
+    assert again.result.rendered >= 60
+    build_site(site, tmp_path / "clean", jobs=1, use_cache=False, record_urls=False)
+    assert tree(out) == tree(tmp_path / "clean")
+    assert b"<p>Even</p>" in even.read_bytes() and b"<p>Even</p>" not in odd.read_bytes()
+    assert os.stat(odd).st_ino == inodes[0], "the same bytes: the same file"
+    assert os.stat(even).st_ino != inodes[1], "new bytes: a new file moved into place"
