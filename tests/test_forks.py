@@ -23,7 +23,7 @@ def test_each_chunk_of_a_deck_is_taken_once_by_whichever_process_is_free():
         taken = []
         for chunk in deck:
             taken += chunk
-            time.sleep(0.001)  # so the other process gets some
+            time.sleep(0.01)  # so that the other process gets some, however slow to start
         return taken, os.getpid() == parent
 
     with forks.Deck(items, smallest=10) as deck:
