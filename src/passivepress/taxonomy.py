@@ -123,7 +123,24 @@ def _relate(essays: Sequence[Essay]) -> None:
             members = groups[key]
             pos = position[(key, i)]
             for j in members[max(0, pos - _NEIGHBOURS) : pos + _NEIGHBOURS + 1]:
-                if j != i:
-                    scores[j] += weight
-        best = sorted(scores, key=lambda j: (-scores[j], abs(j - i), j))[:RELATED]
-        essay.related.extend(essays[j] for j in best)
+                scores[j] += weight
+        scores.pop(i, None)
+        essay.related.extend(essays[j] for j in _best(scores, i))
+
+
+def _best(scores: dict[int, int], i: int) -> list[int]:
+    """The RELATED best of ``scores`` for essay ``i``: the highest score first, then the
+    nearest in the order, then the one before. Score by score, from the highest, so only
+    the candidates of the scores that are taken get sorted (at 10,000 essays, sorting all
+    of them was half the time)."""
+    levels: dict[int, list[int]] = defaultdict(list)
+    for j, score in scores.items():
+        levels[score].append(j)
+    best: list[int] = []
+    for score in sorted(levels, reverse=True):
+        # Nearest first; of two as near, the one before (2d - 1 before 2d).
+        nearest = sorted(levels[score], key=lambda j: 2 * (j - i) if j > i else 2 * (i - j) - 1)
+        best += nearest[: RELATED - len(best)]
+        if len(best) == RELATED:
+            break
+    return best
