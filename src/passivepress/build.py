@@ -341,9 +341,9 @@ class _Renderer:
         here = os.getpid() == self.parent
         total = len(self.todo)
         for chunk in chunks:
-            if here:  # about as far as the others are
-                self.reporter.progress(min(total, len(share.made) * self.processes), total)
             for i in chunk:
+                if here:  # about as far as the others are
+                    self.reporter.progress(min(total, len(share.made) * self.processes), total)
                 try:
                     share.made[i] = self._one(self.todo[i])
                 except ContentError as exc:
@@ -602,6 +602,8 @@ class Builder:
                 with contextlib.suppress(OSError):
                     applying.unlink(missing_ok=True)
             if self.persist and sources is not None:
+                files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
+                files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})
                 uptodate.record(
                     site_dir,
                     options_key,
@@ -646,8 +648,6 @@ class Builder:
                     feeds=result.feeds,
                 )
 
-        files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
-        files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in stage.static.items()})
         options_key = uptodate.options_key(
             options.output, options.drafts, options.future, options.base_url, options.record_urls
         )
@@ -784,7 +784,6 @@ class Builder:
         if not failures and len(done) < len(todo):
             # What a forked copy took and never answered for (it died): made here.
             lost = render([[i for i in range(len(todo)) if i not in done]])
-            outcomes.append(lost)
             done.update(lost.made)
             failures = [lost.failed] if lost.failed is not None else []
         if failures:
@@ -809,7 +808,6 @@ class Builder:
         return {
             route.file: pool.submit(_write_card, route.job(), str(stage_root / route.file))
             for route in slow
-            if route.job
         }
 
     @staticmethod

@@ -170,7 +170,6 @@ class MarkdownStore:
             # only a machine that loses power may damage it, and then it is replaced.
             db.execute("PRAGMA synchronous=OFF")
             db.execute("CREATE TABLE IF NOT EXISTS md (key TEXT PRIMARY KEY, value BLOB)")
-            db.execute("SELECT COUNT(*) FROM md").fetchone()
         except BaseException:
             db.close()
             raise

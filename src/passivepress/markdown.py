@@ -278,6 +278,7 @@ class _BlockRuler(Ruler):
         rules = super().getRules(chainName)
         if not chainName:
             return rules
+        # make_parser turns markdown-it's ruler into this class: no __init__ of ours ran.
         ends = self.__dict__.setdefault("_ends", {})
         made = ends.get(chainName)
         if made is None or made[0] is not rules:
