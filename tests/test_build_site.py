@@ -735,3 +735,16 @@ def test_a_changed_template_rerendered_by_forked_copies_updates_the_output_in_pl
     assert b"<p>Even</p>" in even.read_bytes() and b"<p>Even</p>" not in odd.read_bytes()
     assert os.stat(odd).st_ino == inodes[0], "the same bytes: the same file"
     assert os.stat(even).st_ino != inodes[1], "new bytes: a new file moved into place"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_rendering_reports_its_progress_output_by_output(tmp_path, make_site, build_site, jobs):
+    """What the terminal's progress bar shows: the rendering's progress, from nothing to
+    all, in steps, whether one process renders or two."""
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    built = build_site(site, use_cache=False, jobs=jobs)
+    seen = built.recorder.progress_seen
+    done = [d for d, _ in seen]
+    assert done == sorted(done), "it never goes back"
+    assert seen[-1][0] == seen[-1][1] > 100
+    assert len({d for d in done if 0 < d < seen[-1][1]}) > 50, "it moves in many steps"

@@ -329,10 +329,17 @@ class _Renderer:
         self.env, self.stage, self.todo = env, stage, todo
         self.made: dict[str, Future[None]] = {}  # outputs worker processes write
         self.parent = os.getpid()
-        self.processes = 1  # that render at once
+        # For the progress shown: outputs rendered by this process, and how many it had
+        # when ``processes`` began to share the rest.
+        self.here = self.before = 0
+        self.processes = 1
         # One tuple per distinct (key, attribute), shared by every page that read it: at
         # 10,000 essays, tens of MB fewer, here and in the cache.
         self.shared: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def split(self, processes: int) -> None:
+        """From now on ``processes`` render (this one about one output in so many)."""
+        self.processes, self.before = processes, self.here
 
     def __call__(self, chunks: Iterable[list[int]]) -> _Share:
         """Render the outputs at the places in ``chunks``, taken one chunk at a time (from
@@ -342,10 +349,12 @@ class _Renderer:
         total = len(self.todo)
         for chunk in chunks:
             for i in chunk:
-                if here:  # about as far as the others are
-                    self.reporter.progress(min(total, len(share.made) * self.processes), total)
+                if here:  # the others are about as far
+                    done = self.before + (self.here - self.before) * self.processes
+                    self.reporter.progress(min(total, done), total)
                 try:
                     share.made[i] = self._one(self.todo[i])
+                    self.here += 1
                 except ContentError as exc:
                     share.failed = (i, exc)
                     return share
@@ -765,7 +774,8 @@ class Builder:
             if outcomes[0].failed is None:
                 primed = set(primer)
                 rest = [i for i in range(len(todo)) if i not in primed]
-                render.processes = result.processes = workers.count
+                render.split(workers.count)
+                result.processes = workers.count
                 with forks.Deck(rest) as deck:
                     outcomes += forks.together(*[functools.partial(render, deck)] * workers.count)
         else:

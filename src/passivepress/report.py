@@ -32,9 +32,13 @@ class Recorder(Reporter):
         self.steps: list[str] = []
         self.warnings: list[Problem] = []
         self.paths: list[str] = []
+        self.progress_seen: list[tuple[int, int]] = []
 
     def step(self, name: str, seconds: float) -> None:
         self.steps.append(name)
+
+    def progress(self, done: int, total: int) -> None:
+        self.progress_seen.append((done, total))
 
     def warning(self, problem: Problem) -> None:
         self.warnings.append(problem)
