@@ -193,6 +193,46 @@ def test_each_fence_keeps_its_own_language_when_rendered_again():
         assert keywords == ["def", "pass"]
 
 
+def test_code_blocks_highlighted_once_come_back_from_the_cache_unchanged(monkeypatch):
+    """A render that keeps code blocks collects each highlighted block (an unknown
+    language too, as nothing to highlight); a render that finds them there makes the same
+    HTML without Pygments."""
+    body = (
+        "```python\ndef f(): pass\n```\n\n```nosuchlang\n<b>x</b>\n```\n\n```python\nx = 1\n```\n"
+    )
+    options = markdown.MarkdownOptions()
+    plain = markdown.render(body, options)
+    first = markdown.CodeBlocks()
+    assert markdown.render(body, options, code=first).html == plain.html
+    assert set(first.made) == {
+        markdown.code_key("def f(): pass\n", "python"),
+        markdown.code_key("<b>x</b>\n", "nosuchlang"),
+        markdown.code_key("x = 1\n", "python"),
+    }
+    assert first.made[markdown.code_key("<b>x</b>\n", "nosuchlang")] == ""
+
+    def no_pygments(code: str, lang: str) -> str:
+        raise AssertionError(f"highlighted again: {lang}")
+
+    monkeypatch.setattr(markdown, "_pygmentize", no_pygments)
+    again = markdown.CodeBlocks(find=first.made.get)
+    assert markdown.render(body, options, code=again).html == plain.html
+    assert again.made == {}
+    # A block the cache does not have is highlighted (here: by the stand-in, which fails).
+    with pytest.raises(AssertionError, match="highlighted again: python"):
+        markdown.render("```python\ny = 2\n```\n", options, code=again)
+
+
+def test_a_code_key_tells_language_and_code_apart():
+    keys = {
+        markdown.code_key("a\n", "python"),
+        markdown.code_key("a\n", "ruby"),
+        markdown.code_key("b\n", "python"),
+        markdown.code_key("python\0a\n", ""),
+    }
+    assert len(keys) == 4
+
+
 def test_headings_get_numbered_ids_in_order_and_one_named_link_each():
     # Heading ids are given by our own walk over the tokens, not by the anchors plugin.
     body = "## Notes\n\n## Notes\n\n## Notes\n\n##### Deep\n\n## Say \"id='x'\" <b>now</b>\n"

@@ -243,6 +243,7 @@ class _Rendering:
         self.options = loader.markdown_options(config)
         self.keys: set[str] = set()
         self.made: dict[str, markdown.Rendered] = {}
+        self.code: dict[str, str] = {}  # highlighted code blocks (markdown.CodeBlocks)
         self.store: cache_module.MarkdownStore | None = None
         if builder.persist:
             try:
@@ -266,7 +267,9 @@ class _Rendering:
                 known = {}
         out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
         todo = [i for i, hit in enumerate(out) if hit is None and jobs[i][1] is not None]
-        work = [(jobs[i][1], self.options, self.config.base_path) for i in todo]
+        # Code blocks are kept where quick builds will look for them.
+        keep_code = self.store is not None
+        work = [(jobs[i][1], self.options, self.config.base_path, keep_code) for i in todo]
         workers = self.builder._workers
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1:
             chunk = max(1, len(work) // (workers.count * 4))
@@ -276,10 +279,11 @@ class _Rendering:
             done = [_render_markdown(job) for job in work]
 
         def finish() -> list[markdown.Rendered | None]:
-            for i, rendered in zip(todo, done, strict=True):
+            for i, (rendered, code) in zip(todo, done, strict=True):
                 out[i] = rendered
                 if self.store is not None:
                     self.made[keys[i]] = rendered
+                    self.code.update(code)
             self.result.markdown_rendered += len(todo)
             if self.store is None and self.builder.options.preview:
                 # Only a preview builds again; a one-shot build (--clean) lets them go with
@@ -295,11 +299,12 @@ class _Rendering:
         if self.store is not None:
             try:
                 self.store.put_many(self.made, self.keys)
+                self.store.add_code(self.code)
             except sqlite3.Error as exc:
                 log.debug("could not write the markdown cache: %s", exc)
             self.store.close()
             self.store = None
-        self.made, self.keys = {}, set()
+        self.made, self.keys, self.code = {}, set(), {}
 
 
 @dataclass
@@ -380,18 +385,23 @@ class _Renderer:
         return OutputRecord(deps, st.st_size, st.st_mtime_ns), staged
 
 
-def _render_markdown(job: tuple[str, markdown.MarkdownOptions, str]) -> markdown.Rendered:
-    body, options, base_path = job
+def _render_markdown(
+    job: tuple[str, markdown.MarkdownOptions, str, bool],
+) -> tuple[markdown.Rendered, dict[str, str]]:
+    """A body rendered, and (if the job says to keep them) its highlighted code blocks."""
+    body, options, base_path, keep_code = job
+    code = markdown.CodeBlocks() if keep_code else None
     # Without the cycle collector, which an essay's 300 tokens set off again and again for
     # nothing: rendering makes no reference cycles (a test keeps reading so). 0.96 of the
     # time, best of six rounds.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return markdown.render(body, options, base_path=base_path)
+        rendered = markdown.render(body, options, base_path=base_path, code=code)
     finally:
         if collecting:
             gc.enable()
+    return rendered, code.made if code is not None else {}
 
 
 class Builder:

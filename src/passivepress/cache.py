@@ -170,6 +170,8 @@ class MarkdownStore:
             # only a machine that loses power may damage it, and then it is replaced.
             db.execute("PRAGMA synchronous=OFF")
             db.execute("CREATE TABLE IF NOT EXISTS md (key TEXT PRIMARY KEY, value BLOB)")
+            # Highlighted code blocks (markdown.CodeBlocks), for quick builds.
+            db.execute("CREATE TABLE IF NOT EXISTS code (key TEXT PRIMARY KEY, html TEXT)")
         except BaseException:
             db.close()
             raise
@@ -204,6 +206,9 @@ class MarkdownStore:
                 self.db.execute("DELETE FROM used")
                 self.db.executemany("INSERT INTO used VALUES (?)", [(k,) for k in keep])
                 self.db.execute("DELETE FROM md WHERE key NOT IN (SELECT key FROM used)")
+                # Which blocks the kept documents show is not known here; those still shown
+                # come back as their documents are rendered again.
+                self.db.execute("DELETE FROM code")
 
     def add(self, items: dict[str, Any]) -> None:
         """Store new documents, forgetting none."""
@@ -212,6 +217,18 @@ class MarkdownStore:
                 "INSERT OR REPLACE INTO md (key, value) VALUES (?, ?)",
                 [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()],
             )
+
+    def code_block(self, key: str) -> str | None:
+        """A highlighted code block kept by :meth:`add_code` (None if there is none)."""
+        row = self.db.execute("SELECT html FROM code WHERE key = ?", (key,)).fetchone()
+        return row[0] if row is not None else None
+
+    def add_code(self, blocks: dict[str, str]) -> None:
+        if blocks:
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO code (key, html) VALUES (?, ?)", blocks.items()
+                )
 
     def close(self) -> None:
         self.db.close()

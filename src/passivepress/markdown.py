@@ -7,12 +7,15 @@ page's HTML when a feed is written, so the common case renders and stores one bo
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markdown_it import MarkdownIt
@@ -30,15 +33,13 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 from mdit_py_plugins.myst_role.index import myst_role
 from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments import highlight as pygments_highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from passivepress.urls import slugify, under_base
 
-_FORMATTER = HtmlFormatter(nowrap=True)
+if TYPE_CHECKING:
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
+
 # ids in the author's raw HTML are anchors too (<a id="top"></a>).
 _HTML_ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
 
@@ -116,28 +117,96 @@ class Rendered:
     affiliate: bool = False  # the body links to an affiliate shop
 
 
+# Pygments is imported when a block is highlighted, not with this module: a quick build of
+# an essay whose code blocks are all in the cache (see CodeBlocks) never needs it.
+@cache
+def _formatter() -> HtmlFormatter:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
+
+
 # Finding a lexer by name searches Pygments' whole registry (about half the cost of highlighting
 # a short block); a lexer keeps no state between texts, so one per language name serves every
 # essay a worker renders. Bounded: the names come from authors' fences.
 @lru_cache(maxsize=128)
 def _lexer(lang: str) -> Lexer | None:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(lang)
     except ClassNotFound:
         return None
 
 
-def _highlight(code: str, lang: str, _attrs: str) -> str:
-    if not lang:
-        return ""
+def _pygmentize(code: str, lang: str) -> str:
+    """``code`` highlighted as ``lang``, in our ``<pre>``; "" for a language Pygments does
+    not know (markdown-it then escapes the code as it is)."""
     lexer = _lexer(lang)
     if lexer is None:
         return ""
-    body = pygments_highlight(code, lexer, _FORMATTER)
+    from pygments import highlight
+
+    body = highlight(code, lexer, _formatter())
     return (
         f'<pre class="highlight"><code class="language-{html.escape(lang, quote=True)}">'
         f"{body}</code></pre>"
     )
+
+
+@dataclass
+class CodeBlocks:
+    """Highlighted code blocks by :func:`code_key`, for a render that keeps them: ``find``
+    looks one up in a cache kept between builds; ``made`` collects the ones highlighted
+    meanwhile, for the caller to keep there.
+
+    Loading Pygments and a language's lexer takes 20-50 ms (the lexer compiles its rules),
+    most of a quick build of an essay with a code block; an edit of its prose leaves the
+    blocks as they were, and they come from the cache.
+    """
+
+    find: Callable[[str], str | None] = lambda key: None
+    made: dict[str, str] = field(default_factory=dict)
+
+
+_code_blocks: ContextVar[CodeBlocks | None] = ContextVar("code_blocks", default=None)
+
+
+@cache
+def _pygments_version() -> str:
+    import pygments  # its package module only: a version and three functions
+
+    return pygments.__version__
+
+
+def code_key(code: str, lang: str) -> str:
+    """What a highlighted block is kept under: its code, language and Pygments' version
+    (another version may colour it otherwise)."""
+    text = f"{_pygments_version()}\0{lang}\0{code}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    if not lang:
+        return ""
+    blocks = _code_blocks.get()
+    if blocks is None:
+        return _pygmentize(code, lang)
+    key = code_key(code, lang)
+    found = blocks.find(key)
+    if found is None:
+        found = blocks.made[key] = _pygmentize(code, lang)
+    return found
+
+
+@contextmanager
+def _keeping(blocks: CodeBlocks | None) -> Iterator[None]:
+    token = _code_blocks.set(blocks)
+    try:
+        yield
+    finally:
+        _code_blocks.reset(token)
 
 
 # href/src values in our own HTML: root-relative paths (under the base path) and in-page
@@ -484,11 +553,18 @@ def _is_site_path(url: object) -> bool:
     return isinstance(url, str) and url.startswith("/") and not url.startswith("//")
 
 
-def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rendered:
+def render(
+    text: str,
+    options: MarkdownOptions,
+    *,
+    base_path: str = "/",
+    code: CodeBlocks | None = None,
+) -> Rendered:
     """Render Markdown for a page, collecting headings, links, ids, embeds and a lead.
 
     One walk over the tokens collects what templates need and makes our changes (heading ids,
     links under the base path, affiliate links, lazy images, embeds) before markdown-it renders.
+    ``code``: where highlighted code blocks are looked up and collected (see CodeBlocks).
     """
     md = make_parser(options, _idle_rules(text, options))
     env: dict[str, Any] = {}
@@ -577,7 +653,8 @@ def render(text: str, options: MarkdownOptions, *, base_path: str = "/") -> Rend
                 embeds.append(embed)
                 tokens[i] = Token("html_block", "", 0, content=embed.placeholder + "\n")
 
-    page_html = md.renderer.render(tokens, md.options, env)
+    with _keeping(code):
+        page_html = md.renderer.render(tokens, md.options, env)
     return Rendered(
         html=Markup(page_html),
         toc=tuple(e for e in toc if e.level <= 3),

@@ -763,14 +763,17 @@ class _Quick:
         ]
         stored = store.get_many(keys)
         made = {}
+        # An edit of the prose leaves the code blocks as the last build highlighted them.
+        code = markdown.CodeBlocks(find=store.code_block)
         for key, edit in zip(keys, edits, strict=True):
             if key not in stored:
                 options = loader.markdown_options(config)
                 body = edit.pending.body
-                made[key] = markdown.render(body, options, base_path=config.base_path)
+                made[key] = markdown.render(body, options, base_path=config.base_path, code=code)
                 result.markdown_rendered += 1
         if made:
             store.add(made)
+            store.add_code(code.made)
         return [({**stored, **made}[key], key) for key in keys]
 
     def _file_warnings(
