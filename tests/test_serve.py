@@ -345,6 +345,39 @@ def test_serves_under_the_sites_base_path_with_working_links(tmp_path, serve) ->
     assert server.get("/essays/hello/").status == 404
 
 
+def test_a_new_base_path_moves_the_preview_and_a_content_save_parses_settings_once(
+    tmp_path, serve, monkeypatch
+) -> None:
+    """passivepress.yml is parsed again (to see whether the base path moved) only when its
+    bytes changed: a save of an essay parses it once, in the build."""
+    from passivepress import config as config_module
+
+    site = write_site(tmp_path / "site", SITE)
+    server = serve(site)
+    assert server.get("/essays/hello/").status == 200
+    loads: list[Path] = []
+    real_load = config_module.load
+
+    def counted(site_dir: Path, *args: Any, **kwargs: Any) -> Any:
+        loads.append(site_dir)
+        return real_load(site_dir, *args, **kwargs)
+
+    monkeypatch.setattr(config_module, "load", counted)
+    server.save(site / "content/essays/2024-03-01-hello.md", essay("Hello again"))
+    assert len(loads) == 1
+    assert "Hello again" in server.page_text("/essays/hello/")
+
+    settings = site / "passivepress.yml"
+    server.save(settings, CONFIG.format(base_url="https://someone.github.io/site/"))
+    assert server.preview.url == f"http://127.0.0.1:{server.port}/site/"
+    assert server.get("/site/essays/hello/").status == 200
+    assert server.get("/essays/hello/").status == 404
+    # Back as it was: the settings seen last are not those of the first build.
+    server.save(settings, CONFIG.format(base_url="https://example.com/"))
+    assert server.preview.url == f"http://127.0.0.1:{server.port}/"
+    assert server.get("/essays/hello/").status == 200
+
+
 # --- safety -----------------------------------------------------------------------------------
 
 

@@ -366,6 +366,7 @@ class LivePreview:
         self._tmp: Path | None = None
         self._builder: Builder | None = None
         self._builder_base = ""
+        self._config_seen: bytes | None = None  # passivepress.yml when it gave _builder_base
         self._server: PreviewServer | None = None
         self._server_thread: threading.Thread | None = None
         self._watcher: Watcher | None = None
@@ -499,10 +500,19 @@ class LivePreview:
     def _current_builder(self) -> Builder:
         """The builder, made anew only when the site's base path changes (the local
         address must keep the same path as the published site, so links work)."""
+        # Parsed again only when its bytes changed: most saves are of content files.
         try:
-            base_path = base_path_of(config_module.load(self.site_dir).config.base_url)
-        except PassivepressError:
-            base_path = self._builder_base or "/"  # the build itself will report it
+            settings = (self.site_dir / config_module.CONFIG_FILE).read_bytes()
+        except OSError:
+            settings = None
+        if settings is not None and settings == self._config_seen:
+            base_path = self._builder_base
+        else:
+            try:
+                base_path = base_path_of(config_module.load(self.site_dir).config.base_url)
+                self._config_seen = settings
+            except PassivepressError:
+                base_path = self._builder_base or "/"  # the build itself will report it
         if self._builder is None or base_path != self._builder_base:
             assert self._tmp is not None
             local = f"http://{self._url_host()}:{self.port}{base_path}"
