@@ -146,6 +146,20 @@ EDITS = [
 QUICK = {body_word, title, summary, updated, cta}
 
 
+def files(site: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in site.rglob("*")
+        if p.is_file() and ".passivepress" not in p.parts
+    }
+
+
+def changed_since(before: dict[str, bytes], site: Path) -> list[str]:
+    """The files that changed, were added or removed: what the preview's watcher reports."""
+    after = files(site)
+    return sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_kind_of_edit_builds_what_a_clean_build_makes(tmp_path: Path, seed: int) -> None:
     site = tmp_path / "site"
@@ -157,12 +171,15 @@ def test_every_kind_of_edit_builds_what_a_clean_build_makes(tmp_path: Path, seed
     build(site, cli, Recorder(), uptodate.scan(site))
     rng = random.Random(seed)
     for n, edit in enumerate(rng.sample(EDITS, len(EDITS))):
+        before = files(site)
         edit(rng, site)
         recorder = Recorder()
         result = build(site, cli, recorder, uptodate.scan(site))  # as `passivepress build`
         assert recorder.paths, f"{edit.__name__}: the CLI build rendered nothing"
         assert result.quick == (edit in QUICK), f"{edit.__name__}: quick way {result.quick}"
-        preview.build()
+        # The preview, told what changed as its watcher tells it, takes the same way.
+        shown = preview.build(changed=changed_since(before, site))
+        assert shown.quick == (edit in QUICK), f"{edit.__name__}: preview's way {shown.quick}"
         clean = tmp_path / f"clean-{n}"
         Builder(site, BuildOptions(output=clean, use_cache=False, **options)).build()
         fresh_preview = tmp_path / f"fresh-preview-{n}"

@@ -975,3 +975,113 @@ fn main() {}
     err, loaded = run()
     assert "(the quick way" in err and "pygments.lexers.rust" in loaded
     assert tree(site / "_site") == clean(site, tmp_path)
+
+
+# -- the preview -----------------------------------------------------------------------------
+
+
+def preview_builder(site: Path, out: Path, recorder: Recorder | None = None) -> Builder:
+    """The builder `passivepress serve` keeps, after its first build."""
+    options = BuildOptions(output=out, preview=True, now=NOW, record_urls=False)
+    builder = Builder(site, options, recorder)
+    builder.build()
+    return builder
+
+
+def fresh_preview(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    out = tmp_path / f"fresh-{next(_clean_folders)}"
+    Builder(site, BuildOptions(output=out, preview=True, now=NOW, record_urls=False)).build()
+    return tree(out)
+
+
+def test_the_preview_builds_a_save_the_quick_way_from_its_model_in_memory(site, tmp_path):
+    """A preview told which files were saved builds an edit of a body or title the quick
+    way (its kept model is the one in memory), renders what shows it, and makes what a
+    fresh preview makes; a save of the same bytes renders nothing."""
+    recorder = Recorder()
+    out = tmp_path / "preview"
+    builder = preview_builder(site, out, recorder)
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    recorder.paths.clear()
+    result = builder.build(changed=[E4])
+    assert result.quick
+    assert "/essays/e4/" in recorder.paths and "/essays/e2/" in recorder.paths  # related
+    assert "/essays/e5/" not in recorder.paths
+    assert tree(out) == fresh_preview(site, tmp_path)
+    edit(site / E4, "More text of essay 4.", "Other text of essay 4.")
+    assert builder.build(changed=[E4]).quick
+    assert tree(out) == fresh_preview(site, tmp_path)
+    recorder.paths.clear()
+    same = builder.build(changed=[E4])
+    assert same.quick and same.rendered == 0 and recorder.paths == []
+
+
+def test_the_preview_makes_again_what_quick_builds_rewrote_at_its_next_full_build(site, tmp_path):
+    """Outputs a quick build rewrote read what their recorded reads may not say: the next
+    full build makes them again, though nothing they show changed since."""
+    recorder = Recorder()
+    out = tmp_path / "preview"
+    builder = preview_builder(site, out, recorder)
+    edit(site / E4, "More text of essay 4.", "Other text of essay 4.")
+    assert builder.build(changed=[E4]).quick
+    edit(site / E5, "tags: [mentoring]", "tags: [mentoring, fresh]")  # moves things around
+    recorder.paths.clear()
+    assert not builder.build(changed=[E5]).quick
+    assert "/essays/e4/" in recorder.paths
+    assert tree(out) == fresh_preview(site, tmp_path)
+    recorder.paths.clear()
+    edit(site / E5, "tags: [mentoring, fresh]", "tags: [mentoring]")
+    assert not builder.build(changed=[E5]).quick
+    assert "/essays/e4/" not in recorder.paths, "made again once, not at every full build"
+
+
+def test_a_quick_preview_build_that_fails_leaves_the_model_as_it_was(site, tmp_path, monkeypatch):
+    """A quick build that stops after patching the model in memory (here: rendering fails)
+    puts it back, so the full build that follows still sees the title change and shows it
+    on every page that lists the essay."""
+    out = tmp_path / "preview"
+    builder = preview_builder(site, out)
+    real_render = quick._Quick._render
+
+    def failing(self, plan, env, config):
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr(quick._Quick, "_render", failing)
+    edit(site / E4, "title: Essay 4", "title: Renamed four")
+    assert not builder.build(changed=[E4]).quick
+    assert tree(out) == fresh_preview(site, tmp_path)
+    monkeypatch.setattr(quick._Quick, "_render", real_render)
+    edit(site / E4, "title: Renamed four", "title: Essay 4")
+    assert builder.build(changed=[E4]).quick
+    assert tree(out) == fresh_preview(site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "other file",  # not an essay, book or page
+        "new essay",
+        "deleted essay",
+        "broken yaml",
+    ],
+)
+def test_the_preview_takes_the_full_way_when_a_save_moves_things_around(site, tmp_path, change):
+    out = tmp_path / "preview"
+    builder = preview_builder(site, out)
+    if change == "other file":
+        (site / "static/notes.txt").write_text("Other notes.\n")
+        names = ["static/notes.txt"]
+    elif change == "new essay":
+        _add_essay(site)
+        names = ["content/essays/2024-02-01-new.md"]
+    elif change == "deleted essay":
+        (site / E5).unlink()
+        names = [E5]
+    else:
+        edit(site / E4, "title: Essay 4", "title: [unclosed")
+        names = [E4]
+        with pytest.raises(ContentError):
+            builder.build(changed=names)
+        edit(site / E4, "title: [unclosed", "title: Essay 4")
+    assert not builder.build(changed=names).quick
+    assert tree(out) == fresh_preview(site, tmp_path)

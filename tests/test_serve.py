@@ -345,6 +345,19 @@ def test_serves_under_the_sites_base_path_with_working_links(tmp_path, serve) ->
     assert server.get("/essays/hello/").status == 404
 
 
+def test_a_save_of_an_essays_text_is_built_the_quick_way_and_served(site, serve) -> None:
+    """The watcher tells the builder which files were saved: a body edit takes the quick
+    way (from the model in memory); a new tag, which moves things around, the full way."""
+    server = serve(site)
+    path = site / "content/essays/2024-03-01-hello.md"
+    server.save(path, essay("Hello", body="The second version.", extra="tags: [Mentoring]\n"))
+    assert server.preview.last_result is not None and server.preview.last_result.quick
+    assert "The second version." in server.page_text("/essays/hello/")
+    server.save(path, essay("Hello", body="The second version.", extra="tags: [Writing]\n"))
+    assert not server.preview.last_result.quick
+    assert "Writing" in server.page_text("/tags/")
+
+
 def test_a_new_base_path_moves_the_preview_and_a_content_save_parses_settings_once(
     tmp_path, serve, monkeypatch
 ) -> None:

@@ -433,6 +433,8 @@ class Builder:
         self._workers = _Workers(1, early=False)
         self._collector = _Collector(active=False)
         self._env: theme.TrackingEnvironment | None = None
+        # A preview's model after its last full build, for quick builds (see build).
+        self.resident: quick.Resident | None = None
         self._env_key = ""
         self._bytecode: Path | None = None
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
@@ -442,13 +444,25 @@ class Builder:
 
     # -- the pipeline -------------------------------------------------------------------
 
-    def build(self, sources: uptodate.Sources | None = None) -> BuildResult:
+    def build(
+        self,
+        sources: uptodate.Sources | None = None,
+        changed: Iterable[str] | None = None,
+    ) -> BuildResult:
         """Build the site; the previous output is replaced only on success.
 
         ``sources``: :func:`passivepress.uptodate.scan` of the site, when the caller has
-        just made it (else it is made here, for builds that keep a cache).
+        just made it (else it is made here, for builds that keep a cache). ``changed``: the
+        files (by their path from the site folder) that changed since this builder's last
+        build, when the caller knows them (the preview's watcher): if they are a few essays,
+        books or pages, the build may take the quick way (:mod:`passivepress.quick`).
         """
         options, site_dir = self.options, self.site_dir
+        if changed is not None and self.resident is not None:
+            result = self._quick(self.resident, changed)
+            if result is not None:
+                return result
+        self.resident = None  # until this build is done
         started = time.perf_counter()
         if self.persist and sources is None:
             sources = uptodate.scan(site_dir)  # before anything is read
@@ -467,6 +481,16 @@ class Builder:
         finally:
             self._workers.close()
             self._collector.restore()
+
+    def _quick(self, resident: quick.Resident, changed: Iterable[str]) -> BuildResult | None:
+        """A preview's quick build, or None (the full way)."""
+        result = quick.build_resident(self.site_dir, self.options, self.reporter, resident, changed)
+        if resident.journal is not None and self._snapshot is not None:
+            # Outputs a quick build rewrote read what their recorded reads may not say:
+            # the next full build makes them again (without a recipe, one is new).
+            for rel in resident.journal.rewritten:
+                self._snapshot.recipes.pop(rel, None)
+        return result
 
     def _build(self, sources: uptodate.Sources | None, started: float) -> BuildResult:
         options, reporter, site_dir = self.options, self.reporter, self.site_dir
@@ -671,7 +695,37 @@ class Builder:
             options.output, options.drafts, options.future, options.base_url, options.record_urls
         )
         valid_until = content.next_change.timestamp() if content.next_change else None
-        if not (self.persist and sources is not None):
+        if options.preview:
+            keep_state()
+            # What quick builds of the next saves start from (made when one needs it).
+            self.resident = quick.Resident(
+                site=site,
+                menu=list(content.menu),
+                env=env,
+                make=functools.partial(
+                    quick.index,
+                    site=site,
+                    plan=plan,
+                    records=records,
+                    static=stage.static,
+                    readings=self.read_cache,
+                    content=dict(content.digests),
+                    output=out_dir,
+                    valid_until=valid_until,
+                    markdown_settings=_markdown_settings(config),
+                    warnings={
+                        "config": list(loaded.warnings),
+                        "content": list(content.warnings),
+                        "lost": lost,
+                        "static": static_warnings,
+                        "links": links,
+                    },
+                    pages=result.pages,
+                    feeds=result.feeds,
+                    ident=f"preview-{id(self)}-{time.time_ns()}",
+                ),
+            )
+        elif not (self.persist and sources is not None):
             keep_state()
         elif len(records) >= PARALLEL_MIN_DOCUMENTS and self._workers.fork_ready():
             # Both take long for a big site, and neither needs the other: the model is

@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import logging
 import os
 import pickle
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -546,20 +547,138 @@ def build(
             gc.enable()
 
 
+@dataclass
+class Resident:
+    """What the preview holds after each full build for quick builds of the next saves:
+    the live model (patched in place by each quick build, as the outputs are rewritten)
+    and the Jinja environment; and what a CLI build keeps on disk, made by ``make`` when a
+    quick build first needs it (at 10,000 essays, indexing 640,000 reads takes a few
+    tenths of a second, which a full build need not wait for). The journal stays here.
+
+    The builder that made it compares its next full build with the same objects: patched
+    with what the outputs now show, they stay true to them; and the outputs quick builds
+    rewrote (``journal.rewritten``), whose recorded reads are older, it makes again."""
+
+    site: Site
+    menu: list[Any]
+    env: Any
+    make: Callable[[], tuple[Kept, Reads, dict[str, str]]]
+    kept: Kept | None = None
+    reads: Reads = field(default_factory=dict)
+    journal: Journal | None = None
+
+    def ready(self) -> tuple[Kept, Reads, Journal]:
+        if self.kept is None or self.journal is None:
+            self.kept, self.reads, _ = self.make()
+            self.journal = Journal(self.kept.ident, done=True)
+        return self.kept, self.reads, self.journal
+
+
+def build_resident(
+    site_dir: Path,
+    options: BuildOptions,
+    reporter: Reporter,
+    resident: Resident,
+    changed: Iterable[str],
+) -> BuildResult | None:
+    """A preview's build after saves of ``changed`` (files by their path from the site
+    folder), the quick way from ``resident``; or None: it takes the full way. A quick
+    build that stops leaves the model as it found it."""
+    started = time.perf_counter()
+    enabled = gc.isenabled()
+    gc.disable()
+    quick = _Quick(site_dir, options, reporter, None, started, resident)
+    try:
+        return quick.run_resident(changed)
+    except _NotQuick as exc:
+        log.debug("a full build: %s", exc)
+    except Exception:
+        log.debug("a full build: the quick one failed", exc_info=True)
+    finally:
+        if enabled:
+            gc.enable()
+    quick.undo()
+    return None
+
+
+def _digest(data: bytes) -> bytes:
+    """A content file's digest, as uptodate.scan and the loader take it."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 class _Quick:
     def __init__(
         self,
         site_dir: Path,
         options: BuildOptions,
         reporter: Reporter,
-        sources: uptodate.Sources,
+        sources: uptodate.Sources | None,
         started: float,
+        resident: Resident | None = None,
     ) -> None:
         self.site_dir, self.options, self.reporter = site_dir, options, reporter
         self.sources, self.started = sources, started
+        # A preview's model in memory (None: a CLI build's, kept in the cache folder).
+        self.resident = resident
         self.folder = _folder(site_dir)
         self.removed: list[str] = []  # content files deleted since the kept model
         self.files: dict[str, tuple[int, int]] = {}  # output file → size and mtime, see run
+        self._data: dict[str, bytes] = {}  # changed files already read
+        # Objects of a resident model as they were before this build patched them.
+        self._before: list[tuple[Any, dict[str, Any]]] = []
+
+    def undo(self) -> None:
+        """Put the patched objects of a resident model back as they were."""
+        for obj, state in reversed(self._before):
+            obj.__dict__.clear()
+            obj.__dict__.update(state)
+        self._before = []
+
+    def run_resident(self, changed: Iterable[str]) -> BuildResult:
+        mark = time.perf_counter()
+        assert self.resident is not None
+        kept, reads, journal = self.resident.ready()
+        self.files = {**kept.files, **journal.files}
+        names = self._changed_here(kept, journal, changed)
+        site = self.resident.site
+        objects = {o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)}
+        mark = self._step("load", mark)
+        return self._build(kept, journal, names, site, self.resident.menu, objects, reads, mark)
+
+    def _changed_here(self, kept: Kept, journal: Journal, names: Iterable[str]) -> list[str]:
+        """Of the files a preview saw change, those whose bytes differ from what the model
+        was made from, when all are essays, books or pages."""
+        now = self.options.now.timestamp() if self.options.now else clock.now_epoch()
+        if kept.valid_until is not None and now >= kept.valid_until:
+            raise _NotQuick("a future essay is due")
+        content = {**kept.content, **journal.content}
+        for name in journal.removed:
+            content.pop(name, None)
+        changed, removed = [], []
+        for name in sorted(set(names)):
+            folder = name.split("/")[1] if name.count("/") >= 2 else ""
+            if (
+                not name.startswith("content/")
+                or folder not in loader.READERS
+                or not loader.is_content_file(name)
+            ):
+                raise _NotQuick(f"{name} is not an essay, book or page")
+            try:
+                with open(self.site_dir / name, "rb") as fh:
+                    data = fh.read()
+            except FileNotFoundError:
+                if name in content:
+                    removed.append(name)
+                continue
+            except OSError as exc:
+                raise _NotQuick(f"{name} cannot be read: {exc}") from exc
+            if content.get(name) != _digest(data):
+                self._data[name] = data
+                changed.append(name)
+        if len(changed) + len(removed) > MAX_FILES:
+            raise _NotQuick(f"{len(changed) + len(removed)} content files changed")
+        self.removed = removed
+        return changed + removed
 
     def _step(self, name: str, since: float) -> float:
         now = time.perf_counter()
@@ -622,6 +741,7 @@ class _Quick:
         """The content files that changed, when nothing else did."""
 
         options, sources = self.options, self.sources
+        assert sources is not None
         if options.preview or not options.use_cache:
             raise _NotQuick("not a build with a cache")
         now = options.now.timestamp() if options.now else clock.now_epoch()
@@ -671,21 +791,26 @@ class _Quick:
         site: Site,
         menu: list[Any],
         objects: dict[str, Any],
-        blobs: dict[str, bytes],
+        blobs: dict[str, bytes] | Reads,
         mark: float,
     ) -> BuildResult:
         from passivepress import build as full
         from passivepress.build import BuildResult
 
         config = site.config
-        store = cache.MarkdownStore(self.site_dir)
+        # A preview's model holds its bodies' HTML: no cache to fetch them from.
+        store = cache.MarkdownStore(self.site_dir) if self.resident is None else None
         _Bodies.store = store
         result = BuildResult(output=Path(kept.output), quick=True)
         warnings = {**kept.warnings, **journal.warnings}
         what: dict[str, set[str]] = {}  # key → attributes that changed
         try:
             site_theme = theme.Theme(self.site_dir, config)
-            env = site_theme.environment(Path(kept.bytecode) if kept.bytecode else None)
+            env = (
+                self.resident.env
+                if self.resident is not None
+                else site_theme.environment(Path(kept.bytecode) if kept.bytecode else None)
+            )
             self._forget_removed(objects, journal)
             edits = self._read([n for n in changed if n not in self.removed], config)
             mark = self._step("read", mark)
@@ -753,7 +878,8 @@ class _Quick:
             log.debug("quick build stopped", exc_info=True)
             raise _NotQuick(f"unexpected: {exc!r}") from exc
         finally:
-            store.close()
+            if store is not None:
+                store.close()
 
         # Only now, when the quick way is sure to finish, as a full build would.
         for warning in listed:
@@ -786,8 +912,11 @@ class _Quick:
 
         edits = []
         for name in changed:
-            with open(self.site_dir / name, "rb") as fh:
-                data = fh.read()
+            data = self._data.get(name)
+            if data is None:
+                with open(self.site_dir / name, "rb") as fh:
+                    data = fh.read()
+            digest = self.sources.files[name] if self.sources is not None else _digest(data)
             folder = name.split("/")[1]
             try:
                 pending = loader.READERS[folder](PurePosixPath(name), data, config)
@@ -795,31 +924,35 @@ class _Quick:
                 raise _NotQuick(f"{name} has errors") from exc
             if pending.fields.problems:
                 raise _NotQuick(f"{name} has errors")
-            edits.append(_Edit(name, self.sources.files[name], pending))
+            edits.append(_Edit(name, digest, pending))
         return edits
 
     @staticmethod
     def _render_bodies(
-        edits: list[_Edit], store: MarkdownStore, kept: Kept, config: Any, result: BuildResult
+        edits: list[_Edit],
+        store: MarkdownStore | None,
+        kept: Kept,
+        config: Any,
+        result: BuildResult,
     ) -> list[tuple[Any, str]]:
         """(rendering, its key in the Markdown cache) of each edit's body; new renderings
-        are added to the cache (later quick builds fetch them from there)."""
+        are added to the cache (later quick builds fetch them from there), if there is one."""
 
         keys = [
             markdown_key(kept.markdown_settings, e.pending.site_path, e.pending.body_key)
             for e in edits
         ]
-        stored = store.get_many(keys)
+        stored = store.get_many(keys) if store is not None else {}
         made = {}
         # An edit of the prose leaves the code blocks as the last build highlighted them.
-        code = markdown.CodeBlocks(find=store.code_block)
+        code = markdown.CodeBlocks(find=store.code_block) if store is not None else None
         for key, edit in zip(keys, edits, strict=True):
             if key not in stored:
                 options = loader.markdown_options(config)
                 body = edit.pending.body
                 made[key] = markdown.render(body, options, base_path=config.base_path, code=code)
                 result.markdown_rendered += 1
-        if made:
+        if made and store is not None and code is not None:
             store.add(made)
             store.add_code(code.made)
         return [({**stored, **made}[key], key) for key in keys]
@@ -881,6 +1014,8 @@ class _Quick:
         """Patch the kept item with the new fields (its embeds filled in again); the
         attributes and properties that changed."""
 
+        if self.resident is not None:
+            self._before.append((old, dict(old.__dict__)))
         words = getattr(old, "words", 0)
         old_body = old.html, old.feed_parts
         values = {n: getattr(new, n) for n in differ | {"lines"}}
@@ -949,7 +1084,7 @@ class _Quick:
         self,
         kept: Kept,
         journal: Journal,
-        blobs: dict[str, bytes],
+        blobs: dict[str, bytes] | Reads,
         what: dict[str, set[str]],
         objects: dict[str, Any],
     ) -> dict[str, tuple[str, str]]:
@@ -967,7 +1102,8 @@ class _Quick:
             reads: dict[str, Iterable[str]] = {}
             blob = blobs.get(key)
             if blob is not None:
-                reads.update(pickle.loads(blob))
+                # Pickled as the cache folder keeps them; a preview's are not.
+                reads.update(pickle.loads(blob) if isinstance(blob, bytes) else blob)
             for attr, paths in journal.reads.get(key, {}).items():
                 reads[attr] = {*reads.get(attr, ()), *paths}
             for attr in attrs:
@@ -1006,12 +1142,15 @@ class _Quick:
                 todo.append((route, path, data))
         journal.rewritten.update(route.file for route, _, _ in todo)
         journal.warnings = warnings
-        journal.done = False
-        self._save_journal(journal)
-        # The full build's own marker of an output being changed: if this stops half way,
-        # the next build looks through the whole folder (and removes a stray .tmp file).
+        # A preview's journal is in memory, and only the preview writes its output folder.
+        on_disk = self.resident is None
         applying = self.folder / "applying"
-        applying.touch()
+        if on_disk:
+            journal.done = False
+            self._save_journal(journal)
+            # The full build's own marker of an output being changed: if this stops half
+            # way, the next build looks through the whole folder (and removes a stray .tmp).
+            applying.touch()
         for route, path, data in todo:
             tmp = f"{path}.{os.getpid()}.tmp"
             try:
@@ -1025,6 +1164,10 @@ class _Quick:
             journal.files[route.file] = self.files[route.file] = (st.st_size, st.st_mtime_ns)
             result.rendered += 1
             self.reporter.rendered(route.path)
+        self._before = []  # the outputs show the patched model now
+        if not on_disk:
+            return
+        assert self.sources is not None
         journal.done = True
         self._save_journal(journal)
         applying.unlink()

@@ -466,7 +466,7 @@ class LivePreview:
             with self.gate.building():
                 try:
                     builder = self._current_builder()
-                    result = builder.build()
+                    result = builder.build(changed=None if first else self._names(changed))
                 except PassivepressError as exc:
                     problems = tuple(exc.problems)
                 except Exception as exc:  # a bug: show it, keep serving the last good build
@@ -496,6 +496,17 @@ class LivePreview:
         self._collector.name = "passivepress-gc"
         self._collector.daemon = True
         self._collector.start()
+
+    def _names(self, changed: frozenset[str]) -> list[str] | None:
+        """The changed files by their path from the site folder (None if one lies outside
+        it, as the built-in theme's do: the builder then takes the full way)."""
+        names = []
+        for path in changed:
+            try:
+                names.append(Path(path).relative_to(self.site_dir).as_posix())
+            except ValueError:
+                return None
+        return names
 
     def _current_builder(self) -> Builder:
         """The builder, made anew only when the site's base path changes (the local
