@@ -356,6 +356,13 @@ def test_a_save_of_an_essays_text_is_built_the_quick_way_and_served(site, serve)
     server.save(path, essay("Hello", body="The second version.", extra="tags: [Writing]\n"))
     assert not server.preview.last_result.quick
     assert "Writing" in server.page_text("/tags/")
+    # While it waits for the next save, the preview makes what a quick build starts from.
+    builder = server.preview._builder
+    assert builder is not None and builder.resident is not None
+    deadline = time.monotonic() + 10
+    while builder.resident.kept is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert builder.resident.kept is not None, "not made while the preview was idle"
 
 
 def test_a_new_base_path_moves_the_preview_and_a_content_save_parses_settings_once(

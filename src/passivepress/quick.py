@@ -562,15 +562,19 @@ class Resident:
     site: Site
     menu: list[Any]
     env: Any
-    make: Callable[[], tuple[Kept, Reads, dict[str, str]]]
+    make: Callable[[], tuple[Kept, Reads, dict[str, str]]] | None
     kept: Kept | None = None
     reads: Reads = field(default_factory=dict)
     journal: Journal | None = None
 
     def ready(self) -> tuple[Kept, Reads, Journal]:
+        """What quick builds start from (made the first time; the preview makes it while
+        it waits for saves)."""
         if self.kept is None or self.journal is None:
+            assert self.make is not None
             self.kept, self.reads, _ = self.make()
             self.journal = Journal(self.kept.ident, done=True)
+            self.make = None  # and with it the full build's routes
         return self.kept, self.reads, self.journal
 
 

@@ -486,6 +486,15 @@ class LivePreview:
         def collect() -> None:
             if self._build_lock.acquire(blocking=False):
                 try:
+                    # While nothing is asked of it: what quick builds of the next saves
+                    # start from (at 10,000 essays about a second, which the first save
+                    # after a full build would otherwise wait for).
+                    builder = self._builder
+                    if builder is not None and builder.resident is not None:
+                        try:
+                            builder.resident.ready()
+                        except Exception:  # the next save then takes the full way
+                            log.debug("no model for quick builds", exc_info=True)
                     gc.collect()
                     if self._gc_was_enabled:
                         gc.enable()
