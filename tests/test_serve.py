@@ -365,6 +365,54 @@ def test_a_save_of_an_essays_text_is_built_the_quick_way_and_served(site, serve)
     assert builder.resident.kept is not None, "not made while the preview was idle"
 
 
+def test_the_first_build_shares_its_work_and_misses_no_save_made_meanwhile(
+    tmp_path, serve, monkeypatch
+) -> None:
+    """The first build runs before the watcher's threads start, so it may fork copies of
+    itself; a save made while it runs is found by comparing the files before and after,
+    and built then."""
+    files = dict(SITE)
+    for n in range(1, 40):
+        files[f"content/essays/2023-01-{n % 28 + 1:02d}-e{n}.md"] = essay(
+            f"Essay {n}", f"2023-01-{n % 28 + 1:02d}", extra="tags: [Writing]\n"
+        )
+    site = write_site(tmp_path / "site", files)
+    path = site / "content/essays/2024-03-01-hello.md"
+    real = LivePreview.rebuild
+    firsts = []
+
+    def saving_meanwhile(self, changed, first=False):
+        if first:
+            path.write_text(essay("Hello", body="Saved during the first build."))
+        real(self, changed, first)
+        if first:
+            firsts.append(self.last_result)
+
+    monkeypatch.setattr(LivePreview, "rebuild", saving_meanwhile)
+    server = serve(site, jobs=2)
+    assert len(firsts) == 1 and firsts[0] is not None
+    assert server.preview.wait_for_builds(2), "the save made meanwhile was not built"
+    assert "Saved during the first build." in server.page_text("/essays/hello/")
+    # In a process of its own (here other tests' servers run threads), as `serve` starts.
+    script = tmp_path / "first_build.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from passivepress.report import Recorder\n"
+        "from passivepress.serve import LivePreview, ServeOptions\n"
+        "if __name__ == '__main__':\n"
+        "    preview = LivePreview(Path(sys.argv[1]), ServeOptions(port=0, jobs=2), Recorder())\n"
+        "    preview.start()\n"
+        "    print(preview.last_result.processes)\n"
+        "    preview.stop()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(site)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2"], "the first build rendered in one process"
+
+
 def test_a_new_base_path_moves_the_preview_and_a_content_save_parses_settings_once(
     tmp_path, serve, monkeypatch
 ) -> None:

@@ -53,7 +53,7 @@ from passivepress.bundled import builtin_theme_dir
 from passivepress.errors import ConfigError, PassivepressError, Problem
 from passivepress.report import Reporter
 from passivepress.urls import base_path_of
-from passivepress.watch import Timing, Watcher
+from passivepress.watch import Timing, Watcher, source_files
 
 log = logging.getLogger(__name__)
 
@@ -387,14 +387,18 @@ class LivePreview:
         try:
             self._server = PreviewServer((self.options.host, self.options.port), self)
             self.port = self._server.server_address[1]
-            self._watcher = Watcher(
-                self.site_dir,
-                self.rebuild,
-                self.options.timing,
-                extra_dirs=[builtin_theme_dir()] if self.options.watch_default_theme else [],
-            )
-            self._watcher.start()  # before the first build, so no save is missed
+            extra = [builtin_theme_dir()] if self.options.watch_default_theme else []
+            # The first build runs while this is the only thread, so that it may share its
+            # work with forked copies of itself (the watcher's threads would forbid that):
+            # what changed meanwhile is found by comparing the files before and after.
+            before = source_files(self.site_dir, extra)
             self.rebuild(frozenset(), first=True)
+            self._watcher = Watcher(self.site_dir, self.rebuild, self.options.timing, extra)
+            self._watcher.start()
+            after = source_files(self.site_dir, extra)
+            missed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+            if missed:
+                self._watcher.notify(missed)
             self._server_thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.2},

@@ -92,6 +92,32 @@ class Timing:
 Rebuild = Callable[[frozenset[str]], None]
 
 
+def source_files(
+    site_dir: Path, extra_dirs: Iterable[Path] = ()
+) -> dict[str, tuple[int, int, int]]:
+    """Every file a :class:`Watcher` of ``site_dir`` (and ``extra_dirs``) reports changes
+    of, with its modification time, size and inode: two of these tell what changed while
+    nothing watched."""
+    site_dir = site_dir.resolve()
+    found: dict[str, tuple[int, int, int]] = {}
+
+    def add(path: str) -> None:
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            found[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    add(str(site_dir / CONFIG_FILE))
+    folders = [site_dir / name for name in SOURCE_FOLDERS]
+    folders += [d.resolve() for d in extra_dirs if not d.resolve().is_relative_to(site_dir)]
+    for folder in folders:
+        for root, _dirs, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(root, name)
+                if not is_junk(path, site_dir):
+                    add(path)
+    return found
+
+
 class Watcher:
     """Watches ``site_dir``'s config and source folders; calls ``rebuild(changed_paths)`` on
     its own thread, one call at a time."""
@@ -132,6 +158,14 @@ class Watcher:
                 self._watch_folder(folder)
         self._observer.start()
         self._thread.start()
+
+    def notify(self, paths: Iterable[str]) -> None:
+        """Take ``paths`` as changed, as if their events had come."""
+        with self._cond:
+            now = time.monotonic()
+            for path in paths:
+                self._note(path, now)
+            self._cond.notify_all()
 
     def stop(self) -> None:
         """Stop watching; waits for a build in progress to finish."""
