@@ -623,6 +623,15 @@ class Builder:
         if options.record_urls and not (options.drafts or options.future or options.preview):
             published.record(site_dir, history, produced)
 
+        # This build's warnings by where they came from, for quick builds to update.
+        warning_parts = {
+            "config": list(loaded.warnings),
+            "content": list(content.warnings),
+            "lost": lost,
+            "static": static_warnings,
+            "links": links,
+        }
+
         def keep_state() -> None:
             """What the next build compares with and trusts: in this process."""
             before = self.state
@@ -680,13 +689,7 @@ class Builder:
                     valid_until=valid_until,
                     markdown_settings=_markdown_settings(config),
                     bytecode=self._bytecode,
-                    warnings={
-                        "config": list(loaded.warnings),
-                        "content": list(content.warnings),
-                        "lost": lost,
-                        "static": static_warnings,
-                        "links": links,
-                    },
+                    warnings=warning_parts,
                     pages=result.pages,
                     feeds=result.feeds,
                 )
@@ -713,13 +716,7 @@ class Builder:
                     output=out_dir,
                     valid_until=valid_until,
                     markdown_settings=_markdown_settings(config),
-                    warnings={
-                        "config": list(loaded.warnings),
-                        "content": list(content.warnings),
-                        "lost": lost,
-                        "static": static_warnings,
-                        "links": links,
-                    },
+                    warnings=warning_parts,
                     pages=result.pages,
                     feeds=result.feeds,
                     ident=f"preview-{id(self)}-{time.time_ns()}",
