@@ -345,13 +345,20 @@ def test_serves_under_the_sites_base_path_with_working_links(tmp_path, serve) ->
     assert server.get("/essays/hello/").status == 404
 
 
-def test_a_save_of_an_essays_text_is_built_the_quick_way_and_served(site, serve) -> None:
+def test_a_save_of_an_essays_text_is_built_the_quick_way_and_served(site, serve, caplog) -> None:
     """The watcher tells the builder which files were saved: a body edit takes the quick
-    way (from the model in memory); a new tag, which moves things around, the full way."""
+    way (from the model in memory), and the terminal says so; a new tag, which moves
+    things around, the full way."""
     server = serve(site)
     path = site / "content/essays/2024-03-01-hello.md"
-    server.save(path, essay("Hello", body="The second version.", extra="tags: [Mentoring]\n"))
+    told = r"Rebuilt in \d+ ms after changes to .*hello\.md.*the quick way"
+    with caplog.at_level("INFO", logger="passivepress"):
+        server.save(path, essay("Hello", body="The second version.", extra="tags: [Mentoring]\n"))
+        deadline = time.monotonic() + 10  # the terminal is told just after the build counts
+        while not re.search(told, caplog.text) and time.monotonic() < deadline:
+            time.sleep(0.02)
     assert server.preview.last_result is not None and server.preview.last_result.quick
+    assert re.search(told, caplog.text)
     assert "The second version." in server.page_text("/essays/hello/")
     server.save(path, essay("Hello", body="The second version.", extra="tags: [Writing]\n"))
     assert not server.preview.last_result.quick

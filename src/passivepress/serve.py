@@ -606,11 +606,12 @@ class LivePreview:
         what = ", ".join(sorted(_shown(p, self.site_dir) for p in changed)[:3])
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         log.info(
-            "Rebuilt in %.0f ms after changes to %s%s: %d outputs rendered, the rest unchanged",
+            "Rebuilt in %.0f ms after changes to %s%s: %d outputs rendered, the rest unchanged%s",
             seconds * 1000,
             what or "the site",
             more,
             result.rendered,
+            " (the quick way)" if result.quick else "",
         )
 
     # -- what requests see ---------------------------------------------------------------
