@@ -1085,3 +1085,18 @@ def test_the_preview_takes_the_full_way_when_a_save_moves_things_around(site, tm
         edit(site / E4, "title: [unclosed", "title: Essay 4")
     assert not builder.build(changed=names).quick
     assert tree(out) == fresh_preview(site, tmp_path)
+
+
+def test_the_preview_takes_the_full_way_when_many_files_were_saved(site, tmp_path, monkeypatch):
+    """More saved files than a quick build takes (a branch checked out, say): the full
+    way, which makes what a fresh preview makes."""
+    out = tmp_path / "preview"
+    builder = preview_builder(site, out)
+    monkeypatch.setattr(quick, "MAX_FILES", 2)
+    for path in (E3, E4, E8):
+        edit(site / path, "More text of essay", "Other text of essay")
+    assert not builder.build(changed=[E3, E4, E8]).quick
+    assert tree(out) == fresh_preview(site, tmp_path)
+    edit(site / E4, "Other text of essay", "Third text of essay")
+    assert builder.build(changed=[E4]).quick, "the full build kept a model again"
+    assert tree(out) == fresh_preview(site, tmp_path)
