@@ -21,7 +21,7 @@ class _Essay:
     key: str
     tags: list[_Tag]
     mentions: list[str]
-    related: list[_Essay] = field(default_factory=list)
+    related: list[_Essay] = field(default_factory=list, repr=False)
 
 
 def _essays(seed: int, count: int) -> list[_Essay]:
@@ -67,3 +67,66 @@ def test_related_essays_are_the_best_scored_then_the_nearest(seed):
         assert [index[id(r)] for r in essay.related] == _expected(essays, i), f"essay {i}"
     assert any(len(e.related) == taxonomy.RELATED for e in essays)
     assert any(not e.related for e in essays if not e.tags and not e.mentions)
+
+
+def _copy(essays: list[_Essay]) -> list[_Essay]:
+    return [_Essay(e.key, list(e.tags), list(e.mentions)) for e in essays]
+
+
+def _chosen(essays: list[_Essay]) -> list[list[int]]:
+    index = {id(e): n for n, e in enumerate(essays)}
+    return [[index[id(r)] for r in e.related] for e in essays]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_after_edits_of_tags_and_books_only_the_touched_are_searched_and_all_are_right(
+    seed, monkeypatch
+):
+    """With the memo of the last build, an edit of some essays' tags or books (the order
+    the same) searches again only the essays whose candidates it can change; every
+    essay's related essays are still what a full search (held to the plain reference
+    above) chooses."""
+    rng = random.Random(seed)
+    tags = [_Tag(f"t{n}") for n in range(8)]
+    books = [f"b{n}" for n in range(6)]
+    essays = [
+        _Essay(
+            f"essay:{n}", rng.sample(tags, rng.randint(0, 3)), rng.sample(books, rng.randint(0, 1))
+        )
+        for n in range(2000)
+    ]
+    memo: dict = {}
+    taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+    searched: list[int] = []
+    real_best = taxonomy._best
+
+    def counting(scores, i):
+        searched.append(i)
+        return real_best(scores, i)
+
+    for _ in range(5):
+        essays = _copy(essays)
+        for essay in rng.sample(essays, rng.randint(1, 3)):
+            essay.tags = rng.sample(tags, rng.randint(0, 3))
+            if rng.random() < 0.5:
+                essay.mentions = rng.sample(books, rng.randint(0, 2))
+        searched.clear()
+        monkeypatch.setattr(taxonomy, "_best", counting)
+        taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+        monkeypatch.setattr(taxonomy, "_best", real_best)
+        assert 0 < len(searched) < len(essays) // 4, f"{len(searched)} searched"
+        fresh = _copy(essays)
+        taxonomy.relate(fresh)  # type: ignore[arg-type]
+        assert _chosen(essays) == _chosen(fresh)
+
+
+def test_a_new_order_searches_every_essay_again():
+    essays = _essays(5, 120)
+    memo: dict = {}
+    taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+    essays = [_Essay(e.key, list(e.tags), list(e.mentions)) for e in essays]
+    essays.insert(40, _Essay("essay:new", [_Tag("t1")], ["b2"]))
+    taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+    fresh = _copy(essays)
+    taxonomy.relate(fresh)  # type: ignore[arg-type]
+    assert _chosen(essays) == _chosen(fresh)

@@ -84,13 +84,14 @@ def relate(essays: Sequence[Essay], memo: dict[str, Any] | None = None) -> None:
 
     ``memo`` (kept between builds, by the preview and in the cache folder) skips the
     search when no essay's tags, books or place in the order changed, which is what most
-    saves are.
+    saves are; when only some essays' tags or books changed, in the same order, only the
+    essays whose candidates that changes are searched again (see _touched).
     """
+    groups = [_groups(e) for e in essays]
+    order = [e.key for e in essays]
     # A digest: the memo is kept in the cache folder between builds.
     signature = hashlib.blake2b(
-        repr([(e.key, [t.slug for t in e.tags], e.mentions) for e in essays]).encode(
-            "utf-8", "surrogatepass"
-        ),
+        repr(list(zip(order, groups, strict=True))).encode("utf-8", "surrogatepass"),
         digest_size=16,
     ).digest()
     if memo is not None and memo.get("signature") == signature:
@@ -98,31 +99,81 @@ def relate(essays: Sequence[Essay], memo: dict[str, Any] | None = None) -> None:
         for essay in essays:
             essay.related.extend(by_key[k] for k in memo["related"][essay.key])
         return
-    _relate(essays)
+    if memo is not None and memo.get("order") == order and "groups" in memo:
+        _relate(essays, groups, _touched(memo["groups"], groups), memo["related"])
+    else:
+        _relate(essays, groups)
     if memo is not None:
         memo["signature"] = signature
+        memo["order"] = order
+        memo["groups"] = groups
         memo["related"] = {e.key: [r.key for r in e.related] for e in essays}
 
 
-def _relate(essays: Sequence[Essay]) -> None:
-    groups: dict[str, list[int]] = defaultdict(list)
-    keys: list[list[tuple[str, int]]] = []
-    for i, essay in enumerate(essays):
-        mine = [(f"t:{t.slug}", 1) for t in essay.tags]
-        mine += [(f"b:{slug}", 2) for slug in essay.mentions]
-        keys.append(mine)
-        for key, _ in mine:
-            groups[key].append(i)
+def _groups(essay: Essay) -> tuple[str, ...]:
+    """The groups an essay is related through: its tags, then the books it mentions."""
+    return (*(f"t:{t.slug}" for t in essay.tags), *(f"b:{slug}" for slug in essay.mentions))
+
+
+def _members(groups: Sequence[tuple[str, ...]]) -> dict[str, list[int]]:
+    """Each group's essays, by their places in the order."""
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, mine in enumerate(groups):
+        for key in mine:
+            members[key].append(i)
+    return members
+
+
+def _touched(before: Sequence[tuple[str, ...]], after: Sequence[tuple[str, ...]]) -> set[int]:
+    """The essays whose related essays may differ when, in the same order, the groups of
+    some essays went from ``before`` to ``after``: those essays, and the essays within
+    _NEIGHBOURS places of them in each group they joined or left (a group's windows move
+    only there; the order, and so every tie-break by nearness, stays as it was)."""
+    touched: set[int] = set()
+    moved: dict[str, list[int]] = defaultdict(list)  # group → essays that joined or left it
+    for i, (old, new) in enumerate(zip(before, after, strict=True)):
+        if old != new:
+            touched.add(i)
+            for key in set(old) ^ set(new):
+                moved[key].append(i)
+    if not moved:
+        return touched
+    for members in (_members(before), _members(after)):
+        for key, essays in moved.items():
+            group = members.get(key, [])
+            places = {i: place for place, i in enumerate(group)}
+            for i in essays:
+                place = places.get(i)
+                if place is not None:
+                    touched.update(group[max(0, place - _NEIGHBOURS) : place + _NEIGHBOURS + 1])
+    return touched
+
+
+def _relate(
+    essays: Sequence[Essay],
+    groups: Sequence[tuple[str, ...]],
+    only: set[int] | None = None,
+    known: dict[str, list[str]] | None = None,
+) -> None:
+    """Search the related essays of those at the places ``only`` (default: all); the
+    others' are ``known`` (keys by essay key)."""
+    members = _members(groups)
     position: dict[tuple[str, int], int] = {}
-    for key, members in groups.items():
-        for pos, i in enumerate(members):
+    for key, group in members.items():
+        for pos, i in enumerate(group):
             position[(key, i)] = pos
+    by_key = {e.key: e for e in essays} if only is not None else {}
     for i, essay in enumerate(essays):
+        if only is not None and i not in only:
+            assert known is not None
+            essay.related.extend(by_key[k] for k in known[essay.key])
+            continue
         scores: dict[int, int] = defaultdict(int)
-        for key, weight in keys[i]:
-            members = groups[key]
+        for key in groups[i]:
+            weight = 2 if key.startswith("b:") else 1
+            group = members[key]
             pos = position[(key, i)]
-            for j in members[max(0, pos - _NEIGHBOURS) : pos + _NEIGHBOURS + 1]:
+            for j in group[max(0, pos - _NEIGHBOURS) : pos + _NEIGHBOURS + 1]:
                 scores[j] += weight
         scores.pop(i, None)
         essay.related.extend(essays[j] for j in _best(scores, i))
