@@ -259,7 +259,7 @@ def test_a_word_count_within_the_same_minute_leaves_the_lists_alone(site, out, t
     assert tree(out) == clean(site, tmp_path)
 
 
-@pytest.mark.parametrize(
+LEAF_EDITS = pytest.mark.parametrize(
     ("path", "old", "new"),
     [
         pytest.param(E5, "## Getting started", "## Starting out", id="unlinked-heading"),
@@ -277,6 +277,9 @@ def test_a_word_count_within_the_same_minute_leaves_the_lists_alone(site, out, t
         ),
     ],
 )
+
+
+@LEAF_EDITS
 def test_other_leaf_edits_go_quick_and_match_a_clean_build(site, out, tmp_path, path, old, new):
     """Leaf fields of essays, pages and books not embedded anywhere: the quick way, and
     the same bytes as a clean build."""
@@ -1099,4 +1102,15 @@ def test_the_preview_takes_the_full_way_when_many_files_were_saved(site, tmp_pat
     assert tree(out) == fresh_preview(site, tmp_path)
     edit(site / E4, "Other text of essay", "Third text of essay")
     assert builder.build(changed=[E4]).quick, "the full build kept a model again"
+    assert tree(out) == fresh_preview(site, tmp_path)
+
+
+@LEAF_EDITS
+def test_the_preview_builds_other_leaf_edits_the_quick_way(site, tmp_path, path, old, new):
+    """The same edits of pages and books in the preview: the quick way, and what a fresh
+    preview makes."""
+    out = tmp_path / "preview"
+    builder = preview_builder(site, out)
+    edit(site / path, old, new)
+    assert builder.build(changed=[path]).quick
     assert tree(out) == fresh_preview(site, tmp_path)
