@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,8 +51,10 @@ class Route:
     lastmod: Any = None
     sources: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def file(self) -> str:
+        # Asked for half a dozen times per output a build (the plan's collisions, the
+        # render loop, the stage, the records): worked out once.
         return output_path(self.path)
 
 
