@@ -22,6 +22,7 @@ from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
 from passivepress.frontmatter import FrontMatter, YamlDocument, decode, split
 from passivepress.model import Book, Essay, Link, Page, Site, locate
+from passivepress.uptodate import file_digest
 from passivepress.urls import is_site_path, is_valid_slug, slug_from_filename, slugify, under_base
 
 log = logging.getLogger(__name__)
@@ -685,7 +686,7 @@ def load(
                     continue
                 # A digest, not the bytes: a preview of 10,000 essays should not hold them
                 # twice.
-                seen_bytes = digests[name] = hashlib.blake2b(data, digest_size=16).digest()
+                seen_bytes = digests[name] = file_digest(data)
                 if cached is not None and cached[0] == seen_bytes:
                     item = cached[1]
                 else:
@@ -792,7 +793,7 @@ def _read_again(
         with open(site_dir / name, "rb") as fh:
             data = fh.read()
         again = READERS[folder](PurePosixPath(name), data, config)
-        cache[name] = (hashlib.blake2b(data, digest_size=16).digest(), again)
+        cache[name] = (file_digest(data), again)
         fresh[id(item)] = again
     rendered = render_all([(p.body_key, p.body, p.site_path) for p in fresh.values()])()
     for again, done in zip(fresh.values(), rendered, strict=True):

@@ -115,14 +115,6 @@ class Stage:
             os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
 
-    def write(self, rel: str, data: bytes, origin: str) -> os.stat_result:
-        """Stage a file; returns its stat (size and mtime survive the move into place)."""
-        self.claim(rel, origin)
-        st, staged = self.put(rel, data)
-        if staged:
-            self.staged.append(rel)
-        return st
-
     def claim(self, rel: str, origin: str) -> None:
         """Say that ``origin`` makes ``rel``, before :meth:`put` writes it (perhaps in
         another process): two claims on one file are an error."""

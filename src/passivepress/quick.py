@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import logging
 import os
 import pickle
@@ -605,9 +604,22 @@ def build_resident(
     return None
 
 
-def _digest(data: bytes) -> bytes:
-    """A content file's digest, as uptodate.scan and the loader take it."""
-    return hashlib.blake2b(data, digest_size=16).digest()
+def _few(changed: list[str]) -> list[str]:
+    if len(changed) > MAX_FILES:
+        raise _NotQuick(f"{len(changed)} content files changed")
+    return changed
+
+
+def _essays_books_or_pages(names: list[str]) -> list[str]:
+    for name in names:
+        folder = name.split("/")[1] if name.count("/") >= 2 else ""
+        if (
+            not name.startswith("content/")
+            or folder not in loader.READERS
+            or not loader.is_content_file(name)
+        ):
+            raise _NotQuick(f"{name} is not an essay, book or page")
+    return names
 
 
 class _Quick:
@@ -652,21 +664,10 @@ class _Quick:
     def _changed_here(self, kept: Kept, journal: Journal, names: Iterable[str]) -> list[str]:
         """Of the files a preview saw change, those whose bytes differ from what the model
         was made from, when all are essays, books or pages."""
-        now = self.options.now.timestamp() if self.options.now else clock.now_epoch()
-        if kept.valid_until is not None and now >= kept.valid_until:
-            raise _NotQuick("a future essay is due")
-        content = {**kept.content, **journal.content}
-        for name in journal.removed:
-            content.pop(name, None)
+        content = self._kept_content(kept, journal)
+        names = _essays_books_or_pages(sorted(set(names)))
         changed, removed = [], []
-        for name in sorted(set(names)):
-            folder = name.split("/")[1] if name.count("/") >= 2 else ""
-            if (
-                not name.startswith("content/")
-                or folder not in loader.READERS
-                or not loader.is_content_file(name)
-            ):
-                raise _NotQuick(f"{name} is not an essay, book or page")
+        for name in names:
             try:
                 with open(self.site_dir / name, "rb") as fh:
                     data = fh.read()
@@ -676,13 +677,23 @@ class _Quick:
                 continue
             except OSError as exc:
                 raise _NotQuick(f"{name} cannot be read: {exc}") from exc
-            if content.get(name) != _digest(data):
+            if content.get(name) != uptodate.file_digest(data):
                 self._data[name] = data
                 changed.append(name)
-        if len(changed) + len(removed) > MAX_FILES:
-            raise _NotQuick(f"{len(changed) + len(removed)} content files changed")
         self.removed = removed
-        return changed + removed
+        return _few(changed + removed)
+
+    def _kept_content(self, kept: Kept, journal: Journal) -> dict[str, bytes]:
+        """Each content file's digest as the kept model (with the quick builds since) was
+        made from it; when a future essay has come due since, the full way."""
+        options = self.options
+        now = options.now.timestamp() if options.now else clock.now_epoch()
+        if kept.valid_until is not None and now >= kept.valid_until:
+            raise _NotQuick("a future essay is due")
+        content = {**kept.content, **journal.content}
+        for name in journal.removed:
+            content.pop(name, None)
+        return content
 
     def _step(self, name: str, since: float) -> float:
         now = time.perf_counter()
@@ -748,18 +759,13 @@ class _Quick:
         assert sources is not None
         if options.preview or not options.use_cache:
             raise _NotQuick("not a build with a cache")
-        now = options.now.timestamp() if options.now else clock.now_epoch()
         if kept.options != options_key:
             raise _NotQuick("other build options")
         if kept.others != sources.others:
             raise _NotQuick("files other than essays, books and pages changed")
-        if kept.valid_until is not None and now >= kept.valid_until:
-            raise _NotQuick("a future essay is due")
+        content = self._kept_content(kept, journal)
         if kept.published != uptodate.published_digest(self.site_dir):
             raise _NotQuick("published-urls.txt changed")
-        content = {**kept.content, **journal.content}
-        for name in journal.removed:
-            content.pop(name, None)
         now_content = {n: d for n, d in sources.files.items() if n.startswith("content/")}
         # New files too: a new draft changes nothing a build shows (see _build); a deleted
         # one neither (see _forget_removed).
@@ -768,13 +774,7 @@ class _Quick:
         changed += self.removed
         if not changed:
             raise _NotQuick("no content file changed (the output did?)")
-        if len(changed) > MAX_FILES:
-            raise _NotQuick(f"{len(changed)} content files changed")
-        for name in changed:
-            folder = name.split("/")[1] if name.count("/") >= 2 else ""
-            if folder not in loader.READERS or not loader.is_content_file(name):
-                raise _NotQuick(f"{name} is not an essay, book or page")
-        return changed
+        return _essays_books_or_pages(_few(changed))
 
     def _check_output(self, output: str) -> None:
         """Every output file is still what the builds wrote (as the full build checks)."""
@@ -920,7 +920,8 @@ class _Quick:
             if data is None:
                 with open(self.site_dir / name, "rb") as fh:
                     data = fh.read()
-            digest = self.sources.files[name] if self.sources is not None else _digest(data)
+            sources = self.sources
+            digest = sources.files[name] if sources is not None else uptodate.file_digest(data)
             folder = name.split("/")[1]
             try:
                 pending = loader.READERS[folder](PurePosixPath(name), data, config)

@@ -150,7 +150,7 @@ def _add(
                 found = kept[1]
             else:
                 with open(path, "rb") as fh:
-                    found = hashlib.blake2b(fh.read(), digest_size=16).digest()
+                    found = file_digest(fh.read())
             token, held = found, True
             sources.files[label] = found
             if st.st_ctime_ns < started - _RACY_NS:
@@ -165,6 +165,12 @@ def _add(
     everything.update(entry)
     if not (held and label.startswith("content/")):
         others.update(entry)
+
+
+def file_digest(data: bytes) -> bytes:
+    """A source file's digest by its bytes: the loader's, quick builds' and this module's
+    (which must agree for a file to be known unchanged)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def as_written(st: os.stat_result, size: int, mtime_ns: int) -> bool:

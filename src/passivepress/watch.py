@@ -108,7 +108,8 @@ def source_files(
 
     add(str(site_dir / CONFIG_FILE))
     folders = [site_dir / name for name in SOURCE_FOLDERS]
-    folders += [d.resolve() for d in extra_dirs if not d.resolve().is_relative_to(site_dir)]
+    extra = [d.resolve() for d in extra_dirs]
+    folders += [d for d in extra if not d.is_relative_to(site_dir)]
     for folder in folders:
         for root, _dirs, names in os.walk(folder):
             for name in names:
