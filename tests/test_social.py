@@ -487,26 +487,59 @@ def test_widths_in_the_basic_layout_are_the_widths_pillow_measures():
             assert social._width(text, font) == (font.getlength(text) if text else 0), (size, text)
 
 
-def test_a_piece_of_many_rows_is_compressed_in_parts_that_decompress_to_its_rows():
-    """A title's band is compressed by a new compressor every _ROWS_UNSLID rows (before
-    zlib would slide its window): the parts must make one valid raw deflate stream."""
+@pytest.mark.parametrize("deflater", ["isal", "zlib"])
+def test_pieces_join_into_one_deflate_stream_of_their_rows(monkeypatch, deflater):
+    """Pieces are compressed one by one and joined: with either deflate (ISA-L's, or zlib
+    for an install without it) they must make one raw deflate stream of their rows."""
     import random
     import zlib
 
-    from passivepress import social
+    from passivepress import deflate, social
 
+    if deflater == "zlib":
+        monkeypatch.setattr(deflate, "deflate", zlib)
     rng = random.Random(3)
-    rows = 3 * social._ROWS_UNSLID + 7
-    scanlines = bytes(
-        0 if column == 0 or rng.random() < 0.7 else rng.randrange(256)
-        for _row in range(rows)
-        for column in range(social.ROW)
-    )
-    top, count, deflated, adler = social._piece(12, scanlines)
-    assert (top, count, adler) == (12, rows, zlib.adler32(scanlines))
+    parts = []
+    for rows in (1, 90, 300):
+        parts.append(
+            bytes(
+                0 if column == 0 or rng.random() < 0.7 else rng.randrange(256)
+                for _row in range(rows)
+                for column in range(social.ROW)
+            )
+        )
+    pieces = [social._piece(12, scanlines) for scanlines in parts]
+    for (top, count, _deflated, adler), scanlines in zip(pieces, parts, strict=True):
+        assert (top, count, adler) == (12, len(scanlines) // social.ROW, zlib.adler32(scanlines))
     inflater = zlib.decompressobj(-15)
-    assert inflater.decompress(deflated + b"\x03\x00") == scanlines  # an empty final block
+    joined = b"".join(deflated for _top, _count, deflated, _adler in pieces)
+    assert inflater.decompress(joined + b"\x03\x00") == b"".join(parts)  # empty final block
     assert inflater.eof
+
+
+def test_cards_show_the_same_pixels_whichever_deflate_compressed_them(monkeypatch):
+    """zlib, for an install without ISA-L, gives other bytes but the same image."""
+    import zlib
+
+    from PIL import Image
+
+    from passivepress import deflate, social
+
+    def pixels(png: bytes) -> tuple[bytes, object]:
+        image = Image.open(io.BytesIO(png))
+        image.load()
+        return image.tobytes(), image.getpalette()
+
+    titles = [*GLYPH_TITLES, LONG_TITLE]
+    with_isal = [card(t, "Maren Holt", "x.org", font_path=THEME_FONT) for t in titles]
+    monkeypatch.setattr(deflate, "deflate", zlib)
+    social._fixed_piece.cache_clear()
+    social._blank_rows.cache_clear()
+    with_zlib = [card(t, "Maren Holt", "x.org", font_path=THEME_FONT) for t in titles]
+    social._fixed_piece.cache_clear()
+    social._blank_rows.cache_clear()
+    assert with_zlib != with_isal
+    assert [pixels(p) for p in with_zlib] == [pixels(p) for p in with_isal]
 
 
 def test_cards_are_the_same_bytes_whatever_was_cached_before_in_another_process():

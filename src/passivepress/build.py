@@ -946,7 +946,9 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
         if "pillow" not in made:
             import PIL  # the package's version only: drawing is loaded when a card is made
 
-            made["pillow"] = PIL.__version__
+            from passivepress.deflate import NAME
+
+            made["pillow"], made["deflate"] = PIL.__version__, NAME
         return (
             essay.title,
             config.author.name,
@@ -954,6 +956,7 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
             stylesheet_digest,
             font_digest,
             made["pillow"],
+            made["deflate"],
         )
 
     return routes.CardMaker(lambda essay: _make_card(job(essay)), inputs, job)

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import PIL
 from PIL import Image, ImageChops, ImageFont
 
+from passivepress.deflate import compressed
 from passivepress.errors import ConfigError, Problem
 
 log = logging.getLogger(__name__)
@@ -424,8 +425,8 @@ _DRAWS_INTO_BUFFER = _draws_into_buffer()
 def _keep_freed_memory() -> None:
     """Have glibc's malloc keep the memory one card frees for the next card.
 
-    A card allocates and frees some hundreds of KiB (a zlib compressor's buffers are
-    256 KiB; a layer is about 100 KiB). glibc gives memory at the top of the heap back to
+    A card allocates and frees some hundreds of KiB (a compressor's buffers, 256 KiB for
+    zlib's; a layer is about 100 KiB). glibc gives memory at the top of the heap back to
     the system once more than M_TRIM_THRESHOLD is free (128 KiB at first), so each card
     faulted its pages back in: about 60 minor faults and 0.13-0.18 ms of system time a
     card. Freeing a block that was served by mmap raises M_MMAP_THRESHOLD to its size and
@@ -492,8 +493,8 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 # Pillow's PNG encoder spends about 1.5 ms on any 1200×630 image, blank or not, which was
 # most of a card's cost. A card is mostly rows of background, so this writer compresses only
 # the rows with ink and reuses the compressed form of n blank rows. Each piece is a raw
-# deflate stream ended with a sync flush (byte-aligned, not final), so pieces concatenate
-# into one valid stream; an empty final block closes it.
+# deflate stream ended with a sync flush (byte-aligned, not final; see passivepress.deflate),
+# so pieces concatenate into one valid stream; an empty final block closes it.
 
 ROW = 1 + WIDTH  # a scanline: filter byte, then one palette index per pixel
 _ADLER_BASE = 65521
@@ -522,30 +523,10 @@ def _png(pieces: list[_Piece], palette: bytes) -> bytes:
     )
 
 
-def _piece(
-    top: int,
-    scanlines: bytes | bytearray,
-    adler: int | None = None,
-    rows_at_once: int | None = None,
-) -> _Piece:
-    """Rows compressed, at most ``rows_at_once`` of them (default _ROWS_UNSLID) by each
-    compressor, and their Adler-32 (``adler``, if it is known)."""
-    view = memoryview(scanlines)
-    step = (rows_at_once or _ROWS_UNSLID) * ROW
-    deflated = []
-    for start in range(0, len(view), step):
-        compressor = zlib.compressobj(1, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL, zlib.Z_RLE)
-        rows = view[start : start + step]
-        deflated += [compressor.compress(rows), compressor.flush(zlib.Z_SYNC_FLUSH)]
+def _piece(top: int, scanlines: bytes | bytearray, adler: int | None = None) -> _Piece:
+    """Rows compressed, and their Adler-32 (``adler``, if it is known)."""
     adler = zlib.adler32(scanlines) if adler is None else adler
-    return top, len(scanlines) // ROW, b"".join(deflated), adler
-
-
-# zlib slides its 32 KiB window once 64 KiB less MIN_LOOKAHEAD (262 bytes) are read, and
-# then goes over its whole hash table (zlib's fill_window and slide_hash), which for a
-# title's band (about 90 rows, 108 KB) cost more than a second compressor: a compressor
-# that stops short of it makes bands 6 % faster to compress and 0.4 % bigger.
-_ROWS_UNSLID = (2 * 32768 - 262) // ROW
+    return top, len(scanlines) // ROW, compressed(scanlines), adler
 
 
 @lru_cache(maxsize=32)
@@ -557,8 +538,7 @@ def _fixed_piece(inks: tuple[_Ink, ...]) -> _Piece:
 def _blank_rows(count: int) -> tuple[bytes, int]:
     if not count:
         return b"", 1
-    # Made once: compressed in one go, which is smaller.
-    _top, _rows, deflated, adler = _piece(0, bytes(count * ROW), None, rows_at_once=HEIGHT)
+    _top, _rows, deflated, adler = _piece(0, bytes(count * ROW))
     return deflated, adler
 
 
