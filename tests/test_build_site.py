@@ -707,6 +707,123 @@ def test_outputs_a_dead_copy_took_are_made_by_the_build_itself(
     assert two.result.rendered == one_process.result.rendered
 
 
+def _card_makers(monkeypatch, tmp_path):
+    """Record which process made each card (a line "pid path" in a file: cards are made
+    in forked copies)."""
+    import os
+
+    from passivepress import build as build_module
+
+    log = tmp_path / "cards.log"
+    real = build_module._write_card
+
+    def write_card(job, path):
+        real(job, path)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()} {path}\n")
+
+    monkeypatch.setattr(build_module, "_write_card", write_card)
+    return log
+
+
+def test_a_cold_build_makes_its_cards_in_a_copy_forked_before_it_plans(
+    tmp_path, make_site, build_site, monkeypatch
+):
+    """The cards of a cold build into a new folder are made by a forked copy (and by the
+    renderers, once their pages are done) while the build links the essays and plans its
+    outputs: each card once, none by the build's own process unless it is left over, and
+    the site is the one a single process builds."""
+    import os
+
+    from passivepress import forks
+
+    started = []
+    real_child = forks.Child
+
+    def child(call):
+        started.append(call)
+        return real_child(call)
+
+    monkeypatch.setattr(forks, "Child", child)
+    log = _card_makers(monkeypatch, tmp_path)
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    two = build_site(site, tmp_path / "two", use_cache=False, jobs=2)
+    made = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    log.unlink()
+    one = build_site(site, tmp_path / "one", use_cache=False, jobs=1)
+    assert len(started) == 1, "one copy forked for the cards"
+    paths = [path for _pid, path in made]
+    assert len(paths) == len(set(paths)) == 60, "every card made once"
+    assert {pid for pid, _path in made} - {str(os.getpid())}, "made in other processes"
+    assert two.result.processes == 2
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+    assert sorted(two.recorder.paths) == sorted(one.recorder.paths)
+    assert not log.exists() or str(os.getpid()) not in log.read_text(encoding="utf-8")
+
+
+def test_cards_a_dead_copy_left_are_made_by_the_others(
+    tmp_path, make_site, build_site, monkeypatch
+):
+    """The first process to make a card dies at it (the early copy): its cards are made by
+    the renderers or the build itself, and the site is whole."""
+    import os
+
+    from passivepress import build as build_module
+
+    real = build_module._write_card
+    died = tmp_path / "died"
+
+    def write_card(job, path):
+        if not died.exists():
+            died.write_text(path)
+            os._exit(9)
+        real(job, path)
+
+    monkeypatch.setattr(build_module, "_write_card", write_card)
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    build_site(site, tmp_path / "two", use_cache=False, jobs=2)
+    build_site(site, tmp_path / "one", use_cache=False, jobs=1)
+    assert died.exists()
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+
+
+def test_a_build_into_its_previous_output_keeps_the_card_files_it_would_write_again(
+    tmp_path, make_site, build_site, monkeypatch
+):
+    """No early cards where the output folder holds a build of ours: a card with the same
+    bytes keeps its file (and modification time), as every other output does."""
+    import os
+
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    out = tmp_path / "out"
+    build_site(site, out, use_cache=False, jobs=2)
+    card = out / "essays/e7/card.png"
+    before = os.stat(card)
+    log = _card_makers(monkeypatch, tmp_path)
+    again = build_site(site, out, use_cache=False, jobs=2)
+    assert again.result.processes == 2
+    assert not log.exists(), "no card made ahead of the renderers"
+    after = os.stat(card)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_an_error_after_the_cards_started_leaves_no_folder_and_no_output(
+    tmp_path, make_site, cli
+):
+    """Two outputs wanting one URL are found after the cards' copy started: the build
+    fails with the usual message, leaves no output and no half-made folder beside it."""
+    alias = (
+        "-- content/essays/2024-02-01-clash.md --\n---\ntitle: Clash\n"
+        "date: 2024-02-01\naliases: [/essays/e3/]\n---\nBody.\n"
+    )
+    site = make_site(tmp_path, CONFIG + _many_essays(60) + alias)
+    result = cli("build", str(site), "--jobs", "2", "--clean")
+    assert result.code == 1
+    assert "both want the URL /essays/e3/" in result.err
+    assert sorted(p.name for p in site.iterdir() if p.name.startswith(".")) == []
+    assert not (site / "_site").exists()
+
+
 def test_a_changed_template_rerendered_by_forked_copies_updates_the_output_in_place(
     tmp_path, make_site, build_site
 ):

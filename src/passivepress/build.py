@@ -47,7 +47,7 @@ from passivepress.changes import Changes, Kept, Snapshot
 from passivepress.clock import build_time
 from passivepress.errors import ConfigError, ContentError, Problem, StrictError
 from passivepress.model import Book, Essay, Page, Site
-from passivepress.output import Stage, check_target
+from passivepress.output import MARKER, Stage, check_target, stage_root
 from passivepress.report import Reporter
 from passivepress.urls import output_path
 
@@ -147,6 +147,11 @@ class _Workers:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
+    @property
+    def started(self) -> bool:
+        """Whether the worker processes are running (forked while this process was small)."""
+        return self._pool is not None
+
     def fork_ready(self) -> bool:
         """Whether this process may fork copies of itself now (see :mod:`forks`). The
         pool is closed first: it runs a thread of its own while it lives."""
@@ -224,6 +229,86 @@ def _changed_files(readings: loader.ReadCache, sources: uptodate.Sources) -> int
         and loader.is_content_file(name.rpartition("/")[2])
         and (name not in readings or readings[name][0] != found)
     )
+
+
+class _EarlyCards:
+    """Social cards made by a forked copy of this process while this one links the essays
+    and plans the outputs (one core had nothing else to do then: at 10,000 essays, for
+    1.6 s), then also by each process that renders pages, once it has none left.
+
+    Only when every card will be made anew into a new output folder: with nothing kept
+    from a previous build, and no previous output whose same bytes a card should keep (with
+    their modification time). The cards are written into the stage's folder, made early.
+    The copy is forked when the Markdown is rendered and the workers' pool is closed (no
+    fork while another thread lives); a process that makes cards loads Pillow and warms
+    its glyph caches once, so the pool's workers make none.
+    """
+
+    def __init__(self, workers: _Workers, cards: routes.CardMaker, target: Path) -> None:
+        self.workers, self.cards, self.target = workers, cards, target
+        self.root: Path | None = None
+        self.jobs: list[tuple[str, tuple]] = []  # (file in the stage, card job)
+        self.files: set[str] = set()  # the cards' output files, when started
+        self.deck: forks.Deck[int] | None = None
+        self.child: forks.Child[list[int]] | None = None
+
+    def start(self, essays: list[Essay]) -> None:
+        wanted = [(output_path(path), e) for e in essays if (path := routes.card_path(e))]
+        if len(wanted) < PARALLEL_MIN_DOCUMENTS or not self.workers.started:
+            return
+        self.workers.close()  # the Markdown is all rendered
+        if not forks.can_fork():
+            return
+        self.root = stage_root(self.target)
+        self.jobs = [(str(self.root / rel), self.cards.job(essay)) for rel, essay in wanted]
+        self.files = {rel for rel, _essay in wanted}
+        self.deck = forks.Deck(range(len(self.jobs)), smallest=8)
+        self.child = forks.Child(self.help)
+
+    def help(self) -> list[int]:
+        """Make cards left in the deck, here; their numbers."""
+        made: list[int] = []
+        for chunk in self.deck or ():
+            for number in chunk:
+                path, job = self.jobs[number]
+                _write_card(job, path)
+                made.append(number)
+        return made
+
+    def finish(self, helped: Iterable[list[int]]) -> set[str]:
+        """Every card made (those the copy and the renderers, ``helped``, did not make are
+        made here): their output files."""
+        assert self.child is not None and self.deck is not None
+        made = set(self.help())
+        made.update(self.child.result() or ())  # all of it, if the copy died: made again
+        self.child = None
+        for numbers in helped:
+            made.update(numbers)
+        for number, (path, job) in enumerate(self.jobs):
+            if number not in made:
+                _write_card(job, path)
+        self.deck.close()
+        self.deck = None
+        return self.files
+
+    def take(self) -> Path | None:
+        """The folder the cards are written into, for the stage (which removes it after
+        an error from then on)."""
+        root, self.root = self.root, None
+        return root
+
+    def discard(self) -> None:
+        """After an error: the copy stopped, and the folder removed unless the stage took
+        it."""
+        if self.child is not None:
+            self.child.stop()
+            self.child = None
+        if self.deck is not None:
+            self.deck.close()
+            self.deck = None
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
 
 
 class _Rendering:
@@ -315,6 +400,7 @@ class _Share:
 
     made: dict[int, tuple[OutputRecord, bool]] = field(default_factory=dict)
     failed: tuple[int, ContentError] | None = None
+    cards: list[int] = field(default_factory=list)  # early cards made (see _EarlyCards)
 
 
 class _Renderer:
@@ -332,7 +418,9 @@ class _Renderer:
         self.site_dir, self.reporter = builder.site_dir, builder.reporter
         self.disclosure = site.config.affiliate.disclosure
         self.env, self.stage, self.todo = env, stage, todo
-        self.made: dict[str, Future[None]] = {}  # outputs worker processes write
+        # Outputs other processes write: pool workers (to wait for), or another (None:
+        # written already).
+        self.made: dict[str, Future[None] | None] = {}
         self.parent = os.getpid()
         # For the progress shown: outputs rendered by this process, and how many it had
         # when ``processes`` began to share the rest.
@@ -377,7 +465,9 @@ class _Renderer:
             deps = tuple([self.shared.setdefault(dep, dep) for dep in sorted(read)])
             st, staged = self.stage.put(rel, text.encode("utf-8"))
         elif rel in self.made:
-            self.made[rel].result()  # made and written by a worker process
+            future = self.made[rel]
+            if future is not None:
+                future.result()
             st, staged = self.stage.adopt(rel)
         else:
             assert route.produce is not None
@@ -438,6 +528,7 @@ class Builder:
         self._env_key = ""
         self._bytecode: Path | None = None
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
+        self._early_cards: _EarlyCards | None = None  # this build's, see _EarlyCards
         # The last good build's model, to compare the new one with: the objects themselves
         # in a preview, what the cache folder kept of them otherwise.
         self._snapshot: Snapshot | Kept | None = self.state.model
@@ -481,6 +572,9 @@ class Builder:
         finally:
             self._workers.close()
             self._collector.restore()
+            if self._early_cards is not None:
+                self._early_cards.discard()  # unless the stage took their folder
+                self._early_cards = None
 
     def _quick(self, resident: quick.Resident, changed: Iterable[str]) -> BuildResult | None:
         """A preview's quick build, or None (the full way)."""
@@ -509,6 +603,9 @@ class Builder:
             site_theme = theme.Theme(site_dir, config)
             templates = cache_module.files_digest(site_theme.template_dirs)
             env = self._environment(site_theme, templates, config_fp)
+            cards = social_cards(site_theme, config)
+            if not (options.preview or self.state.outputs or (out_dir / MARKER).is_file()):
+                self._early_cards = _EarlyCards(self._workers, cards, out_dir)
 
         self._collector.pause()
         with step("content"):
@@ -538,6 +635,7 @@ class Builder:
                     known=sources.files if sources is not None else None,
                     memo=self.related_memo,
                     render_all=rendering.start,
+                    on_shown=self._early_cards.start if self._early_cards else None,
                 )
             site = content.site
 
@@ -549,7 +647,7 @@ class Builder:
         self._collector.settle()
         _release_free_memory()
         with step("routes"):
-            plan = routes.plan(site, content.menu, social_cards(site_theme, config))
+            plan = routes.plan(site, content.menu, cards)
 
         warnings = [*loaded.warnings, *content.warnings]
         with step("urls"):
@@ -588,7 +686,13 @@ class Builder:
             if not self.persist or (previous.outputs and not applying.exists())
             else None
         )
-        stage = Stage(out_dir, update=bool(previous.outputs), known=known, trusted=not self.persist)
+        stage = Stage(
+            out_dir,
+            update=bool(previous.outputs),
+            known=known,
+            trusted=not self.persist,
+            root=self._early_cards.take() if self._early_cards else None,
+        )
         same_output = self.state.output == str(out_dir)
         try:
             with step("render"):
@@ -822,6 +926,8 @@ class Builder:
 
         render = _Renderer(self, site, env, stage, todo)
         workers = self._workers
+        early = self._early_cards if self._early_cards and self._early_cards.child else None
+        cards = early.files if early is not None else set()
         if len(todo) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1 and workers.fork_ready():
             # The model is made: forked copies of this process render the outputs with
             # it, with nothing sent to them, taking chunks of them as they go. The first
@@ -834,26 +940,43 @@ class Builder:
             outcomes = [render([primer])]
             if outcomes[0].failed is None:
                 primed = set(primer)
-                rest = [i for i in range(len(todo)) if i not in primed]
+                # Early cards are taken on once all are made (below).
+                rest = [
+                    i for i, route in enumerate(todo) if i not in primed and route.file not in cards
+                ]
                 render.split(workers.count)
                 result.processes = workers.count
+
+                def share(deck: forks.Deck[int]) -> _Share:
+                    done = render(deck)
+                    if early is not None and done.failed is None:
+                        done.cards = early.help()
+                    return done
+
                 with forks.Deck(rest) as deck:
-                    outcomes += forks.together(*[functools.partial(render, deck)] * workers.count)
+                    outcomes += forks.together(*[functools.partial(share, deck)] * workers.count)
+            if early is not None and not any(o.failed for o in outcomes):
+                render.made = dict.fromkeys(early.finish(o.cards for o in outcomes))
         else:
             # Slow outputs (social cards) are started on the other cores first and
             # collected last, so they are made while this process renders the pages.
-            render.made = self._start_in_parallel(todo, stage.root)
+            if early is not None:
+                render.made = dict.fromkeys(early.finish(()))
+            else:
+                render.made = self._start_in_parallel(todo, stage.root)
             order = sorted(range(len(todo)), key=lambda i: todo[i].file in render.made)
             try:
                 outcomes = [render([order])]
             finally:
                 for future in render.made.values():
-                    future.cancel()  # after an error; the build's end stops the workers
+                    if future is not None:
+                        future.cancel()  # after an error; the build's end stops the workers
 
         failures = [o.failed for o in outcomes if o.failed is not None]
         done = {i: made for outcome in outcomes for i, made in outcome.made.items()}
         if not failures and len(done) < len(todo):
-            # What a forked copy took and never answered for (it died): made here.
+            # What a forked copy took and never answered for (it died): made here; and
+            # the early cards, all made, taken on.
             lost = render([[i for i in range(len(todo)) if i not in done]])
             done.update(lost.made)
             failures = [lost.failed] if lost.failed is not None else []

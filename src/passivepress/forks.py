@@ -97,6 +97,33 @@ def together(*calls: Callable[[], R]) -> list[R]:
             _end(pid, fd)
 
 
+class Child(Generic[R]):
+    """A call made in a forked copy of this process while this one goes on; its result
+    is waited for when asked (as :func:`together` does)."""
+
+    def __init__(self, call: Callable[[], R]) -> None:
+        self._child: tuple[int, int] | None = _fork(call)
+
+    def result(self) -> R | None:
+        """The call's result, or None when the copy ended without an answer (killed, out
+        of memory). An exception raised there is raised here."""
+        assert self._child is not None, "asked twice"
+        answer = _collect(*self._child)
+        self._child = None
+        if answer is None:
+            return None
+        ok, value = answer
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """Stop the copy if it still runs (its answer is not wanted), and reap it."""
+        if self._child is not None:
+            _end(*self._child)
+            self._child = None
+
+
 def _fork(call: Callable[[], object]) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()

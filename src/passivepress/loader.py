@@ -642,6 +642,7 @@ def load(
     for_disk: bool = False,
     known: dict[str, bytes] | None = None,
     memo: dict[str, Any] | None = None,
+    on_shown: Callable[[list[Essay]], None] | None = None,
 ) -> Loaded:
     """Read every content file, link essays, books and tags, and check references.
 
@@ -654,7 +655,8 @@ def load(
     gives None for such a reading whose rendering is no longer cached, and the file is
     read again. ``known``: the files' digests, when the caller has just taken them
     (:func:`passivepress.uptodate.scan`): a file whose kept reading has the same one is not
-    even opened.
+    even opened. ``on_shown`` is given the essays the site shows as soon as they are
+    known, before they are linked (a cold build starts their social cards).
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -747,6 +749,8 @@ def load(
 
     shown = [e for e in essays if (drafts or not e.draft) and (future or not e.future)]
     shown.sort(key=lambda e: (e.date, e.slug), reverse=True)
+    if on_shown is not None:
+        on_shown(shown)
     taxonomy.link_books(shown, books_by_slug)
     tags = taxonomy.group_tags(shown, config)
     taxonomy.relate(shown, memo)

@@ -70,6 +70,14 @@ class StaticRecord:
     out_mtime_ns: int
 
 
+def stage_root(target: Path) -> Path:
+    """A new, empty folder beside ``target`` for a :class:`Stage` to make the next
+    output in (made before the stage when some outputs are started early)."""
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+
+
 class Stage:
     """The next state of the output folder, made aside and applied only on success.
 
@@ -88,22 +96,21 @@ class Stage:
         update: bool = False,
         known: set[str] | None = None,
         trusted: bool = False,
+        root: Path | None = None,
     ) -> None:
         """``known``: every file the target holds, when the caller knows (what the last
         build wrote), so finding stale files needs no walk of the tree; files put there by
         anything else stay until a full build. ``trusted``: the target is the caller's
-        alone (the preview server's): a kept file needs no look either."""
+        alone (the preview server's): a kept file needs no look either. ``root``: the
+        folder from :func:`stage_root` that some outputs were already written into."""
         self.known = known
         self.trusted = trusted and known is not None
         self.target = target.resolve()
-        self.target.parent.mkdir(parents=True, exist_ok=True)
         # The target holds a build of ours: a file made again with the same bytes is kept
         # there as it is (its modification time stays, which rsync and CDNs like).
         self.ours = (self.target / MARKER).is_file()
         self.update = update and self.ours
-        self.root = Path(
-            tempfile.mkdtemp(prefix=f".{self.target.name}.building-", dir=self.target.parent)
-        )
+        self.root = root if root is not None else stage_root(self.target)
         self.files: dict[str, str] = {}  # output file → what produced it
         self.staged: list[str] = []  # files written into self.root
         self.made: set[str] = {str(self.root)}  # folders created so far

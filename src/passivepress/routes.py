@@ -199,6 +199,11 @@ class CardMaker:
     job: Callable[[Essay], tuple]  # picklable arguments, for making many in parallel
 
 
+def card_path(essay: Essay) -> str | None:
+    """Where an essay's social card goes; None when the essay names its own image."""
+    return f"{essay.path}card.png" if essay.image is None else None
+
+
 class _Only(list):  # type: ignore[type-arg]
     """The routes of some URLs only: the others are not kept."""
 
@@ -360,12 +365,12 @@ def plan(
         if canonical and canonical.startswith("/"):
             canonical = absolute(canonical, config.base_url)
         image = essay.image
-        if image is None and cards is not None:
-            card_path = f"{essay.path}card.png"
-            image = under_base(card_path, config.base_path)
+        card = card_path(essay)
+        if card is not None and cards is not None:
+            image = under_base(card, config.base_path)
             routes.append(
                 Route(
-                    card_path,
+                    card,
                     f"the social card of {essay.source}",
                     "image",
                     produce=lambda essay=essay: cards.make(essay),
