@@ -807,9 +807,7 @@ def test_a_build_into_its_previous_output_keeps_the_card_files_it_would_write_ag
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
-def test_an_error_after_the_cards_started_leaves_no_folder_and_no_output(
-    tmp_path, make_site, cli
-):
+def test_an_error_after_the_cards_started_leaves_no_folder_and_no_output(tmp_path, make_site, cli):
     """Two outputs wanting one URL are found after the cards' copy started: the build
     fails with the usual message, leaves no output and no half-made folder beside it."""
     alias = (
