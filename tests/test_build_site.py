@@ -726,32 +726,33 @@ def _card_makers(monkeypatch, tmp_path):
     return log
 
 
-def test_a_cold_build_makes_its_cards_in_a_copy_forked_before_it_plans(
+def test_a_cold_build_makes_its_cards_in_a_copy_forked_as_it_starts(
     tmp_path, make_site, build_site, monkeypatch
 ):
-    """The cards of a cold build into a new folder are made by a forked copy (and by the
-    renderers, once their pages are done) while the build links the essays and plans its
-    outputs: each card once, none by the build's own process unless it is left over, and
-    the site is the one a single process builds."""
+    """The cards of a cold build into a new folder are made by a copy forked as the build
+    starts, given its work once the essays are known (and by the renderers, once their
+    pages are done): each card once, none by the build's own process unless it is left
+    over, and the site is the one a single process builds."""
     import os
 
     from passivepress import forks
 
     started = []
-    real_child = forks.Child
+    real_standby = forks.Standby
 
-    def child(call):
-        started.append(call)
-        return real_child(call)
+    class Standby(real_standby):
+        def send(self, payload):
+            started.append(len(payload[0]))
+            super().send(payload)
 
-    monkeypatch.setattr(forks, "Child", child)
+    monkeypatch.setattr(forks, "Standby", Standby)
     log = _card_makers(monkeypatch, tmp_path)
     site = make_site(tmp_path, CONFIG + _many_essays(60))
     two = build_site(site, tmp_path / "two", use_cache=False, jobs=2)
     made = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
     log.unlink()
     one = build_site(site, tmp_path / "one", use_cache=False, jobs=1)
-    assert len(started) == 1, "one copy forked for the cards"
+    assert started == [60], "one copy given the 60 cards"
     paths = [path for _pid, path in made]
     assert len(paths) == len(set(paths)) == 60, "every card made once"
     assert {pid for pid, _path in made} - {str(os.getpid())}, "made in other processes"

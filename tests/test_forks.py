@@ -118,3 +118,49 @@ def test_no_fork_while_another_thread_runs():
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_deck_dealt_after_the_copies_were_forked_gives_each_chunk_once():
+    """Copies forked before the chunks are known take from the deck once it is dealt; it
+    ends when it is empty, though each copy holds the pipe's other end."""
+    deck = forks.Deck()
+    gate = forks.Standby(lambda _payload: [n for chunk in deck for n in chunk])
+    deck.deal(range(100), smallest=3)
+    gate.send(None)
+    here = [n for chunk in deck for n in chunk]
+    there = gate.result()
+    deck.close()
+    assert sorted(here + there) == list(range(100))
+
+
+def test_a_standby_copy_works_once_sent_its_payload_and_can_be_stopped_unsent():
+    worker = forks.Standby(lambda payload: (os.getpid(), payload * 2))
+    worker.send(21)
+    pid, answer = worker.result()
+    assert answer == 42 and pid != os.getpid()
+    idle = forks.Standby(lambda payload: payload)
+    assert idle._child is not None and idle._child._child is not None
+    pid = idle._child._child[0]
+    idle.stop()  # killed and reaped while it waits
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_standby_copy_raises_here_what_its_work_raised():
+    def work(payload):
+        raise ValueError(f"bad {payload}")
+
+    worker = forks.Standby(work)
+    worker.send("input")
+    with pytest.raises(ValueError, match="bad input"):
+        worker.result()
+
+
+def test_a_standby_copy_ends_when_its_parent_is_gone():
+    """Waiting, it looks every second whether the process that forked it still lives."""
+    read_end, write_end = os.pipe()
+    try:
+        assert forks._receive(read_end, parent=os.getpid() + 1_000_000) is None
+    finally:
+        os.close(read_end)
+        os.close(write_end)

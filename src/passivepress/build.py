@@ -147,11 +147,6 @@ class _Workers:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
-    @property
-    def started(self) -> bool:
-        """Whether the worker processes are running (forked while this process was small)."""
-        return self._pool is not None
-
     def fork_ready(self) -> bool:
         """Whether this process may fork copies of itself now (see :mod:`forks`). The
         pool is closed first: it runs a thread of its own while it lives."""
@@ -232,43 +227,47 @@ def _changed_files(readings: loader.ReadCache, sources: uptodate.Sources) -> int
 
 
 class _EarlyCards:
-    """Social cards made by a forked copy of this process while this one links the essays
-    and plans the outputs (one core had nothing else to do then: at 10,000 essays, for
-    1.6 s), then also by each process that renders pages, once it has none left.
+    """Social cards made by a copy of this process while this one links the essays and
+    plans the outputs (one core had nothing else to do then: at 10,000 essays, for 1.6 s),
+    then also by each process that renders pages, once it has none left.
 
-    Only when every card will be made anew into a new output folder: with nothing kept
+    The copy is forked as the build starts, while this process is small (forked later, it
+    would share the model's pages, and each page this process then changed would be
+    copied: 300 MiB at 10,000 essays), and waits until the essays are known. It alone
+    loads Pillow and warms its glyph caches, so the Markdown workers make no card. Used
+    only when every card will be made anew into a new output folder: with nothing kept
     from a previous build, and no previous output whose same bytes a card should keep (with
     their modification time). The cards are written into the stage's folder, made early.
-    The copy is forked when the Markdown is rendered and the workers' pool is closed (no
-    fork while another thread lives); a process that makes cards loads Pillow and warms
-    its glyph caches once, so the pool's workers make none.
     """
 
-    def __init__(self, workers: _Workers, cards: routes.CardMaker, target: Path) -> None:
-        self.workers, self.cards, self.target = workers, cards, target
-        self.root: Path | None = None
+    def __init__(self) -> None:
+        self.deck: forks.Deck[int] = forks.Deck()  # dealt by start
         self.jobs: list[tuple[str, tuple]] = []  # (file in the stage, card job)
-        self.files: set[str] = set()  # the cards' output files, when started
-        self.deck: forks.Deck[int] | None = None
-        self.child: forks.Child[list[int]] | None = None
+        self.files: set[str] = set()  # the cards' output files, once started
+        self.root: Path | None = None
+        self.copy: forks.Standby[list[int]] | None = forks.Standby(self._make)
+        self.started = False
 
-    def start(self, essays: list[Essay]) -> None:
+    def _make(self, payload: tuple[list[tuple[str, tuple]], list[list[int]]]) -> list[int]:
+        """In the copy: the cards it made."""
+        self.jobs, self.deck.chunks = payload
+        return self.help()
+
+    def start(self, cards: routes.CardMaker, target: Path, essays: list[Essay]) -> None:
         wanted = [(output_path(path), e) for e in essays if (path := routes.card_path(e))]
-        if len(wanted) < PARALLEL_MIN_DOCUMENTS or not self.workers.started:
+        if len(wanted) < PARALLEL_MIN_DOCUMENTS or self.copy is None:
             return
-        self.workers.close()  # the Markdown is all rendered
-        if not forks.can_fork():
-            return
-        self.root = stage_root(self.target)
-        self.jobs = [(str(self.root / rel), self.cards.job(essay)) for rel, essay in wanted]
+        self.root = stage_root(target)
+        self.jobs = [(str(self.root / rel), cards.job(essay)) for rel, essay in wanted]
         self.files = {rel for rel, _essay in wanted}
-        self.deck = forks.Deck(range(len(self.jobs)), smallest=8)
-        self.child = forks.Child(self.help)
+        self.deck.deal(range(len(self.jobs)), smallest=8)
+        self.copy.send((self.jobs, self.deck.chunks))
+        self.started = True
 
     def help(self) -> list[int]:
         """Make cards left in the deck, here; their numbers."""
         made: list[int] = []
-        for chunk in self.deck or ():
+        for chunk in self.deck:
             for number in chunk:
                 path, job = self.jobs[number]
                 _write_card(job, path)
@@ -278,17 +277,15 @@ class _EarlyCards:
     def finish(self, helped: Iterable[list[int]]) -> set[str]:
         """Every card made (those the copy and the renderers, ``helped``, did not make are
         made here): their output files."""
-        assert self.child is not None and self.deck is not None
+        assert self.copy is not None
         made = set(self.help())
-        made.update(self.child.result() or ())  # all of it, if the copy died: made again
-        self.child = None
+        made.update(self.copy.result() or ())  # all of it, if the copy died: made again
+        self.copy = None
         for numbers in helped:
             made.update(numbers)
         for number, (path, job) in enumerate(self.jobs):
             if number not in made:
                 _write_card(job, path)
-        self.deck.close()
-        self.deck = None
         return self.files
 
     def take(self) -> Path | None:
@@ -297,15 +294,13 @@ class _EarlyCards:
         root, self.root = self.root, None
         return root
 
-    def discard(self) -> None:
-        """After an error: the copy stopped, and the folder removed unless the stage took
-        it."""
-        if self.child is not None:
-            self.child.stop()
-            self.child = None
-        if self.deck is not None:
-            self.deck.close()
-            self.deck = None
+    def close(self) -> None:
+        """The copy stopped if it still waits or works, and the folder removed unless the
+        stage took it."""
+        if self.copy is not None:
+            self.copy.stop()
+            self.copy = None
+        self.deck.close()
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
@@ -564,7 +559,11 @@ class Builder:
             if self.read_cache and sources is not None
             else _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
         )
-        self._workers = _Workers(options.jobs or os.cpu_count() or 1, early=early)
+        count = options.jobs or os.cpu_count() or 1
+        if early and count > 1 and forks.can_fork():
+            # Before the pool: its thread would forbid the fork.
+            self._early_cards = _EarlyCards()
+        self._workers = _Workers(count, early=early)
         # The preview server runs the cycle collector between builds itself.
         self._collector = _Collector(active=not options.preview and gc.isenabled())
         try:
@@ -573,7 +572,7 @@ class Builder:
             self._workers.close()
             self._collector.restore()
             if self._early_cards is not None:
-                self._early_cards.discard()  # unless the stage took their folder
+                self._early_cards.close()
                 self._early_cards = None
 
     def _quick(self, resident: quick.Resident, changed: Iterable[str]) -> BuildResult | None:
@@ -604,8 +603,9 @@ class Builder:
             templates = cache_module.files_digest(site_theme.template_dirs)
             env = self._environment(site_theme, templates, config_fp)
             cards = social_cards(site_theme, config)
-            if not (options.preview or self.state.outputs or (out_dir / MARKER).is_file()):
-                self._early_cards = _EarlyCards(self._workers, cards, out_dir)
+            early_cards = None
+            if self._early_cards and not (self.state.outputs or (out_dir / MARKER).is_file()):
+                early_cards = functools.partial(self._early_cards.start, cards, out_dir)
 
         self._collector.pause()
         with step("content"):
@@ -635,7 +635,7 @@ class Builder:
                     known=sources.files if sources is not None else None,
                     memo=self.related_memo,
                     render_all=rendering.start,
-                    on_shown=self._early_cards.start if self._early_cards else None,
+                    on_shown=early_cards,
                 )
             site = content.site
 
@@ -722,6 +722,8 @@ class Builder:
                         applying.touch()
                 stage.commit()
         except BaseException:
+            if self._early_cards is not None:
+                self._early_cards.close()  # no card written into the stage any more
             stage.discard()
             raise
         if options.record_urls and not (options.drafts or options.future or options.preview):
@@ -926,7 +928,7 @@ class Builder:
 
         render = _Renderer(self, site, env, stage, todo)
         workers = self._workers
-        early = self._early_cards if self._early_cards and self._early_cards.child else None
+        early = self._early_cards if self._early_cards and self._early_cards.started else None
         cards = early.files if early is not None else set()
         if len(todo) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1 and workers.fork_ready():
             # The model is made: forked copies of this process render the outputs with

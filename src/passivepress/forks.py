@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import struct
 import threading
@@ -35,31 +36,54 @@ class Deck(Generic[T]):
     the next chunk when it is done with one, so all of them end at about the same time,
     whatever a chunk costs and however fast each process runs.
 
-    The chunks' numbers wait in a pipe, written before any copy is forked; a read of four
-    bytes takes one number, whole, from any process. Iterate to take chunks; a process
+    The chunks' numbers wait in a pipe, written before anyone takes from it; a read of
+    four bytes takes one number, whole, from any process. Iterate to take chunks; a process
     that stops early leaves the rest to the others.
+
+    A deck made without ``items`` is dealt later (:meth:`deal`), so that copies forked
+    before its chunks are known can take from it. Its reads never wait: such a copy holds
+    the pipe's other end too, so the pipe never ends; empty, the deck is done.
     """
 
     # The numbers must fit in the pipe's buffer before anyone reads: POSIX systems give
     # a pipe 16 KiB or more.
     MOST = 2048
 
-    def __init__(self, items: Sequence[T], smallest: int = 16) -> None:
+    def __init__(self, items: Sequence[T] | None = None, smallest: int = 16) -> None:
+        self.chunks: list[list[T]] = []
+        self.fd, self._write = os.pipe()
+        if items is None:
+            os.set_blocking(self.fd, False)
+        else:
+            self.deal(items, smallest)
+
+    def deal(self, items: Sequence[T], smallest: int = 16) -> None:
         size = max(smallest, -(-len(items) // self.MOST))
         self.chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
-        read_end, write_end = os.pipe()
         try:
-            _write_all(write_end, b"".join(struct.pack("<I", n) for n in range(len(self.chunks))))
+            numbers = b"".join(struct.pack("<I", n) for n in range(len(self.chunks)))
+            _write_all(self._write, numbers)
         finally:
-            os.close(write_end)
-        self.fd = read_end
+            os.close(self._write)
+            self._write = -1
 
     def __iter__(self) -> Iterator[list[T]]:
-        while number := os.read(self.fd, 4):
+        while True:
+            try:
+                number = os.read(self.fd, 4)
+            except BlockingIOError:  # a deck dealt late, taken to the end
+                return
+            if not number:
+                return
             yield self.chunks[struct.unpack("<I", number)[0]]
 
     def close(self) -> None:
-        os.close(self.fd)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self._write >= 0:
+            os.close(self._write)
+            self._write = -1
 
     def __enter__(self) -> Deck[T]:
         return self
@@ -122,6 +146,66 @@ class Child(Generic[R]):
         if self._child is not None:
             _end(*self._child)
             self._child = None
+
+
+class Standby(Generic[R]):
+    """A copy of this process forked now, while it is small, that waits until
+    :meth:`send` gives it its work: ``work(payload)``, whose result :meth:`result` waits
+    for. A copy never sent anything is stopped (:meth:`stop`); one whose parent is gone
+    ends by itself."""
+
+    def __init__(self, work: Callable[[Any], R]) -> None:
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+
+        def wait_then_work() -> R | None:
+            os.close(write_end)
+            payload = _receive(read_end, parent)
+            return None if payload is None else work(payload[0])
+
+        self._write = write_end
+        self._child: Child[R | None] | None = Child(wait_then_work)
+        os.close(read_end)
+
+    def send(self, payload: object) -> None:
+        data = pickle.dumps((payload,), pickle.HIGHEST_PROTOCOL)
+        try:
+            _write_all(self._write, struct.pack("<Q", len(data)) + data)
+        finally:
+            os.close(self._write)
+            self._write = -1
+
+    def result(self) -> R | None:
+        """What the work gave, or None (see :meth:`Child.result`)."""
+        assert self._child is not None, "asked twice"
+        child, self._child = self._child, None
+        return child.result()
+
+    def stop(self) -> None:
+        """Stop the copy, waiting or working (its result is not wanted), and reap it."""
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+        if self._write >= 0:
+            os.close(self._write)
+            self._write = -1
+
+
+def _receive(fd: int, parent: int) -> tuple[Any] | None:
+    """The message :meth:`Standby.send` writes (its length, then its pickle); None when
+    the parent ended first."""
+    data = bytearray()
+    while len(data) < 8 or len(data) < 8 + struct.unpack("<Q", data[:8])[0]:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            if os.getppid() != parent:
+                return None
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return None
+        data += chunk
+    return pickle.loads(data[8:])
 
 
 def _fork(call: Callable[[], object]) -> tuple[int, int]:
