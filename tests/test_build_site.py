@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import CONFIG, tree
+from conftest import CONFIG, NOW, tree
 
 SITE = (
     CONFIG
@@ -864,3 +864,32 @@ def test_rendering_reports_its_progress_output_by_output(tmp_path, make_site, bu
     assert done == sorted(done), "it never goes back"
     assert seen[-1][0] == seen[-1][1] > 100
     assert len({d for d in done if 0 < d < seen[-1][1]}) > 50, "it moves in many steps"
+
+
+def test_only_a_build_with_no_later_one_skips_recording_what_pages_read(
+    tmp_path, make_site, build_site, monkeypatch
+):
+    """What a page reads is what the next build compares with: a one-shot build without
+    a cache folder (--clean) does not look for it, a builder kept for more builds and one
+    that keeps a cache folder do; the pages are the same."""
+    from passivepress import build as build_module
+    from passivepress.build import Builder, BuildOptions
+
+    real = build_module.theme.render
+    flags: list[bool] = []
+
+    def render(env, template, context, what, site_dir, record=True):
+        flags.append(record)
+        return real(env, template, context, what, site_dir, record)
+
+    monkeypatch.setattr(build_module.theme, "render", render)
+    site = make_site(tmp_path, CONFIG + _many_essays(5))
+    build_site(site, tmp_path / "once", use_cache=False)
+    assert flags and not any(flags)
+    flags.clear()
+    build_site(site, tmp_path / "cached")
+    assert flags and all(flags)
+    flags.clear()
+    Builder(site, BuildOptions(output=tmp_path / "kept", use_cache=False, now=NOW)).build()
+    assert flags and all(flags)
+    assert tree(tmp_path / "once") == tree(tmp_path / "kept")

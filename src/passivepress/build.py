@@ -411,6 +411,7 @@ class _Renderer:
         todo: list[routes.Route],
     ) -> None:
         self.site_dir, self.reporter = builder.site_dir, builder.reporter
+        self.record = builder.record_reads
         self.disclosure = site.config.affiliate.disclosure
         self.env, self.stage, self.todo = env, stage, todo
         # Outputs other processes write: pool workers (to wait for), or another (None:
@@ -454,7 +455,7 @@ class _Renderer:
         if route.template is not None:
             assert route.context is not None
             text, read = theme.render(
-                self.env, route.template, route.context(), route.origin, self.site_dir
+                self.env, route.template, route.context(), route.origin, self.site_dir, self.record
             )
             text = disclose(text, self.disclosure)
             deps = tuple([self.shared.setdefault(dep, dep) for dep in sorted(read)])
@@ -493,13 +494,23 @@ class Builder:
     """Builds one site; keeps caches between builds of the same site."""
 
     def __init__(
-        self, site_dir: Path, options: BuildOptions | None = None, reporter: Reporter | None = None
+        self,
+        site_dir: Path,
+        options: BuildOptions | None = None,
+        reporter: Reporter | None = None,
+        once: bool = False,
     ) -> None:
+        """``once``: this builder builds once, so what it learns is kept only in the cache
+        folder (if it keeps one)."""
         self.site_dir = site_dir.resolve()
         self.options = options or BuildOptions()
         self.reporter = reporter or Reporter()
         # The preview server keeps its knowledge in memory; CLI builds keep it on disk.
         self.persist = self.options.use_cache and not self.options.preview
+        # What each page reads (the model's attributes) is what a later build compares
+        # with: not looked for by a build with no later one (--clean), about a tenth of a
+        # page's rendering.
+        self.record_reads = not once or self.persist or self.options.preview
         self.state = cache_module.load_state(self.site_dir) if self.persist else State()
         if self.persist:
             # Outputs quick builds rewrote since this state was kept: its records of them
@@ -1043,7 +1054,7 @@ def build(
         done = quick.build(site_dir.resolve(), options, reporter, sources, key)
         if done is not None:
             return done
-    return Builder(site_dir, options, reporter).build(sources)
+    return Builder(site_dir, options, reporter, once=True).build(sources)
 
 
 def social_cards(site_theme: theme.Theme, config: config_module.Config) -> routes.CardMaker:

@@ -227,10 +227,17 @@ def _rel(filename: str, site_dir: Path) -> str:
 
 
 def render(
-    env: TrackingEnvironment, template: str, context: dict[str, Any], what: str, site_dir: Path
+    env: TrackingEnvironment,
+    template: str,
+    context: dict[str, Any],
+    what: str,
+    site_dir: Path,
+    record: bool = True,
 ) -> tuple[str, set[tuple[str, str]]]:
-    """Render a template; returns the text and the model attributes it read."""
-    env.recording = read = set()
+    """Render a template; returns the text and the model attributes it read (none looked
+    for unless ``record``)."""
+    read: set[tuple[str, str]] = set()
+    env.recording = read if record else None
     try:
         return env.get_template(template).render(context), read
     except Exception as exc:  # any failure inside a template is the site's to fix
