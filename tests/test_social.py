@@ -487,6 +487,41 @@ def test_widths_in_the_basic_layout_are_the_widths_pillow_measures():
             assert social._width(text, font) == (font.getlength(text) if text else 0), (size, text)
 
 
+def test_widths_of_shaped_rows_are_the_widths_raqm_measures():
+    """With Raqm (the default theme's font), a text of plain characters and pairs is
+    measured from them, not shaped whole: exactly what getlength gives, ligatures ("ff"),
+    kerning, marks, right-to-left text and quotation marks after a digit (which Raqm can
+    shape in runs of their own) included."""
+    import random
+    import string
+
+    from passivepress import social
+
+    face = social._face(THEME_FONT)
+    assert face.shapes
+    rng = random.Random(7)
+    alphabet = (
+        string.ascii_letters + string.digits + string.punctuation + "   “”‘’«»·éçñü—ffi\u0301"
+    )
+    texts = [
+        LONG_TITLE,
+        "AVAWAY Ty To LT",
+        "office affluent",
+        "1“H”",
+        "7 “Habits” «À»",
+        "שלום עולם",
+    ]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(3, 80))) for _ in range(400)]
+    by_rows = 0
+    for size in (*social.TITLE_SIZES, social.AUTHOR_SIZE, social.SITE_SIZE, 100):
+        font = face.font(size)
+        for text in texts:
+            social._width.cache_clear()
+            assert social._width(text, font) == font.getlength(text), (size, text)
+            by_rows += social._row_advance(text, font, face) is not None
+    assert by_rows > len(texts) * 5  # most are measured by rows
+
+
 @pytest.mark.parametrize("deflater", ["isal", "zlib"])
 def test_pieces_join_into_one_deflate_stream_of_their_rows(monkeypatch, deflater):
     """Pieces are compressed one by one and joined: with either deflate (ISA-L's, or zlib

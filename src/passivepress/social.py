@@ -718,7 +718,49 @@ def _width(text: str, font: ImageFont.FreeTypeFont) -> float:
         return 0
     if font.layout_engine == ImageFont.Layout.BASIC:
         return _basic_advance(text, font) / 64
-    return font.getlength(text)
+    face = _FACE_OF.get(font) if len(text) > 2 else None  # a pair is what plain() measures
+    quoted = any(mark in text for mark in _PAIRED_QUOTES)
+    advance = _row_advance(text, font, face) if face is not None and not quoted else None
+    return font.getlength(text) if advance is None else advance / 64
+
+
+# Raqm gives a pair of these quotation marks the script of what they enclose, which can
+# start a new shaping run, and kerning stops at a run's end: after a digit, "“H”" is not
+# kerned between H and ” (found by comparing _width with getlength on random texts).
+_PAIRED_QUOTES = "“”„‟«»‹›「」『』"
+# The face each font (one size of it) was made by, for _width.
+_FACE_OF: weakref.WeakKeyDictionary[ImageFont.FreeTypeFont, _Face] = weakref.WeakKeyDictionary()
+# Per font: a character's advance, and what a pair adds to its first character's advance
+# (the second's advance and their kerning), None for a pair that is not shaped plainly.
+_ROW_STEPS: weakref.WeakKeyDictionary[ImageFont.FreeTypeFont, dict[str, int | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _row_advance(text: str, font: ImageFont.FreeTypeFont, face: _Face) -> int | None:
+    """``font.getlength(text)`` in 26.6, for a text that Raqm shapes as a row of its
+    characters' glyphs with each pair kerned as when alone (_Face.one_glyph, _Face.plain):
+    then it is the first character's advance plus what each pair adds. None for any other
+    text. (Raqm shapes the whole text on every getlength: it was most of a title's layout.)"""
+    steps = _ROW_STEPS.get(font)
+    if steps is None or len(steps) > 2 * _Glyphs.MAX_PAIRS:
+        steps = _ROW_STEPS[font] = {}
+    pairs = [text[i : i + 2] for i in range(len(text) - 1)]
+    try:
+        return steps[text[0]] + sum(map(steps.__getitem__, pairs))  # type: ignore[operator]
+    except KeyError:
+        pass
+    except TypeError:  # a pair that is not plain
+        return None
+    for ch in set(text) - steps.keys():
+        steps[ch] = round(font.getlength(ch) * 64) if face.one_glyph(ch) else None
+    for pair in set(pairs) - steps.keys():
+        plain = steps[pair[0]] is not None and steps[pair[1]] is not None and face.plain(pair)
+        steps[pair] = round(font.getlength(pair) * 64) - steps[pair[0]] if plain else None  # type: ignore[operator]
+    first = steps[text[0]]
+    if first is None or any(steps[pair] is None for pair in pairs):
+        return None
+    return first + sum(map(steps.__getitem__, pairs))  # type: ignore[arg-type]
 
 
 # Advances (26.6) of characters and pairs of characters, per font in the basic layout.
@@ -846,6 +888,7 @@ class _Face:
                 self._sizes[size] = ImageFont.load_default(size=size)  # type: ignore[assignment]
             else:
                 self._sizes[size] = ImageFont.truetype(io.BytesIO(self._bytes), size)
+            _FACE_OF[self._sizes[size]] = self
         return self._sizes[size]
 
     def glyphs(self, font: ImageFont.FreeTypeFont) -> _Glyphs:
