@@ -487,30 +487,39 @@ and [^n] with a reference
 """
 
 
-@pytest.mark.parametrize("text", [TRICKY, BLOCKS, WRAPPED], ids=["tricky", "blocks", "wrapped"])
-def test_our_block_tokenizer_finds_what_markdown_its_own_does(text):
-    """Ours tries at each line, and where a paragraph, quote or list may end, only the
-    rules the line's first character allows, and makes text without a mark one text token
-    at once; the tokens and the HTML must be those of markdown-it's own parsers, which try
-    every rule."""
+def _parsed_by_markdown_its_own(md, text):
+    """``text`` parsed by ``md`` with markdown-it's own block and inline parsers and text
+    rule stops, for a moment (make_parser's parser is cached)."""
     from markdown_it.parser_block import ParserBlock
     from markdown_it.parser_inline import ParserInline
     from markdown_it.ruler import Ruler
 
-    md = markdown.make_parser(markdown.MarkdownOptions())
-    ours = md.parse(text)
     classes = md.block.__class__, md.block.ruler.__class__, md.inline.__class__
     assert classes == (markdown._BlockParser, markdown._BlockRuler, markdown._InlineParser)
-    # markdown-it's own classes, for a moment (make_parser's parser is cached)
+    stops = md.inline.terminator_re
+    assert stops.pattern != ParserInline().terminator_re.pattern  # ours stop less often
     md.block.__class__, md.block.ruler.__class__, md.inline.__class__ = (
         ParserBlock,
         Ruler,
         ParserInline,
     )
+    md.inline.terminator_re = ParserInline().terminator_re
     try:
-        stock = md.parse(text)
+        return md.parse(text)
     finally:
         md.block.__class__, md.block.ruler.__class__, md.inline.__class__ = classes
+        md.inline.terminator_re = stops
+
+
+@pytest.mark.parametrize("text", [TRICKY, BLOCKS, WRAPPED], ids=["tricky", "blocks", "wrapped"])
+def test_our_block_tokenizer_finds_what_markdown_its_own_does(text):
+    """Ours tries at each line, and where a paragraph, quote or list may end, only the
+    rules the line's first character allows, makes text without a mark one text token at
+    once, and stops the text rule only where an inline rule can start; the tokens and the
+    HTML must be those of markdown-it's own parsers, which try every rule everywhere."""
+    md = markdown.make_parser(markdown.MarkdownOptions())
+    ours = md.parse(text)
+    stock = _parsed_by_markdown_its_own(md, text)
     assert [t.as_dict() for t in ours] == [t.as_dict() for t in stock]
     assert md.renderer.render(ours, md.options, {}) == md.renderer.render(stock, md.options, {})
     kinds = {t.type for t in ours}
@@ -521,6 +530,77 @@ def test_our_block_tokenizer_finds_what_markdown_its_own_does(text):
         assert {"ordered_list_open", "table_open"} <= kinds
     if text is BLOCKS:
         assert {"heading_open", "code_block", "html_block", "footnote_block_open"} <= kinds
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_markdown_parses_as_markdown_its_own_parsers_parse_it(seed):
+    """Texts of words and every mark Markdown knows (links, labels, emphasis, code,
+    footnotes, roles, HTML, entities, escapes, hyphens and colons), thrown together."""
+    import random
+
+    rng = random.Random(seed)
+    pieces = [
+        "word",
+        "two words",
+        "-",
+        "--",
+        ":",
+        "::",
+        "!",
+        "![",
+        "[",
+        "]",
+        "](",
+        "(/x)",
+        "[^1]",
+        "^[",
+        "*",
+        "**",
+        "_",
+        "__",
+        "~~",
+        "`",
+        "``",
+        "<",
+        ">",
+        "<b>",
+        "</b>",
+        "<http://a.b>",
+        "&amp;",
+        "&#35;",
+        "\\",
+        "\\-",
+        "\\[",
+        "{book}`x`",
+        "{",
+        "}",
+        "#",
+        "$",
+        "%",
+        "+",
+        "=",
+        "@",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\n- ",
+        "\n1. ",
+        "\n> ",
+        "\n[1]: /u",
+        "'",
+        '"',
+        "...",
+        "(c)",
+        "|",
+        "\n| a | b |\n|---|---|\n| c | d |\n",
+    ]
+    md = markdown.make_parser(markdown.MarkdownOptions(typographer=True))
+    for _ in range(150):
+        text = "".join(rng.choices(pieces, k=rng.randint(1, 40)))
+        ours = md.parse(text)
+        stock = _parsed_by_markdown_its_own(md, text)
+        assert [t.as_dict() for t in ours] == [t.as_dict() for t in stock], text
 
 
 def test_rendering_leaves_no_reference_cycles():

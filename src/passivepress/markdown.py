@@ -481,10 +481,49 @@ def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) ->
     md.add_render_rule("myst_role", _render_role)
     if idle:
         md.disable(sorted(idle))
+    terminators = _terminators(md)
+    if terminators is not None:
+        md.inline.terminator_re = terminators
     # Linkify is off; dropping its matcher (about 200 KB) keeps the parsers cached per set of
     # idle rules small.
     md.linkify = None
     return md
+
+
+# The characters each inline rule can start at. markdown-it's text rule stops at every
+# character of a fixed set (with "-" and ":" among them, frequent in prose) and tries every
+# rule there; stopping only where an enabled rule can start makes the same tokens (what
+# the text rule passes over is pending text all the same) with fewer stops, and leaves more
+# inline pieces with no stop at all (see _InlineParser). "]" stays: a link's label is
+# walked token by token (parseLinkLabel) and must stop there.
+_INLINE_STARTS = {
+    "newline": "\n",
+    "escape": "\\",
+    "myst_role": "{",
+    "backticks": "`",
+    "strikethrough": "~",
+    "emphasis": "*_",
+    "link": "[",
+    "image": "!",
+    "footnote_inline": "^",
+    "footnote_ref": "[",
+    "autolink": "<",
+    "html_inline": "<",
+    "entity": "&",
+    "linkify": ":",
+}
+
+
+def _terminators(md: MarkdownIt) -> re.Pattern[str] | None:
+    """The text rule's stops for ``md``'s enabled inline rules; None (markdown-it's own)
+    if one of them is not known here, or for a markdown-it-py without per-parser stops."""
+    if not hasattr(md.inline, "terminator_re"):
+        return None
+    names = [rule.name for rule in md.inline.ruler.__rules__ if rule.enabled]
+    if any(name != "text" and name not in _INLINE_STARTS for name in names):
+        return None
+    chars = {"]", *"".join(_INLINE_STARTS.get(name, "") for name in names)}
+    return re.compile("[" + re.escape("".join(sorted(chars))) + "]")
 
 
 # Rules that a document cannot set off without one of these characters: each rule is tried at
