@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import re
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+@lru_cache(maxsize=16384)  # an essay's date shows on its page, in lists, in related essays
 def format_date(value: datetime, fmt: str) -> str:
     # '%-d' (day without padding) is a glibc extension; do it ourselves so themes work
     # the same on every platform.

@@ -83,6 +83,13 @@ def under_base(url: str, base_path: str) -> str:
     """Put a root-relative site URL under the site's base path; leave other URLs alone."""
     if isinstance(url, Based) or not url.startswith("/") or url.startswith("//"):
         return url
+    return _under(str(url), base_path)
+
+
+# A site's pages name the same URLs again and again (every page links every tag and
+# section; an essay is listed on several): quoting each once is enough.
+@lru_cache(maxsize=65536)
+def _under(url: str, base_path: str) -> Based:
     return Based(base_path.rstrip("/") + quote(url, safe="/#?=&%:@!$'()*+,;~"))
 
 
@@ -90,6 +97,11 @@ def absolute(url: str, base_url: str) -> str:
     """An absolute URL for a root-relative site URL, for feeds, sitemaps and meta tags."""
     if not url.startswith("/") or url.startswith("//"):
         return url
+    origin, base_path = _origin_and_path(base_url)
+    return origin + under_base(url, base_path)
+
+
+@lru_cache(maxsize=16)
+def _origin_and_path(base_url: str) -> tuple[str, str]:
     parts = urlsplit(base_url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return origin + under_base(url, base_path_of(base_url))
+    return f"{parts.scheme}://{parts.netloc}", base_path_of(base_url)
