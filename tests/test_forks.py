@@ -164,3 +164,17 @@ def test_a_standby_copy_ends_when_its_parent_is_gone():
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+def test_a_standby_copy_prepares_before_it_waits(tmp_path):
+    """What it is given to prepare runs as soon as it is forked, before any payload."""
+    marker = tmp_path / "prepared"
+    worker = forks.Standby(
+        lambda payload: (payload, marker.read_text()), prepare=lambda: marker.write_text("ready")
+    )
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert marker.exists(), "prepared while waiting"
+    worker.send("go")
+    assert worker.result() == ("go", "ready")

@@ -14,6 +14,7 @@ import functools
 import gc
 import hashlib
 import html
+import importlib
 import logging
 import os
 import shutil
@@ -245,7 +246,10 @@ class _EarlyCards:
         self.jobs: list[tuple[str, tuple]] = []  # (file in the stage, card job)
         self.files: set[str] = set()  # the cards' output files, once started
         self.root: Path | None = None
-        self.copy: forks.Standby[list[int]] | None = forks.Standby(self._make)
+        # Pillow and the card code loaded while this process reads the first files, when
+        # the Markdown workers have nothing to do yet.
+        prepare = functools.partial(importlib.import_module, "passivepress.social")
+        self.copy: forks.Standby[list[int]] | None = forks.Standby(self._make, prepare)
         self.started = False
 
     def _make(self, payload: tuple[list[tuple[str, tuple]], list[list[int]]]) -> list[int]:

@@ -154,12 +154,17 @@ class Standby(Generic[R]):
     for. A copy never sent anything is stopped (:meth:`stop`); one whose parent is gone
     ends by itself."""
 
-    def __init__(self, work: Callable[[Any], R]) -> None:
+    def __init__(
+        self, work: Callable[[Any], R], prepare: Callable[[], object] | None = None
+    ) -> None:
+        """``prepare``: what the copy does first, before it waits."""
         read_end, write_end = os.pipe()
         parent = os.getpid()
 
         def wait_then_work() -> R | None:
             os.close(write_end)
+            if prepare is not None:
+                prepare()
             payload = _receive(read_end, parent)
             return None if payload is None else work(payload[0])
 
