@@ -788,6 +788,29 @@ def test_cards_a_dead_copy_left_are_made_by_the_others(
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
 
 
+def test_a_cards_copy_gone_before_it_is_given_its_work_leaves_the_cards_to_the_others(
+    tmp_path, make_site, build_site, monkeypatch
+):
+    """The copy dies as soon as it is forked (killed, out of memory): the build sends it
+    its work into a pipe no one reads, or that is closed, and the renderers and the build
+    make every card."""
+    import os
+
+    from passivepress import forks
+
+    real = forks.Standby
+
+    class Dying(real):
+        def __init__(self, work, prepare=None):
+            super().__init__(work, prepare=lambda: os._exit(9))
+
+    monkeypatch.setattr(forks, "Standby", Dying)
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    build_site(site, tmp_path / "two", use_cache=False, jobs=2)
+    build_site(site, tmp_path / "one", use_cache=False, jobs=1)
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+
+
 def test_a_build_into_its_previous_output_keeps_the_card_files_it_would_write_again(
     tmp_path, make_site, build_site, monkeypatch
 ):

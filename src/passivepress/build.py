@@ -265,7 +265,11 @@ class _EarlyCards:
         self.jobs = [(str(self.root / rel), cards.job(essay)) for rel, essay in wanted]
         self.files = {rel for rel, _essay in wanted}
         self.deck.deal(range(len(self.jobs)), smallest=8)
-        self.copy.send((self.jobs, self.deck.chunks))
+        try:
+            self.copy.send((self.jobs, self.deck.chunks))
+        except OSError:  # the copy is gone (killed): the renderers and this process make them
+            self.copy.stop()
+            self.copy = None
         self.started = True
 
     def help(self) -> list[int]:
@@ -281,10 +285,10 @@ class _EarlyCards:
     def finish(self, helped: Iterable[list[int]]) -> set[str]:
         """Every card made (those the copy and the renderers, ``helped``, did not make are
         made here): their output files."""
-        assert self.copy is not None
         made = set(self.help())
-        made.update(self.copy.result() or ())  # all of it, if the copy died: made again
-        self.copy = None
+        if self.copy is not None:
+            made.update(self.copy.result() or ())  # all of it, if the copy died: made again
+            self.copy = None
         for numbers in helped:
             made.update(numbers)
         for number, (path, job) in enumerate(self.jobs):
