@@ -250,7 +250,10 @@ class _EarlyCards:
         # the Markdown workers have nothing to do yet.
         prepare = functools.partial(importlib.import_module, "passivepress.social")
         self.copy: forks.Standby[list[int]] | None = forks.Standby(self._make, prepare)
-        self.started = False
+
+    @property
+    def started(self) -> bool:
+        return bool(self.jobs)
 
     def _make(self, payload: tuple[list[tuple[str, tuple]], list[list[int]]]) -> list[int]:
         """In the copy: the cards it made."""
@@ -270,7 +273,6 @@ class _EarlyCards:
         except OSError:  # the copy is gone (killed): the renderers and this process make them
             self.copy.stop()
             self.copy = None
-        self.started = True
 
     def help(self) -> list[int]:
         """Make cards left in the deck, here; their numbers."""
@@ -579,8 +581,9 @@ class Builder:
             else _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
         )
         count = options.jobs or os.cpu_count() or 1
-        if early and count > 1 and forks.can_fork():
-            # Before the pool: its thread would forbid the fork.
+        if early and count > 1 and not self.state.outputs and forks.can_fork():
+            # Before the pool: its thread would forbid the fork. (A build with outputs
+            # kept from before makes only the cards that changed.)
             self._early_cards = _EarlyCards()
         self._workers = _Workers(count, early=early)
         # The preview server runs the cycle collector between builds itself.
@@ -623,7 +626,10 @@ class Builder:
             env = self._environment(site_theme, templates, config_fp)
             cards = social_cards(site_theme, config)
             early_cards = None
-            if self._early_cards and not (self.state.outputs or (out_dir / MARKER).is_file()):
+            if self._early_cards and (out_dir / MARKER).is_file():
+                self._early_cards.close()  # not wanted: stopped before it loads much
+                self._early_cards = None
+            elif self._early_cards:
                 early_cards = functools.partial(self._early_cards.start, cards, out_dir)
 
         self._collector.pause()

@@ -100,25 +100,18 @@ def together(*calls: Callable[[], R]) -> list[R]:
     made its own call). A copy that ends without an answer (killed, out of memory) has its
     call made again here, so the result never depends on it.
     """
-    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    children: list[Child[R]] = []
     try:
         for call in calls[1:]:
-            children.append(_fork(call))
+            children.append(Child(call))
         results = [calls[0]()]
-        for call in calls[1:]:
-            answer = _collect(*children[0])
-            children.pop(0)
-            if answer is None:
-                results.append(call())
-                continue
-            ok, value = answer
-            if not ok:
-                raise value
-            results.append(value)
+        for call, child in zip(calls[1:], children, strict=True):
+            answered, value = child.answer()
+            results.append(value if answered else call())
         return results
     finally:
-        for pid, fd in children:  # only after a failure here: the copies are not needed
-            _end(pid, fd)
+        for child in children:  # only after a failure here: the copies are not needed
+            child.stop()
 
 
 class Child(Generic[R]):
@@ -128,18 +121,22 @@ class Child(Generic[R]):
     def __init__(self, call: Callable[[], R]) -> None:
         self._child: tuple[int, int] | None = _fork(call)
 
-    def result(self) -> R | None:
-        """The call's result, or None when the copy ended without an answer (killed, out
-        of memory). An exception raised there is raised here."""
+    def answer(self) -> tuple[bool, R | None]:
+        """Whether the copy answered (False when it ended without: killed, out of memory),
+        and the call's result. An exception raised there is raised here."""
         assert self._child is not None, "asked twice"
         answer = _collect(*self._child)
         self._child = None
         if answer is None:
-            return None
+            return False, None
         ok, value = answer
         if not ok:
             raise value
-        return value
+        return True, value
+
+    def result(self) -> R | None:
+        """The call's result, or None when the copy ended without an answer."""
+        return self.answer()[1]
 
     def stop(self) -> None:
         """Stop the copy if it still runs (its answer is not wanted), and reap it."""

@@ -716,12 +716,17 @@ def _width(text: str, font: ImageFont.FreeTypeFont) -> float:
     in the slack between MARGIN and CLIP, so the advance is all layout needs."""
     if not text:
         return 0
-    if font.layout_engine == ImageFont.Layout.BASIC:
-        return _basic_advance(text, font) / 64
-    face = _FACE_OF.get(font) if len(text) > 2 else None  # a pair is what plain() measures
-    quoted = any(mark in text for mark in _PAIRED_QUOTES)
-    advance = _row_advance(text, font, face) if face is not None and not quoted else None
-    return font.getlength(text) if advance is None else advance / 64
+    face = _FACE_OF.get(font)
+    # Pillow's basic layout (text_layout_fallback in _imagingft.c) gives each character its
+    # glyph's advance and adds the kerning of each pair: always a row. With Raqm, a pair is
+    # what plain() measures, and quotation marks may start runs of their own.
+    if face is not None and (
+        not face.shapes or (len(text) > 2 and not any(mark in text for mark in _PAIRED_QUOTES))
+    ):
+        advance = _row_advance(text, font, face)
+        if advance is not None:
+            return advance / 64
+    return font.getlength(text)
 
 
 # Raqm gives a pair of these quotation marks the script of what they enclose, which can
@@ -738,10 +743,11 @@ _ROW_STEPS: weakref.WeakKeyDictionary[ImageFont.FreeTypeFont, dict[str, int | No
 
 
 def _row_advance(text: str, font: ImageFont.FreeTypeFont, face: _Face) -> int | None:
-    """``font.getlength(text)`` in 26.6, for a text that Raqm shapes as a row of its
-    characters' glyphs with each pair kerned as when alone (_Face.one_glyph, _Face.plain):
-    then it is the first character's advance plus what each pair adds. None for any other
-    text. (Raqm shapes the whole text on every getlength: it was most of a title's layout.)"""
+    """``font.getlength(text)`` in 26.6, for a text laid out as a row of its characters'
+    glyphs with each pair kerned as when alone (_Face.one_glyph, _Face.plain; every text in
+    the basic layout): the first character's advance plus what each pair adds. None for any
+    other text. Asking FreeType (basic layout) or Raqm (which shapes the whole text on
+    every getlength) was most of a title's layout."""
     steps = _ROW_STEPS.get(font)
     if steps is None or len(steps) > 2 * _Glyphs.MAX_PAIRS:
         steps = _ROW_STEPS[font] = {}
@@ -761,40 +767,6 @@ def _row_advance(text: str, font: ImageFont.FreeTypeFont, face: _Face) -> int | 
     if first is None or any(steps[pair] is None for pair in pairs):
         return None
     return first + sum(map(steps.__getitem__, pairs))  # type: ignore[arg-type]
-
-
-# Advances (26.6) of characters and pairs of characters, per font in the basic layout.
-_BASIC_ADVANCES: weakref.WeakKeyDictionary[ImageFont.FreeTypeFont, dict[str, int]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _basic_advance(text: str, font: ImageFont.FreeTypeFont) -> int:
-    """``font.getlength(text)`` in 26.6 for a font in Pillow's basic layout, without asking
-    FreeType to load every glyph again (most of what getlength costs there).
-
-    The basic layout (``text_layout_fallback`` in _imagingft.c) gives each character its
-    glyph's advance, and adds to it the kerning between that glyph and the next one: so a
-    text's advance is its characters' advances plus the kerning of each pair, where a pair's
-    kerning is the pair's advance less its characters'."""
-    known = _BASIC_ADVANCES.get(font)
-    if known is None or len(known) > 2 * _Glyphs.MAX_PAIRS:
-        known = _BASIC_ADVANCES[font] = {}
-
-    def measured(piece: str) -> int:
-        if piece not in known:
-            known[piece] = round(font.getlength(piece) * 64)
-        return known[piece]
-
-    total = 0
-    previous = ""
-    for ch in text:
-        advance = measured(ch)
-        if previous:
-            total += measured(previous + ch) - known[previous] - advance
-        total += advance
-        previous = ch
-    return total
 
 
 def _fits(text: str, font: ImageFont.FreeTypeFont, width: int) -> bool:
