@@ -64,6 +64,51 @@ def test_a_new_title_reaches_every_page_that_shows_it(tmp_path, make_site, build
     assert "Renamed five" in again.html("/essays/").text()
 
 
+@pytest.mark.parametrize("kind", ["cli", "preview"])
+def test_social_cards_outlive_template_and_configuration_changes(tmp_path, make_site, kind):
+    """A card depends on its title, the author and site names, the stylesheet and the
+    font alone: another template or menu leaves every card file as it was, and an author's
+    new name makes them all again."""
+    site = make_site(tmp_path, SITE)
+    out = tmp_path / "out"
+    build = builds_of(kind, site, out)
+    build()
+    cards = sorted(out.glob("essays/*/card.png"))
+    assert len(cards) == 12
+
+    def kept() -> set[str]:
+        return {c.parent.name for c in cards if c.stat().st_ino == inodes[c]}
+
+    config = site / "passivepress.yml"
+    edits = [
+        lambda: (site / "templates").mkdir(),
+        lambda: (site / "templates/essay.html").write_text(
+            '{% extends "!theme/essay.html" %}{% block title %}Essay{% endblock %}'
+        ),
+        lambda: config.write_text(config.read_text() + "menu:\n  - {title: Home, url: /}\n"),
+        lambda: config.write_text(config.read_text().replace("Essays on mentoring", "On")),
+    ]
+    for n, edit in enumerate(edits):
+        inodes = {c: c.stat().st_ino for c in cards}
+        edit()
+        rendered = build()
+        assert not {p for p in rendered if p.endswith("card.png")}, f"edit {n}"
+        assert len(kept()) == 12, f"edit {n}: card files were made again"
+        assert tree(out) == tree(clean_build(site, tmp_path / f"clean-{n}")), f"after edit {n}"
+
+    inodes = {c: c.stat().st_ino for c in cards}
+    config.write_text(config.read_text().replace("Ada Author", "Ada Writer"))
+    rendered = build()
+    assert {f"/essays/e{n}/card.png" for n in range(1, 13)} <= rendered
+    assert tree(out) == tree(clean_build(site, tmp_path / "clean-author"))
+
+
+def clean_build(site, out):
+    options = BuildOptions(output=out, use_cache=False, now=NOW, record_urls=False)
+    Builder(site, options).build()
+    return out
+
+
 def test_the_cache_can_be_deleted_and_clean_ignores_it(tmp_path, make_site, build_site, cli):
     import shutil
 

@@ -689,17 +689,18 @@ class Builder:
             repr(options.drafts),
             repr(options.future),
         )
-        previous = (
-            self.state
-            if (self.state.settings == settings and self.state.output == str(out_dir))
-            else State()
-        )
+        same_output = self.state.output == str(out_dir)
+        previous = self.state if (self.state.settings == settings and same_output) else State()
+        # Outputs whose inputs name all they depend on (social cards) outlive other
+        # settings: the last build's records of those in this output folder still hold.
+        lasting = self.state if same_output else previous
         snapshot = Snapshot.of(site, content.menu, content.digests)
         # What changed since the last build, object by object. What the cache folder kept
-        # is only good for the same settings (it trusts unchanged files' fields).
+        # is only good for the same settings (it trusts unchanged files' fields): then
+        # only its outputs' recipes are, for the outputs that outlive the settings.
         old = self._snapshot if self._snapshot is not None else Snapshot()
         if isinstance(old, Kept) and previous is not self.state:
-            old = Snapshot()
+            old = Kept(recipes=old.recipes)
         judge = Changes(old, snapshot)
         records: dict[str, OutputRecord] = {}
         # What the output folder holds: the preview's is its own, it knows every file there
@@ -718,10 +719,11 @@ class Builder:
             trusted=not self.persist,
             root=self._early_cards.take() if self._early_cards else None,
         )
-        same_output = self.state.output == str(out_dir)
         try:
             with step("render"):
-                self._render_routes(plan, site, env, stage, previous, records, result, judge)
+                self._render_routes(
+                    plan, site, env, stage, previous, lasting, records, result, judge
+                )
 
             with step("static"):
                 static_warnings = stage.copy_static(
@@ -922,13 +924,17 @@ class Builder:
         env: theme.TrackingEnvironment,
         stage: Stage,
         previous: State,
+        lasting: State,
         records: dict[str, OutputRecord],
         result: BuildResult,
         judge: Changes,
     ) -> None:
         """Render what changed and keep the rest. ``judge`` says what changed, by comparing
-        with the previous model (the preview's in memory, or what the cache folder kept)."""
+        with the previous model (the preview's in memory, or what the cache folder kept).
+        ``previous``: the last build's state if it had the same settings; ``lasting``: its
+        state if it wrote the same output folder (see Route.whole)."""
         known = previous.outputs if previous.output else {}
+        whole = lasting.outputs if lasting.output else {}
         todo: list[routes.Route] = []
         for route in plan:
             rel, old = route.file, known.get(route.file)
@@ -937,14 +943,16 @@ class Builder:
                 if (
                     old
                     and judge.page_unchanged(route, old)
-                    and self._reuse(stage, previous, rel, old, route, records)
+                    and self._reuse(stage, lasting, rel, old, route, records)
                 ):
                     continue
                 judge.will_render(route)
             else:
                 result.feeds += route.kind == "feed"
+                if old is None and route.whole:
+                    old = whole.get(rel)
                 if not judge.output_changed(route, old) and self._reuse(
-                    stage, previous, rel, old, route, records
+                    stage, lasting, rel, old, route, records
                 ):
                     continue
             todo.append(route)

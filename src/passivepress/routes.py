@@ -47,6 +47,9 @@ class Route:
     # than ``inputs``; a preview then remakes the output when any of them changed.
     shows: tuple[Any, ...] | None = None
     job: Callable[[], tuple] | None = None  # picklable arguments of a slow ``produce``
+    # ``inputs`` name all that ``produce`` depends on, the configuration and templates
+    # included (a social card's), so the output outlives a change of either.
+    whole: bool = False
     sitemap: bool = False
     lastmod: Any = None
     sources: tuple[str, ...] = field(default=())
@@ -376,6 +379,7 @@ def plan(
                     produce=lambda essay=essay: cards.make(essay),
                     inputs=lambda essay=essay: cards.inputs(essay),
                     job=lambda essay=essay: cards.job(essay),
+                    whole=True,
                     sources=(str(essay.source),),
                 )
             )
