@@ -124,6 +124,23 @@ def config(rng: random.Random, site: Path) -> None:
     path.write_text(path.read_text().replace("Benchmark Mentor", "Another Mentor"))
 
 
+def template(rng: random.Random, site: Path) -> None:
+    """A site-level override of a theme template, or another version of one: only the
+    pages whose templates load it are made again."""
+    from passivepress.bundled import builtin_theme_dir
+
+    folder = site / "templates"
+    folder.mkdir(exist_ok=True)
+    mark = rng.randint(0, 999)
+    name = rng.choice(["tag.html", "essay.html", "_cta.html"])
+    if name == "_cta.html":
+        text = (builtin_theme_dir() / "templates" / name).read_text()
+        text = text.replace("cta__heading", f"cta__heading-{mark}")
+    else:
+        text = f'{{% extends "!theme/{name}" %}}{{% block title %}}{mark}{{% endblock %}}'
+    (folder / name).write_text(text)
+
+
 EDITS = [
     body_word,
     title,
@@ -139,6 +156,7 @@ EDITS = [
     rename,
     book,
     config,
+    template,
 ]
 # Edits that change nothing but what the essay's own page and the pages, lists and feeds
 # showing it show: the CLI takes the quick way for them (passivepress.quick), the full one

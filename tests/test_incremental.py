@@ -103,6 +103,64 @@ def test_social_cards_outlive_template_and_configuration_changes(tmp_path, make_
     assert tree(out) == tree(clean_build(site, tmp_path / "clean-author"))
 
 
+@pytest.mark.parametrize("kind", ["cli", "preview"])
+def test_a_template_edit_makes_again_only_the_pages_that_load_it(tmp_path, make_site, kind):
+    """Each page template's digest covers what it extends, includes and imports, as the
+    levels resolve them: an edit of the tag template makes the tag pages, one of the
+    call-to-action the pages showing it, a template naming another through a variable
+    goes with every edit, and removing the overrides makes their pages as before."""
+    from passivepress.bundled import builtin_theme_dir
+
+    site = make_site(tmp_path, SITE)
+    out = tmp_path / "out"
+    build = builds_of(kind, site, out)
+    build()
+    templates = site / "templates"
+    cta = (builtin_theme_dir() / "templates/_cta.html").read_text()
+    tag_pages = {"/tags/mentoring/", "/tags/career/"}
+    essay_pages = {f"/essays/e{n}/" for n in range(1, 13)}
+
+    def edit_tag_template():
+        templates.mkdir()
+        (templates / "tag.html").write_text(
+            '{% extends "!theme/tag.html" %}{% block title %}Tagged{% endblock %}'
+        )
+
+    def edit_cta():
+        (templates / "_cta.html").write_text(cta.replace("cta__heading", "cta__title"))
+
+    def name_a_template_through_a_variable():
+        (templates / "tag.html").write_text(
+            '{% extends "!theme/tag.html" %}{% set frame = "_pagination.html" %}'
+            "{% block title %}Tagged {% include frame %}{% endblock %}"
+        )
+
+    def edit_cta_again():
+        (templates / "_cta.html").write_text(cta.replace("cta__heading", "cta__head"))
+
+    def remove_the_overrides():
+        import shutil
+
+        shutil.rmtree(templates)
+
+    # What each edit must make again, and what it must not.
+    edits = [
+        (edit_tag_template, tag_pages, essay_pages | {"/", "/essays/"}),
+        (edit_cta, essay_pages | {"/"}, tag_pages | {"/essays/", "/tags/"}),
+        (name_a_template_through_a_variable, tag_pages, essay_pages),
+        (edit_cta_again, essay_pages | tag_pages, {"/essays/", "/tags/"}),
+        (remove_the_overrides, essay_pages | tag_pages | {"/"}, {"/essays/", "/tags/"}),
+    ]
+    for edit, made, kept in edits:
+        edit()
+        rendered = build()
+        assert made <= rendered, edit.__name__
+        assert not kept & rendered, edit.__name__
+        assert not {p for p in rendered if p.endswith("card.png")}, edit.__name__
+        clean = clean_build(site, tmp_path / f"clean-{edit.__name__}")
+        assert tree(out) == tree(clean), f"after {edit.__name__}"
+
+
 def clean_build(site, out):
     options = BuildOptions(output=out, use_cache=False, now=NOW, record_urls=False)
     Builder(site, options).build()

@@ -230,3 +230,48 @@ def test_a_template_syntax_error_names_the_template_and_line(tmp_path, make_site
     assert result.code == 1
     assert "error: templates/essay.html:3:" in result.err
     assert "syntax" in result.err
+
+
+def test_a_page_templates_digest_follows_what_it_may_load(tmp_path, make_site):
+    """theme.template_digests: what a page template extends, includes and imports, and
+    what those do; a name chosen while rendering makes it depend on every template."""
+    from passivepress import config, theme
+
+    site = make_site(
+        tmp_path,
+        CONFIG
+        + """
+-- templates/a.html --
+{% extends "frame.html" %}{% block body %}{% include "part.html" %}{% endblock %}
+-- templates/frame.html --
+{% import "macros.html" as m %}<main>{% block body %}{% endblock %}</main>
+-- templates/macros.html --
+{% macro x() %}x{% endmacro %}
+-- templates/part.html --
+part {% include "maybe.html" ignore missing %}
+-- templates/b.html --
+{% set name = "part.html" %}{% include name %}
+-- templates/other.html --
+other
+""",
+    )
+    folder = site / "templates"
+
+    def digests():
+        found = theme.Theme(site, config.load(site).config)
+        env = found.environment(None)
+        return theme.template_digests(env, ["a.html", "b.html", "other.html"], "everything")
+
+    first = digests()
+    assert first["b.html"] == "everything", "it names what it includes while rendering"
+    assert len({first["a.html"], first["other.html"]}) == 2
+    for name, edit in [
+        ("macros.html", "{% macro x() %}y{% endmacro %}"),  # imported by what a.html extends
+        ("maybe.html", "now here"),  # was missing, then added
+        ("part.html", "another part"),
+    ]:
+        before = digests()
+        (folder / name).write_text(edit)
+        after = digests()
+        assert after["a.html"] != before["a.html"], name
+        assert after["other.html"] == before["other.html"], name

@@ -681,10 +681,11 @@ class Builder:
             aliases = {a for e in site.essays for a in e.aliases}
             lost = published.lost([u for u in history if u not in aliases], produced)
             warnings += lost
+        # Not the templates: a page is made again when one its template may load changed
+        # (Changes.templates).
         settings = digest(
             __version__,
             config_fp,
-            templates,
             repr(options.preview),
             repr(options.drafts),
             repr(options.future),
@@ -695,6 +696,10 @@ class Builder:
         # settings: the last build's records of those in this output folder still hold.
         lasting = self.state if same_output else previous
         snapshot = Snapshot.of(site, content.menu, content.digests)
+        snapshot.templates, snapshot.template_files = (
+            self._template_digests(env, plan, templates),
+            templates,
+        )
         # What changed since the last build, object by object. What the cache folder kept
         # is only good for the same settings (it trusts unchanged files' fields): then
         # only its outputs' recipes are, for the outputs that outlive the settings.
@@ -882,6 +887,21 @@ class Builder:
         if wrong:
             raise ConfigError(Problem(f"'base_url' {wrong}", "--base-url"))
         return config_module.with_base_url(config, url)
+
+    def _template_digests(
+        self, env: theme.TrackingEnvironment, plan: list[routes.Route], templates: str
+    ) -> dict[str, str]:
+        """theme.template_digests of the plan's page templates: the last build's while no
+        template file changed (parsing them all takes longer than a small build)."""
+        names = sorted({route.template for route in plan if route.template is not None})
+        kept = self._snapshot
+        if (
+            kept is not None
+            and kept.template_files == templates
+            and set(names) <= kept.templates.keys()
+        ):
+            return {name: kept.templates[name] for name in names}
+        return theme.template_digests(env, names, templates)
 
     def _environment(
         self, site_theme: theme.Theme, templates: str, config_fp: str

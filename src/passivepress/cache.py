@@ -34,7 +34,7 @@ from passivepress.urls import Based
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 7  # bump when the pickled layout changes
+_FORMAT = 8  # bump when the pickled layout changes
 _MARKDOWN_FORMAT = 5  # bump when the Markdown cache's keys or values change
 
 
@@ -121,7 +121,7 @@ class State:
     disk between CLI builds."""
 
     output: str = ""
-    settings: str = ""  # digest of tool version, config, templates and build options
+    settings: str = ""  # digest of tool version, config and build options
     outputs: dict[str, OutputRecord] = field(default_factory=dict)
     markdown: dict[str, Any] = field(default_factory=dict)
     static: dict[str, Any] = field(default_factory=dict)  # output.StaticRecord by file

@@ -48,6 +48,10 @@ class Snapshot:
 
     # key → digest of the file the object was read from (tags have none)
     sources: dict[str, bytes] = field(default_factory=dict)
+    # page template → digest of every template it may load (theme.template_digests), and
+    # the digest of all template files they were worked out from
+    templates: dict[str, str] = field(default_factory=dict)
+    template_files: str = ""
 
     @classmethod
     def of(cls, site: Site, menu: Any, digests: Mapping[str, bytes] | None = None) -> Snapshot:
@@ -90,6 +94,8 @@ class Kept:
     site: dict[str, Any] = field(default_factory=dict)
     recipes: dict[str, bytes] = field(default_factory=dict)
     layouts: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
+    template_files: str = ""
 
     @classmethod
     def of(cls, new: Snapshot, changes: Changes) -> Kept:
@@ -123,7 +129,9 @@ class Kept:
             file: tokens[file] if file in tokens else _recipe_token(recipe)
             for file, recipe in new.recipes.items()
         }
-        return cls(objects, dict(new.site), recipes, layouts)
+        return cls(
+            objects, dict(new.site), recipes, layouts, dict(new.templates), new.template_files
+        )
 
 
 # Fields not decided by an object's own file alone (with the settings): links filled in
@@ -221,6 +229,10 @@ class Changes:
         self.old, self.new = old, new
         self._properties: dict[Dep, bool] = {}
         self.site = {name for name, value in new.site.items() if old.site.get(name) != value}
+        # Page templates that load another template, or another version of one, now.
+        self.templates = {
+            name for name, found in new.templates.items() if old.templates.get(name) != found
+        }
         # key → names of the fields that differ (None: the object is gone or replaced)
         self.fields: dict[str, frozenset[str] | None] = {}
         # What Kept.of can reuse: tokens worked out here, recipes found the same.
@@ -320,8 +332,10 @@ class Changes:
     def page_unchanged(self, route: Route, old: OutputRecord) -> bool:
         assert route.context is not None
         self.new.recipes[route.file] = route.context.args
-        return not self.recipe_changed(route.file, route.context.args, follow=False) and (
-            not self.read_changed(old.deps)
+        return (
+            route.template not in self.templates
+            and not self.recipe_changed(route.file, route.context.args, follow=False)
+            and not self.read_changed(old.deps)
         )
 
     def will_render(self, route: Route) -> None:

@@ -8,7 +8,9 @@ to the built-in theme.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +26,7 @@ from jinja2 import (
     PrefixLoader,
     StrictUndefined,
     TemplateNotFound,
+    meta,
     select_autoescape,
 )
 
@@ -173,6 +176,59 @@ class Theme:
         env.filters["date"] = lambda value, fmt=None: format_date(value, fmt or config.date_format)
         env.filters["isodate"] = lambda value: value.isoformat() if value else ""
         return env
+
+
+def template_digests(env: Environment, names: Iterable[str], everything: str) -> dict[str, str]:
+    """For each template in ``names``, a digest of the source of every template rendering
+    it may load: itself, what it extends, includes and imports, and what those do, as the
+    site, theme and default levels resolve them now (a template added at the site level
+    shadows the theme's). A page is made again when its template's digest changed.
+
+    A template that names another through a variable may load any: its digest is
+    ``everything`` (that of all template files)."""
+    sources: dict[str, str | None] = {}  # None: no such template
+    loads: dict[str, tuple[str, ...] | None] = {}  # None: names chosen while rendering
+
+    def read(name: str) -> None:
+        assert env.loader is not None
+        try:
+            source = env.loader.get_source(env, name)[0]
+        except TemplateNotFound:
+            sources[name], loads[name] = None, ()
+            return
+        sources[name] = source
+        try:
+            found = tuple(meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            found = (None,)  # rendering says where; meanwhile it may depend on anything
+        loads[name] = None if None in found else found  # type: ignore[assignment]
+
+    digests = {}
+    for top in names:
+        seen: list[str] = []
+        todo, dynamic = [top], False
+        while todo and not dynamic:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.append(name)
+            if name not in sources:
+                read(name)
+            more = loads[name]
+            if more is None:
+                dynamic = True
+            else:
+                todo.extend(more)
+        if dynamic:
+            digests[top] = everything
+            continue
+        h = hashlib.blake2b(digest_size=16)
+        for name in sorted(seen):
+            source = sources[name]
+            h.update(f"{name}\0{len(source) if source is not None else -1}\0".encode())
+            h.update((source or "").encode("utf-8", "surrogatepass"))
+        digests[top] = h.hexdigest()
+    return digests
 
 
 def _text(value: Any) -> str:
