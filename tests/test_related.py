@@ -120,13 +120,75 @@ def test_after_edits_of_tags_and_books_only_the_touched_are_searched_and_all_are
         assert _chosen(essays) == _chosen(fresh)
 
 
-def test_a_new_order_searches_every_essay_again():
+def _searching(monkeypatch) -> list[int]:
+    """The essays relate searches (calls _best for) from now on."""
+    searched: list[int] = []
+    real_best = taxonomy._best
+
+    def counting(scores, i):
+        searched.append(i)
+        return real_best(scores, i)
+
+    monkeypatch.setattr(taxonomy, "_best", counting)
+    return searched
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_after_essays_are_added_or_removed_all_are_right(seed, monkeypatch):
+    """Essays added anywhere (the newest first, as publishing does, or among the others),
+    removed, or both, some with other tags meanwhile: with the memo, every essay's related
+    essays are what a full search chooses."""
+    rng = random.Random(seed)
+    tags = [_Tag(f"t{n}") for n in range(8)]
+    books = [f"b{n}" for n in range(6)]
+
+    def new(n: int) -> _Essay:
+        return _Essay(
+            f"essay:{n}", rng.sample(tags, rng.randint(0, 3)), rng.sample(books, rng.randint(0, 1))
+        )
+
+    essays = [new(n) for n in range(1500)]
+    memo: dict = {}
+    taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+    made = len(essays)
+    for _ in range(6):
+        essays = _copy(essays)
+        for _ in range(rng.randint(0, 2)):
+            essays.insert(rng.choice([0, rng.randrange(len(essays))]), new(made))
+            made += 1
+        for _ in range(rng.randint(0, 2)):
+            essays.pop(rng.randrange(len(essays)))
+        for essay in rng.sample(essays, rng.randint(0, 2)):
+            essay.tags = rng.sample(tags, rng.randint(0, 3))
+        taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+        fresh = _copy(essays)
+        taxonomy.relate(fresh)  # type: ignore[arg-type]
+        assert _chosen(essays) == _chosen(fresh)
+
+
+def test_a_new_essay_first_searches_only_its_neighbours_again(monkeypatch):
+    essays = _essays(5, 2000)
+    memo: dict = {}
+    taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+    essays = _copy(essays)
+    essays.insert(0, _Essay("essay:new", [_Tag("t1")], ["b2"]))
+    searched = _searching(monkeypatch)
+    taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+    assert 0 < len(searched) < 200, f"{len(searched)} searched"
+    fresh = _copy(essays)
+    taxonomy.relate(fresh)  # type: ignore[arg-type]
+    assert _chosen(essays) == _chosen(fresh)
+
+
+def test_an_essay_moved_in_the_order_searches_every_essay_again(monkeypatch):
     essays = _essays(5, 120)
     memo: dict = {}
     taxonomy.relate(essays, memo)  # type: ignore[arg-type]
-    essays = [_Essay(e.key, list(e.tags), list(e.mentions)) for e in essays]
-    essays.insert(40, _Essay("essay:new", [_Tag("t1")], ["b2"]))
+    essays = _copy(essays)
+    essays.insert(40, essays.pop(80))  # another date
+    searched = _searching(monkeypatch)
     taxonomy.relate(essays, memo)  # type: ignore[arg-type]
+    assert len(searched) == len(essays)
     fresh = _copy(essays)
     taxonomy.relate(fresh)  # type: ignore[arg-type]
     assert _chosen(essays) == _chosen(fresh)

@@ -8,6 +8,7 @@ tag shared by thousands of essays does not make the build quadratic.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -84,8 +85,9 @@ def relate(essays: Sequence[Essay], memo: dict[str, Any] | None = None) -> None:
 
     ``memo`` (kept between builds, by the preview and in the cache folder) skips the
     search when no essay's tags, books or place in the order changed, which is what most
-    saves are; when only some essays' tags or books changed, in the same order, only the
-    essays whose candidates that changes are searched again (see _touched).
+    saves are; when only some essays' tags or books changed, or essays were added or
+    removed (a new essay published), only the essays whose candidates or their order that
+    can change are searched again (see _touched and _reordered).
     """
     groups = [_groups(e) for e in essays]
     order = [e.key for e in essays]
@@ -99,8 +101,14 @@ def relate(essays: Sequence[Essay], memo: dict[str, Any] | None = None) -> None:
         for essay in essays:
             essay.related.extend(by_key[k] for k in memo["related"][essay.key])
         return
-    if memo is not None and memo.get("order") == order and "groups" in memo:
-        _relate(essays, groups, _touched(memo["groups"], groups), memo["related"])
+    touched = None
+    if memo is not None and "groups" in memo:
+        if memo["order"] == order:
+            touched = _touched(memo["groups"], groups)
+        else:
+            touched = _reordered(memo["order"], memo["groups"], order, groups)
+    if touched is not None:
+        _relate(essays, groups, touched, memo["related"])  # type: ignore[index]
     else:
         _relate(essays, groups)
     if memo is not None:
@@ -147,6 +155,67 @@ def _touched(before: Sequence[tuple[str, ...]], after: Sequence[tuple[str, ...]]
                 if place is not None:
                     touched.update(group[max(0, place - _NEIGHBOURS) : place + _NEIGHBOURS + 1])
     return touched
+
+
+def _reordered(
+    before: Sequence[str],
+    before_groups: Sequence[tuple[str, ...]],
+    after: Sequence[str],
+    after_groups: Sequence[tuple[str, ...]],
+) -> set[int] | None:
+    """The places (in ``after``) of the essays whose related essays may differ when
+    essays were only added or removed (the others in the same order), and some kept
+    essays' groups changed; None when an essay moved (searched again in full).
+
+    An essay's candidates are its windows' members; their order of nearness changes only
+    where an essay came or went between two of them, on either side of it, and its windows
+    only where one came or went inside them. So it keeps its related essays unless an
+    added essay lies within the span of its candidates now, a removed one lay within their
+    span before, or its groups (or a neighbour's in one, see _touched) changed.
+    """
+    was = {key: i for i, key in enumerate(before)}
+    now = {key: i for i, key in enumerate(after)}
+    if [k for k in before if k in now] != [k for k in after if k in was]:
+        return None
+    added = [i for i, key in enumerate(after) if key not in was]
+    removed = [i for i, key in enumerate(before) if key not in now]
+    touched = set(added)
+    # The kept essays, with the groups they had: what _touched compares, in one order.
+    kept_before = [before_groups[was[key]] for key in after if key in was]
+    kept_after = [after_groups[i] for i, key in enumerate(after) if key in was]
+    places = [i for i, key in enumerate(after) if key in was]
+    touched.update(places[j] for j in _touched(kept_before, kept_after))
+    for groups, points, to_now in (
+        (after_groups, added, None),
+        (before_groups, removed, [now.get(key) for key in before]),
+    ):
+        if not points:
+            continue
+        for i, (lo, hi) in enumerate(_spans(groups)):
+            k = bisect_left(points, lo)
+            if k < len(points) and points[k] <= hi:
+                place = i if to_now is None else to_now[i]
+                if place is not None:
+                    touched.add(place)
+    return touched
+
+
+def _spans(groups: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """For each essay, the first and last place (in the order) of it and its candidates."""
+    members = _members(groups)
+    position: dict[tuple[str, int], int] = {}
+    for key, group in members.items():
+        for pos, i in enumerate(group):
+            position[(key, i)] = pos
+    spans = []
+    for i, mine in enumerate(groups):
+        lo = hi = i
+        for key in mine:
+            group, pos = members[key], position[(key, i)]
+            lo = min(lo, group[max(0, pos - _NEIGHBOURS)])
+            hi = max(hi, group[min(len(group) - 1, pos + _NEIGHBOURS)])
+        spans.append((lo, hi))
+    return spans
 
 
 def _relate(
