@@ -57,3 +57,30 @@ def test_book_roles_become_links() -> None:
     assert plain_links(text, {"book-001": "Book one"}) == (
         "See [Book one](/books/book-001/). And [unknown](/books/unknown/)."
     )
+
+
+def test_edit_kinds_runs_and_reports(tmp_path: Path) -> None:
+    """benchmarks/edit_kinds.py: each edit makes something again, and only some outputs."""
+    script = SCRIPT.parent / "edit_kinds.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--essays", "20", "--books", "5", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {
+        line.split("|")[1].strip(): int(line.split("|")[3].strip().replace(",", ""))
+        for line in proc.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith(("| edit", "| ---"))
+    }
+    assert set(rows) == {
+        "tag.html edited",
+        "essay.html edited",
+        "description edited",
+        "a new essay",
+        "an essay deleted",
+    }
+    assert all(made > 0 for made in rows.values()), rows
+    assert rows["tag.html edited"] < rows["description edited"]
