@@ -696,10 +696,11 @@ class Builder:
         # settings: the last build's records of those in this output folder still hold.
         lasting = self.state if same_output else previous
         snapshot = Snapshot.of(site, content.menu, content.digests)
-        snapshot.templates, snapshot.template_files = (
-            self._template_digests(env, plan, templates),
-            templates,
-        )
+        if self.record_reads:  # not for a build that no later one compares with (--clean)
+            snapshot.templates, snapshot.template_files = (
+                self._template_digests(env, plan, templates),
+                templates,
+            )
         # What changed since the last build, object by object. What the cache folder kept
         # is only good for the same settings (it trusts unchanged files' fields): then
         # only its outputs' recipes are, for the outputs that outlive the settings.
