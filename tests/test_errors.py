@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import CONFIG
+from conftest import CONFIG, tree
 
 ESSAY = "content/essays/2024-03-01-hello.md"
 
@@ -425,3 +425,22 @@ def test_without_debug_there_is_no_traceback(tmp_path, make_site):
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert f"error: {ESSAY}:1: 'date' is required" in run.stderr
+
+
+def test_a_template_that_is_not_utf8_is_an_error_and_the_output_stays(tmp_path, make_site, cli):
+    """Read when the build works out what each page template loads (a build with a cache
+    folder) and again when rendering: either way one clear error, and the last output as
+    it was."""
+    site = make_site(
+        tmp_path, site_with_essay("---\ntitle: Hello\ndate: 2024-03-01\ntags: [x]\n---\nBody.\n")
+    )
+    assert cli("build", str(site)).code == 0
+    before = tree(site / "_site")
+    (site / "templates").mkdir()
+    (site / "templates" / "tag.html").write_bytes(b'\xff\xfe{% extends "base.html" %}\n')
+    for args in ((), ("--clean",)):
+        result = cli("build", str(site), *args)
+        assert result.code == 1, result.err
+        assert "Traceback" not in result.err
+        assert "utf-8" in result.err and "while rendering the tag" in result.err
+        assert tree(site / "_site") == before

@@ -196,6 +196,9 @@ def template_digests(env: Environment, names: Iterable[str], everything: str) ->
         except TemplateNotFound:
             sources[name], loads[name] = None, ()
             return
+        except Exception:  # unreadable (not UTF-8, say): rendering says where and why
+            sources[name], loads[name] = None, None
+            return
         sources[name] = source
         try:
             found = tuple(meta.find_referenced_templates(env.parse(source)))
