@@ -180,10 +180,10 @@ def _reordered(
     added = [i for i, key in enumerate(after) if key not in was]
     removed = [i for i, key in enumerate(before) if key not in now]
     touched = set(added)
-    # The kept essays, with the groups they had: what _touched compares, in one order.
-    kept_before = [before_groups[was[key]] for key in after if key in was]
-    kept_after = [after_groups[i] for i, key in enumerate(after) if key in was]
+    # The kept essays, with the groups they had and have: what _touched compares.
     places = [i for i, key in enumerate(after) if key in was]
+    kept_before = [before_groups[was[after[i]]] for i in places]
+    kept_after = [after_groups[i] for i in places]
     touched.update(places[j] for j in _touched(kept_before, kept_after))
     for groups, points, to_now in (
         (after_groups, added, None),
@@ -202,20 +202,33 @@ def _reordered(
 
 def _spans(groups: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
     """For each essay, the first and last place (in the order) of it and its candidates."""
-    members = _members(groups)
-    position: dict[tuple[str, int], int] = {}
-    for key, group in members.items():
-        for pos, i in enumerate(group):
-            position[(key, i)] = pos
+    windows = _Windows(groups)
     spans = []
     for i, mine in enumerate(groups):
         lo = hi = i
         for key in mine:
-            group, pos = members[key], position[(key, i)]
-            lo = min(lo, group[max(0, pos - _NEIGHBOURS)])
-            hi = max(hi, group[min(len(group) - 1, pos + _NEIGHBOURS)])
+            window = windows.of(key, i)
+            lo, hi = min(lo, window[0]), max(hi, window[-1])
         spans.append((lo, hi))
     return spans
+
+
+class _Windows:
+    """Each group's essays (by their places in the order), and where each essay stands in
+    each of its groups: an essay's window in a group is the _NEIGHBOURS members on either
+    side of it there."""
+
+    def __init__(self, groups: Sequence[tuple[str, ...]]) -> None:
+        self.members = _members(groups)
+        self.position: dict[tuple[str, int], int] = {}
+        for key, group in self.members.items():
+            for pos, i in enumerate(group):
+                self.position[(key, i)] = pos
+
+    def of(self, key: str, i: int) -> list[int]:
+        """Essay ``i``'s window in group ``key`` (itself included)."""
+        group, pos = self.members[key], self.position[(key, i)]
+        return group[max(0, pos - _NEIGHBOURS) : pos + _NEIGHBOURS + 1]
 
 
 def _relate(
@@ -226,11 +239,7 @@ def _relate(
 ) -> None:
     """Search the related essays of those at the places ``only`` (default: all); the
     others' are ``known`` (keys by essay key)."""
-    members = _members(groups)
-    position: dict[tuple[str, int], int] = {}
-    for key, group in members.items():
-        for pos, i in enumerate(group):
-            position[(key, i)] = pos
+    windows = _Windows(groups)
     by_key = {e.key: e for e in essays} if only is not None else {}
     for i, essay in enumerate(essays):
         if only is not None and i not in only:
@@ -240,9 +249,7 @@ def _relate(
         scores: dict[int, int] = defaultdict(int)
         for key in groups[i]:
             weight = 2 if key.startswith("b:") else 1
-            group = members[key]
-            pos = position[(key, i)]
-            for j in group[max(0, pos - _NEIGHBOURS) : pos + _NEIGHBOURS + 1]:
+            for j in windows.of(key, i):
                 scores[j] += weight
         scores.pop(i, None)
         essay.related.extend(essays[j] for j in _best(scores, i))

@@ -202,19 +202,20 @@ def template_digests(env: Environment, names: Iterable[str], everything: str) ->
         sources[name] = source
         try:
             found = tuple(meta.find_referenced_templates(env.parse(source)))
-        except jinja2.TemplateSyntaxError:
-            found = (None,)  # rendering says where; meanwhile it may depend on anything
+        except jinja2.TemplateSyntaxError:  # rendering says where
+            found = (None,)
+        # A name chosen while rendering shows as None; so, here, does a syntax error.
         loads[name] = None if None in found else found  # type: ignore[assignment]
 
     digests = {}
     for top in names:
-        seen: list[str] = []
+        seen: set[str] = set()
         todo, dynamic = [top], False
         while todo and not dynamic:
             name = todo.pop()
             if name in seen:
                 continue
-            seen.append(name)
+            seen.add(name)
             if name not in sources:
                 read(name)
             more = loads[name]
