@@ -442,5 +442,6 @@ def test_a_template_that_is_not_utf8_is_an_error_and_the_output_stays(tmp_path, 
         result = cli("build", str(site), *args)
         assert result.code == 1, result.err
         assert "Traceback" not in result.err
-        assert "utf-8" in result.err and "while rendering the tag" in result.err
+        assert "error: templates/tag.html:1: " in result.err
+        assert "not valid UTF-8" in result.err
         assert tree(site / "_site") == before

@@ -29,6 +29,7 @@ from jinja2 import (
     meta,
     select_autoescape,
 )
+from jinja2.loaders import split_template_path
 
 from passivepress.bundled import builtin_theme_dir
 from passivepress.config import Config
@@ -61,6 +62,28 @@ class TrackingEnvironment(Environment):
         if self.recording is not None and isinstance(obj, Tracked) and isinstance(argument, str):
             self.recording.add((obj.key, argument))
         return super().getitem(obj, argument)
+
+
+class _TextLoader(FileSystemLoader):
+    """Templates from a folder, where one that is not UTF-8 text is an error naming the
+    file and line (Jinja's own loader raises the decoder's error, which names neither)."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            pieces = split_template_path(template)
+            for folder in self.searchpath:
+                path = Path(folder, *pieces)
+                if path.is_file():
+                    line = path.read_bytes()[: exc.start].count(b"\n") + 1
+                    raise jinja2.TemplateSyntaxError(
+                        "the template is not valid UTF-8 text (save it as UTF-8)",
+                        line,
+                        template,
+                        str(path),
+                    ) from None
+            raise
 
 
 class _BelowLoader(BaseLoader):
@@ -144,14 +167,14 @@ class Theme:
         """The Jinja environment; ``bytecode_dir`` keeps compiled templates between runs
         (compiling the theme is most of a small site's build)."""
         site_templates = self.site_dir / "templates"
-        levels = [FileSystemLoader(d) for d in self.template_dirs]
-        below_site = [FileSystemLoader(d) for d in self.template_dirs if d != site_templates]
+        levels = [_TextLoader(d) for d in self.template_dirs]
+        below_site = [_TextLoader(d) for d in self.template_dirs if d != site_templates]
         loader = ChoiceLoader(
             [
                 PrefixLoader(
                     {
                         "!theme": _BelowLoader(below_site),
-                        "!default": FileSystemLoader(self.default_dir / "templates"),
+                        "!default": _TextLoader(self.default_dir / "templates"),
                     },
                     delimiter="/",
                 ),
