@@ -3,7 +3,11 @@ published URLs that catches a renamed essay."""
 
 from __future__ import annotations
 
+import difflib
+import random
+
 from conftest import CONFIG
+from passivepress import published
 
 ESSAY = "content/essays/2024-03-01-first-steps.md"
 SITE = (
@@ -105,3 +109,22 @@ def test_the_404_page_works_at_any_depth(tmp_path, make_site, build_site):
     page = build_site(site).html("/404.html")
     local = [u for u in page.urls() if not u.startswith(("http", "mailto:", "#"))]
     assert local and all(u.startswith("/sub/") for u in local), local
+
+
+def test_the_guessed_new_home_is_what_difflib_would_guess():
+    # closest() passes over candidates difflib would score in full; it must still pick
+    # the same one, ties included, among URLs that share most of their letters.
+    rng = random.Random(6)
+    letters = "abcdeesst-/0123"
+    for _ in range(300):
+        candidates = sorted(
+            "/" + "".join(rng.choices(letters, k=rng.randint(1, 14))) + "/"
+            for _ in range(rng.randint(0, 40))
+        )
+        word = "/" + "".join(rng.choices(letters, k=rng.randint(1, 14))) + "/"
+        expected = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+        assert published.closest(word, candidates) == (expected[0] if expected else None)
+    urls = [f"/essays/essay-{n:05d}/" for n in range(2000)] + ["/tags/", "/feed.xml"]
+    for word in ("/essays/essay-00099/", "/essays/essy-1234/", "/2019/05/essay-00400/"):
+        expected = difflib.get_close_matches(word, urls, n=1, cutoff=0.5)
+        assert published.closest(word, urls) == expected[0]

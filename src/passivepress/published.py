@@ -38,11 +38,12 @@ def lost(previous: Iterable[str], produced: dict[str, str]) -> list[Problem]:
     likely new home of a lost URL.
     """
     problems = []
+    candidates = sorted(produced)
     for url in sorted(set(previous) - produced.keys()):
-        guess = difflib.get_close_matches(url, sorted(produced), n=1, cutoff=0.5)
-        if guess and guess[0].startswith("/essays/"):
+        guess = closest(url, candidates)
+        if guess is not None and guess.startswith("/essays/"):
             hint = (
-                f"if it is now {guess[0]}, add to {produced[guess[0]]}:\n"
+                f"if it is now {guess}, add to {produced[guess]}:\n"
                 f'    aliases: ["{url}"]\n  if it is gone for good, delete its line '
                 f"from {FILE}"
             )
@@ -53,6 +54,30 @@ def lost(previous: Iterable[str], produced: dict[str, str]) -> list[Problem]:
             )
         problems.append(Problem(f"the published URL {url} no longer exists", FILE, hint=hint))
     return problems
+
+
+def closest(word: str, candidates: Iterable[str], cutoff: float = 0.5) -> str | None:
+    """What ``difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)`` finds, in
+    time that does not grow with every candidate's full comparison.
+
+    difflib computes the costly ratio of every candidate that passes the cutoff's cheap
+    bounds, and URLs of one site share most of their letters, so nearly all pass: at
+    10,000 essays each lost URL took 0.15 s of every build. Here a candidate whose bound
+    is already below the best found so far is passed over. The best is the same, ties
+    included: difflib keeps the largest (ratio, candidate) pair, and so does this.
+    """
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    best: tuple[float, str] | None = None
+    for candidate in candidates:
+        matcher.set_seq1(candidate)
+        for bound in (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio):
+            score = bound()
+            if score < cutoff or (best is not None and (score, candidate) < best):
+                break
+        else:
+            best = (score, candidate)
+    return best[1] if best is not None else None
 
 
 def record(site_dir: Path, previous: Iterable[str], produced: Iterable[str]) -> None:
