@@ -673,3 +673,36 @@ def test_a_damaged_markdown_cache_is_replaced(tmp_path, make_site, build_site):
     with sqlite3.connect(db) as conn:
         (count,) = conn.execute("SELECT COUNT(*) FROM md").fetchone()
     assert count == 12
+
+
+def test_the_kept_state_is_out_of_the_collectors_way_until_the_build_ends(
+    tmp_path, make_site, monkeypatch
+):
+    """A CLI build freezes the state it loads (the collector would walk its million objects
+    at 10,000 essays in every collection) and unfreezes it when done, failed or not."""
+    import gc
+
+    from passivepress import build as build_module
+    from passivepress.errors import ContentError
+
+    site = make_site(tmp_path, SITE)
+    out = tmp_path / "out"
+    disk_build(site, out)
+    assert gc.get_freeze_count() == 0
+    frozen_while_building = []
+    real_load = build_module.loader.load
+
+    def load(*args, **kwargs):
+        frozen_while_building.append(gc.get_freeze_count())
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(build_module.loader, "load", load)
+    essay = site / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text().replace("tags: [mentoring]", "tags: [mentoring, new]"))
+    assert "/tags/new/" in disk_build(site, out)
+    essay.write_text(essay.read_text().replace("[link]", "").replace("Body", "{book}`nope`"))
+    with pytest.raises(ContentError):
+        disk_build(site, out)
+    assert len(frozen_while_building) == 2
+    assert all(count > 1000 for count in frozen_while_building)
+    assert gc.get_freeze_count() == 0

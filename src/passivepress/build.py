@@ -162,9 +162,10 @@ class _Collector:
 
     Reading makes millions of objects that live until the build ends, and every full
     collection walked all of them again (at 10,000 essays, 13 full collections took 2.5 s
-    of a 12 s build). Reading makes no reference cycles (a test keeps it so), so the
-    collector pauses while it runs; then the model is frozen (set aside from the
-    collections that go on during rendering) and given back when the build is over.
+    of a 12 s build). Reading and planning the routes make no reference cycles (a test
+    keeps it so), so the collector pauses while they run; then the model and the plan are
+    frozen (set aside from the collections that go on during rendering) and given back
+    when the build is over. So is the kept state a CLI build starts from (see Builder).
     """
 
     def __init__(self, active: bool) -> None:
@@ -521,7 +522,15 @@ class Builder:
         # with: not looked for by a build with no later one (--clean), about a tenth of a
         # page's rendering.
         self.record_reads = not once or self.persist or self.options.preview
-        self.state = cache_module.load_state(self.site_dir) if self.persist else State()
+        # The kept state lives as long as this build: the collector would walk it in
+        # each of its collections (0.6 s of a build that adds one essay at 10,000
+        # essays). Set aside until the build ends (see _Collector).
+        self._state_set_aside = self.persist and gc.isenabled()
+        self.state = (
+            cache_module.load_state(self.site_dir, set_aside=self._state_set_aside)
+            if self.persist
+            else State()
+        )
         if self.persist:
             # Outputs quick builds rewrote since this state was kept: its records of them
             # are out of date, and they are made again (kept in the records, so that they
@@ -571,24 +580,25 @@ class Builder:
                 return result
         self.resident = None  # until this build is done
         started = time.perf_counter()
-        if self.persist and sources is None:
-            sources = uptodate.scan(site_dir)  # before anything is read
-        # Workers forked now, while this process is small, when there will be much to
-        # render: not when the cache folder kept the readings of nearly every file.
-        early = not options.preview and (
-            _changed_files(self.read_cache, sources) >= PARALLEL_MIN_DOCUMENTS
-            if self.read_cache and sources is not None
-            else _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
-        )
-        count = options.jobs or os.cpu_count() or 1
-        if early and count > 1 and not self.state.outputs and forks.can_fork():
-            # Before the pool: its thread would forbid the fork. (A build with outputs
-            # kept from before makes only the cards that changed.)
-            self._early_cards = _EarlyCards()
-        self._workers = _Workers(count, early=early)
         # The preview server runs the cycle collector between builds itself.
         self._collector = _Collector(active=not options.preview and gc.isenabled())
+        self._collector.frozen, self._state_set_aside = self._state_set_aside, False
         try:
+            if self.persist and sources is None:
+                sources = uptodate.scan(site_dir)  # before anything is read
+            # Workers forked now, while this process is small, when there will be much to
+            # render: not when the cache folder kept the readings of nearly every file.
+            early = not options.preview and (
+                _changed_files(self.read_cache, sources) >= PARALLEL_MIN_DOCUMENTS
+                if self.read_cache and sources is not None
+                else _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
+            )
+            count = options.jobs or os.cpu_count() or 1
+            if early and count > 1 and not self.state.outputs and forks.can_fork():
+                # Before the pool: its thread would forbid the fork. (A build with outputs
+                # kept from before makes only the cards that changed.)
+                self._early_cards = _EarlyCards()
+            self._workers = _Workers(count, early=early)
             return self._build(sources, started)
         finally:
             self._workers.close()
@@ -669,10 +679,10 @@ class Builder:
             memo = self._embeds_memo if options.preview else None
             embeds.resolve(site, env, site_dir, site.contact_url, memo)
 
-        self._collector.settle()
         _release_free_memory()
         with step("routes"):
             plan = routes.plan(site, content.menu, cards)
+        self._collector.settle()
 
         warnings = [*loaded.warnings, *content.warnings]
         with step("urls"):

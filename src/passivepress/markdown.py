@@ -485,7 +485,11 @@ def make_parser(options: MarkdownOptions, idle: frozenset[str] = frozenset()) ->
     if terminators is not None:
         md.inline.terminator_re = terminators
     # Linkify is off; dropping its matcher (about 200 KB) keeps the parsers cached per set of
-    # idle rules small.
+    # idle rules small. The matcher holds methods of itself: emptied first, it is freed at
+    # once rather than left as a cycle to the collector, which is paused while content is
+    # read (see build._Collector).
+    if md.linkify is not None:
+        vars(md.linkify).clear()
     md.linkify = None
     return md
 
