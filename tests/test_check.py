@@ -479,3 +479,119 @@ def test_bad_timeout_is_a_usage_error(tmp_path, make_site, cli):
     with pytest.raises(SystemExit) as exc:
         cli("check", str(tmp_path), "--timeout", "0")
     assert exc.value.code == 2
+
+
+def many_problems(count: int) -> str:
+    """PROBLEMS and ``count`` more essays, each linking to a heading of the next (there)
+    and to one it lacks, with an image without alt text every third essay."""
+    return PROBLEMS + "".join(
+        f"""
+-- content/essays/2024-05-{n % 28 + 1:02d}-e{n}.md --
+---
+title: Essay {n}
+date: 2024-05-{n % 28 + 1:02d}
+tags: [t{n % 4}]
+{"summary: Said." if n % 2 else ""}
+---
+## Heading {n}
+
+To [the next](/essays/e{(n + 1) % count}/#heading-{(n + 1) % count}) and
+[not there](/essays/e{(n + 2) % count}/#heading-{n}).
+{"![](/images/pic.svg)" if n % 3 == 0 else ""}
+"""
+        for n in range(count)
+    )
+
+
+def test_pages_checked_on_all_cores_make_the_report_one_process_makes(tmp_path, make_site):
+    """Pages are read by forked copies, each taking pages as it is ready; anchors between
+    pages read by different processes are checked once all are read."""
+    site = make_site(tmp_path, many_problems(80))
+    alone = check(site, now=NOW, processes=1)
+    shared = check(site, now=NOW, processes=3)
+    assert shared.pages == alone.pages > 80
+    assert shared.to_json() == alone.to_json()
+    broken = [f.message for f in alone.errors if f.message.startswith("broken anchor")]
+    assert len(broken) == 80 + 2  # each essay's second link; two in the careless essay
+    assert "broken anchor /essays/e2/#heading-0: /essays/e2/ has no heading" in "\n".join(broken)
+    unlabelled = [f for f in alone.warnings if f.message.startswith("image without alt")]
+    assert len(unlabelled) == 27 + 1
+
+
+def test_page_facts_are_what_html5lib_reads_on_every_page_of_the_example_site(tmp_path):
+    """check reads pages with Lexbor's parser; html5lib, another HTML5 parser, finds the
+    same ids, links, images and meta data on every page of the repository's example site."""
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    import html5lib
+
+    from passivepress import page_facts
+    from passivepress.build import BuildOptions, build
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "out"
+    build(root, BuildOptions(output=out, use_cache=False, record_urls=False))
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) > 20
+
+    def reference_facts(tree: ET.Element) -> tuple:
+        elements = [el for el in tree.iter() if isinstance(el.tag, str)]
+        refs = []
+        for el in elements:
+            rel = set((el.get("rel") or "").lower().split())
+            if el.tag == "link" and rel & {"preconnect", "dns-prefetch"}:
+                continue
+            for attr in page_facts.URL_ATTRS.get(el.tag, ()):
+                if el.get(attr) is not None:
+                    refs.append((el.tag, el.get(attr)))
+            if el.tag == "meta" and (el.get("property") or el.get("name")) in (
+                "og:image",
+                "twitter:image",
+            ):
+                refs.append(("img", el.get("content")))
+        main = tree.find(".//main")
+        return (
+            sorted(refs),
+            {el.get("id") for el in elements if el.get("id")},
+            [el.get("src") for el in tree.iter("img") if el.get("alt") is None],
+            next(
+                (m.get("content") for m in tree.iter("meta") if m.get("name") == "description"), ""
+            ),
+            [a.get("href") or "" for a in (main if main is not None else tree).iter("a")],
+        )
+
+    for path in pages:
+        data = path.read_bytes()
+        facts = page_facts.read(data)
+        expected = reference_facts(html5lib.parse(data, namespaceHTMLElements=False))
+        found = (
+            sorted(facts.references),
+            set(facts.ids),
+            list(facts.images_without_alt),
+            facts.description,
+            list(facts.main_links),
+        )
+        assert found == expected, path.relative_to(out)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<meta charset="iso-8859-1"><a href="/caf\xe9/">c</a>'.encode("latin-1"),
+        '<a href="/caf\xe9/">c</a>'.encode("windows-1252"),  # no charset: as browsers do
+        '\ufeff<a href="/caf\xe9/">c</a>'.encode(),
+    ],
+)
+def test_a_static_page_in_another_encoding_is_read_as_browsers_read_it(tmp_path, make_site, page):
+    site = make_site(tmp_path, PROBLEMS)
+    (site / "static/legacy.html").write_bytes(page)
+    (site / "static/café").mkdir()
+    (site / "static/café/index.html").write_text("<title>Café</title><p>Menu.</p>")
+
+    def errors_on_the_page() -> list[str]:
+        return [f.message for f in check(site, now=NOW).errors if f.page == "/legacy.html"]
+
+    assert errors_on_the_page() == []
+    (site / "static/café/index.html").unlink()
+    assert errors_on_the_page() == ["broken link /café/: no page of the site is there"]

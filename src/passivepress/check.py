@@ -2,26 +2,31 @@
 promotion.
 
 The site is built into a temporary folder exactly as ``build`` would write it; then every
-HTML page of that output is read back with html5lib, independently of our templates, and
-every link, image and anchor is followed to a file of the output. The model adds what the
-pages cannot tell (was the summary written by the author or derived from the first
-paragraph?). Links to other hosts are tried only when asked (``--external``).
+HTML page of that output is read back with an HTML5 parser (see :mod:`page_facts`),
+independently of our templates, and every link, image and anchor is followed to a file of
+the output. The model adds what the pages cannot tell (was the summary written by the
+author or derived from the first paragraph?). Links to other hosts are tried only when
+asked (``--external``).
+
+Pages are checked by this process and a forked copy of it per other core, each taking
+pages as it is ready for more; an #anchor link is checked when every page's ids are known.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import http
 import http.client
 import json
 import logging
+import os
 import tempfile
 import urllib.error
 import urllib.request
-import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,13 +34,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-import html5lib
-
-from passivepress import __version__, published
-from passivepress.build import BuildOptions, build
+from passivepress import __version__, forks, page_facts, published
+from passivepress.build import PARALLEL_MIN_DOCUMENTS, BuildOptions, build
 from passivepress.errors import ContentError, Problem
 from passivepress.frontmatter import decode, split
 from passivepress.model import Book, Essay, Page, Site
+from passivepress.page_facts import IMAGE_TAGS, PageFacts
 from passivepress.report import Reporter
 from passivepress.urls import output_path, under_base
 
@@ -45,26 +49,6 @@ ERROR = "error"
 WARNING = "warning"
 _SEVERITIES = (ERROR, WARNING)
 
-# Attributes whose value is a URL the browser loads or the reader follows.
-_URL_ATTRS = {
-    "a": ("href",),
-    "area": ("href",),
-    "link": ("href",),
-    "img": ("src",),
-    "source": ("src",),
-    "script": ("src",),
-    "iframe": ("src",),
-    "embed": ("src",),
-    "audio": ("src",),
-    "video": ("src", "poster"),
-    "track": ("src",),
-    "object": ("data",),
-}
-_IMAGE_TAGS = {"img", "source"}
-# <link rel> values that name a host to talk to early rather than a resource.
-_HINT_RELS = {"preconnect", "dns-prefetch"}
-# Link-preview images: a missing one leaves a shared link without its picture.
-_SOCIAL_IMAGES = {"og:image", "twitter:image"}
 _SKIP_SCHEMES = {"mailto", "tel", "sms", "javascript", "data", "blob", "about"}
 _USER_AGENT = f"passivepress/{__version__} (link check)"
 
@@ -170,11 +154,13 @@ def check(
     concurrency: int = 8,
     reporter: Reporter | None = None,
     now: datetime | None = None,
+    processes: int | None = None,
 ) -> Report:
     """Build the site into a temporary folder and report what needs fixing.
 
     A build failure raises as ``build`` would (ContentError, ConfigError ...); the build's
-    own warnings go to ``reporter``.
+    own warnings go to ``reporter``. ``processes``: that read the pages (default: one per
+    core).
     """
     collector = _Collector(reporter or Reporter())
     with tempfile.TemporaryDirectory(prefix="passivepress-check-") as tmp:
@@ -184,7 +170,7 @@ def check(
         result = build(site_dir, options, collector)
         assert result.site is not None
         checker = _Checker(site_dir.resolve(), out, result.site)
-        checker.run()
+        checker.run(processes=processes or os.cpu_count() or 1)
         checker.add_build_warnings(collector.warnings)
     if external:
         checker.check_external(timeout=timeout, concurrency=concurrency)
@@ -216,8 +202,18 @@ class _Collector(Reporter):
 class _Html:
     rel: str  # the output file, relative to the output folder
     path: str  # the site path it serves ("/essays/x/"), without the base path
-    root: ET.Element
-    ids: set[str]
+
+
+@dataclass
+class _Outcome:
+    """What checking one page found: all but its links to #anchors of pages not read yet,
+    which wait for every page's ids (see _Checker.run)."""
+
+    ids: frozenset[str]
+    findings: list[Finding] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)  # URLs on other hosts it links to
+    # (output file linked to, fragment, the finding if that file has no such id)
+    anchors: list[tuple[str, str, Finding]] = field(default_factory=list)
 
 
 class _Checker:
@@ -231,13 +227,11 @@ class _Checker:
         self.base_url = config.base_url
         self.base_path = config.base_path
         self.files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-        self.pages: dict[str, _Html] = {}
-        for rel in sorted(self.files):
-            if rel.endswith((".html", ".htm")):
-                root = html5lib.parse((out / rel).read_bytes(), namespaceHTMLElements=False)
-                ids = {el.get("id") for el in root.iter() if el.get("id")}
-                ids |= {el.get("name") for el in root.iter("a") if el.get("name")}
-                self.pages[rel] = _Html(rel, _site_path(rel), root, ids)  # type: ignore[arg-type]
+        self.pages: dict[str, _Html] = {
+            rel: _Html(rel, _site_path(rel))
+            for rel in sorted(self.files)
+            if rel.endswith((".html", ".htm"))
+        }
         self.items: dict[str, Essay | Book | Page] = {
             item.path: item for item in (*site.essays, *site.books, *site.pages)
         }
@@ -249,18 +243,43 @@ class _Checker:
 
     # -- driving ------------------------------------------------------------------------
 
-    def run(self) -> None:
-        for page in self.pages.values():
-            item = self.items.get(page.path)
-            self._links(page, item)
-            if _is_redirect(page.root):
-                continue  # a moved page: only its target matters, checked above
-            self._images(page, item)
-            self._description(page, item)
-            self._affiliate(page, item)
-            if isinstance(item, Essay):
-                self._essay(page, item)
+    def run(self, processes: int = 1) -> None:
+        rels = list(self.pages)
+        share = functools.partial(self._share, rels)
+        if processes > 1 and len(rels) >= PARALLEL_MIN_DOCUMENTS and forks.can_fork():
+            with forks.Deck(range(len(rels))) as deck:
+                shares = forks.together(*[functools.partial(share, deck)] * processes)
+        else:
+            shares = [share([range(len(rels))])]
+        outcomes = {i: outcome for found in shares for i, outcome in found.items()}
+        ids = {rel: outcomes[i].ids for i, rel in enumerate(rels)}
+        for i, rel in enumerate(rels):  # in the pages' order, whichever process read them
+            outcome = outcomes[i]
+            self.findings.update(outcome.findings)
+            for url in outcome.external:
+                self.external_refs[url].add(rel)
+            for target, fragment, finding in outcome.anchors:
+                # "#top" scrolls to the top of any page (HTML's rules for fragments).
+                if fragment not in ids[target] and fragment.lower() != "top":
+                    self.findings.add(finding)
         self._lost_urls()
+
+    def _share(self, rels: list[str], chunks: Iterable[Iterable[int]]) -> dict[int, _Outcome]:
+        """The pages at these places of ``rels``, checked (in a forked copy, or here)."""
+        return {i: self._page(self.pages[rels[i]]) for chunk in chunks for i in chunk}
+
+    def _page(self, page: _Html) -> _Outcome:
+        facts = page_facts.read((self.out / page.rel).read_bytes())
+        item = self.items.get(page.path)
+        outcome = _Outcome(facts.ids)
+        self._links(page, facts, item, outcome)
+        if not facts.redirect:  # a moved page: only its target matters, checked above
+            self._images(page, facts, item, outcome)
+            self._description(page, facts, item, outcome)
+            self._affiliate(page, facts, item, outcome)
+            if isinstance(item, Essay):
+                self._essay(page, facts, item, outcome)
+        return outcome
 
     def add_build_warnings(self, warnings: list[Problem]) -> None:
         """What the build warned about (a likely typo of a front matter key, an unknown
@@ -291,7 +310,7 @@ class _Checker:
             base_url=self.base_url,
         )
 
-    def add(
+    def finding(
         self,
         severity: str,
         page: _Html,
@@ -299,23 +318,22 @@ class _Checker:
         message: str,
         line: int | None = None,
         hint: str | None = None,
-    ) -> None:
-        self.findings.add(
-            Finding(
-                severity=severity,
-                page=under_base(page.path, self.base_path),
-                message=message,
-                source=str(item.source) if item is not None else None,
-                line=line,
-                hint=hint,
-            )
+    ) -> Finding:
+        return Finding(
+            severity=severity,
+            page=under_base(page.path, self.base_path),
+            message=message,
+            source=str(item.source) if item is not None else None,
+            line=line,
+            hint=hint,
         )
 
     # -- links, images, anchors ---------------------------------------------------------
 
-    def _links(self, page: _Html, item: Any) -> None:
+    def _links(self, page: _Html, facts: PageFacts, item: Any, outcome: _Outcome) -> None:
+        add = outcome.findings.append
         page_url = urljoin(self.base_url, page.path.lstrip("/"))
-        for tag, ref in _references(page.root):
+        for tag, ref in facts.references:
             ref = ref.strip()
             if not ref:
                 continue
@@ -329,60 +347,48 @@ class _Checker:
             on_site = (target.scheme, target.netloc) == self.origin
             if not on_site or (parts.netloc and not path.startswith(self.base_path)):
                 # Another host, or another site on this host (user.github.io/other/).
-                url = urlunsplit(target._replace(fragment=""))
-                self.external_refs[url].add(page.rel)
+                outcome.external.append(urlunsplit(target._replace(fragment="")))
                 continue
-            image = tag in _IMAGE_TAGS
+            image = tag in IMAGE_TAGS
             line = self._line_of(item, ref)
             if not path.startswith(self.base_path):
-                self.add(
-                    ERROR,
-                    page,
-                    item,
-                    f"{'missing image' if image else 'broken link'} {ref}: it is outside the "
-                    f"site, which is published under {self.base_path}",
-                    line,
-                    hint=f"write site links from the site's root, such as /about/; passivepress "
-                    f"puts them under {self.base_path}",
+                add(
+                    self.finding(
+                        ERROR,
+                        page,
+                        item,
+                        f"{'missing image' if image else 'broken link'} {ref}: it is outside "
+                        f"the site, which is published under {self.base_path}",
+                        line,
+                        hint="write site links from the site's root, such as /about/; "
+                        f"passivepress puts them under {self.base_path}",
+                    )
                 )
                 continue
             site_path = "/" + path[len(self.base_path) :]
             rel = self._file_for(site_path)
             if rel is None:
                 if image:
-                    self.add(
-                        ERROR,
-                        page,
-                        item,
-                        f"missing image {ref}: no file of the site is there",
-                        line,
-                        hint="put the file in static/ (static/images/a.png is /images/a.png)",
-                    )
+                    message = f"missing image {ref}: no file of the site is there"
+                    hint = "put the file in static/ (static/images/a.png is /images/a.png)"
                 else:
-                    self.add(
-                        ERROR,
-                        page,
-                        item,
-                        f"broken link {ref}: no page of the site is there",
-                        line,
-                        hint="check the spelling; essays live at /essays/<slug>/",
-                    )
+                    message = f"broken link {ref}: no page of the site is there"
+                    hint = "check the spelling; essays live at /essays/<slug>/"
+                add(self.finding(ERROR, page, item, message, line, hint=hint))
                 continue
             fragment = unquote(target.fragment)
             if fragment and rel in self.pages:
-                ids = self.pages[rel].ids
-                # "#top" scrolls to the top of any page (HTML's rules for fragments).
-                if fragment not in ids and fragment.lower() != "top":
-                    where = "this page" if rel == page.rel else site_path
-                    self.add(
-                        ERROR,
-                        page,
-                        item,
-                        f"broken anchor {ref}: {where} has no heading or element with the "
-                        f"id '{fragment}'",
-                        line,
-                        hint="headings get ids from their text: '## How it works' is #how-it-works",
-                    )
+                where = "this page" if rel == page.rel else site_path
+                missing = self.finding(
+                    ERROR,
+                    page,
+                    item,
+                    f"broken anchor {ref}: {where} has no heading or element with the "
+                    f"id '{fragment}'",
+                    line,
+                    hint="headings get ids from their text: '## How it works' is #how-it-works",
+                )
+                outcome.anchors.append((rel, fragment, missing))
 
     def _lost_urls(self) -> None:
         """URLs the site published before (published-urls.txt) that nothing serves now."""
@@ -418,100 +424,101 @@ class _Checker:
                 return int(line)
         return None
 
-    def _images(self, page: _Html, item: Any) -> None:
+    def _images(self, page: _Html, facts: PageFacts, item: Any, outcome: _Outcome) -> None:
         hint = (
             "describe the picture for readers who cannot see it: "
             "![a sketch of the two paths](/images/paths.png)"
         )
-        missing = [img.get("src", "") for img in page.root.iter("img") if img.get("alt") is None]
+        missing = list(facts.images_without_alt)
         # In the author's own text an empty alt is an omission (Markdown's ![](x.png)); in
         # the theme it marks a decorative image, which is right.
         if item is not None and item.html:
-            body = html5lib.parseFragment(str(item.html), namespaceHTMLElements=False)
-            missing += [
-                img.get("src", "") for img in body.iter("img") if not (img.get("alt") or "").strip()
-            ]
+            missing += page_facts.images_without_text(str(item.html))
         for src in dict.fromkeys(missing):  # once each, in page order
-            self.add(
-                WARNING,
-                page,
-                item,
-                f"image without alt text: {src}",
-                self._line_of(item, src),
-                hint,
+            outcome.findings.append(
+                self.finding(
+                    WARNING,
+                    page,
+                    item,
+                    f"image without alt text: {src}",
+                    self._line_of(item, src),
+                    hint,
+                )
             )
 
     # -- what a page says about itself --------------------------------------------------
 
-    def _description(self, page: _Html, item: Any) -> None:
-        if page.rel == "404.html" or "noindex" in _meta(page.root, "robots"):
+    def _description(self, page: _Html, facts: PageFacts, item: Any, outcome: _Outcome) -> None:
+        if page.rel == "404.html" or "noindex" in facts.robots:
             return  # never shown in search results
-        if not _meta(page.root, "description").strip():
-            self.add(
-                WARNING,
-                page,
-                item,
-                "no meta description: search engines will pick some text of the page",
-                hint="write a 'summary' in the front matter"
-                if item is not None
-                else "set 'description' in passivepress.yml",
+        if not facts.description.strip():
+            outcome.findings.append(
+                self.finding(
+                    WARNING,
+                    page,
+                    item,
+                    "no meta description: search engines will pick some text of the page",
+                    hint="write a 'summary' in the front matter"
+                    if item is not None
+                    else "set 'description' in passivepress.yml",
+                )
             )
 
-    def _affiliate(self, page: _Html, item: Any) -> None:
-        sponsored = [
-            a.get("href", "")
-            for a in page.root.iter("a")
-            if "sponsored" in (a.get("rel") or "").lower().split()
-        ]
-        if not sponsored:
-            return
-        disclosed = any(
-            "affiliate-disclosure" in (el.get("class") or "").split() for el in page.root.iter()
-        )
-        if not disclosed:
-            self.add(
-                WARNING,
-                page,
-                item,
-                f"affiliate link without a disclosure: {', '.join(sorted(set(sponsored)))}",
-                self._line_of(item, sponsored[0]),
-                hint="set 'affiliate.disclosure' in passivepress.yml; a theme of your own "
-                "needs <!--passivepress:affiliate-disclosure--> in its base.html, or an "
-                'element with class="affiliate-disclosure"',
+    def _affiliate(self, page: _Html, facts: PageFacts, item: Any, outcome: _Outcome) -> None:
+        if facts.sponsored and not facts.disclosed:
+            outcome.findings.append(
+                self.finding(
+                    WARNING,
+                    page,
+                    item,
+                    "affiliate link without a disclosure: "
+                    + ", ".join(sorted(set(facts.sponsored))),
+                    self._line_of(item, facts.sponsored[0]),
+                    hint="set 'affiliate.disclosure' in passivepress.yml; a theme of your own "
+                    "needs <!--passivepress:affiliate-disclosure--> in its base.html, or an "
+                    'element with class="affiliate-disclosure"',
+                )
             )
 
-    def _essay(self, page: _Html, essay: Essay) -> None:
+    def _essay(self, page: _Html, facts: PageFacts, essay: Essay, outcome: _Outcome) -> None:
+        add = outcome.findings.append
         summary, line = self._front_matter_summary(essay)
         if not summary:
-            self.add(
-                WARNING,
-                page,
-                essay,
-                "no summary: lists, search results and shared links show the first "
-                "paragraph instead",
-                line,
-                hint="add 'summary: ...' to the front matter: one or two sentences that "
-                "make the right reader want to read on",
+            add(
+                self.finding(
+                    WARNING,
+                    page,
+                    essay,
+                    "no summary: lists, search results and shared links show the first "
+                    "paragraph instead",
+                    line,
+                    hint="add 'summary: ...' to the front matter: one or two sentences that "
+                    "make the right reader want to read on",
+                )
             )
         if not essay.tag_names:
-            self.add(
-                WARNING,
-                page,
-                essay,
-                "no tags: readers cannot find related essays from this one",
-                essay.line_of("tags"),
-                hint="add 'tags: [mentoring]' to the front matter",
+            add(
+                self.finding(
+                    WARNING,
+                    page,
+                    essay,
+                    "no tags: readers cannot find related essays from this one",
+                    essay.line_of("tags"),
+                    hint="add 'tags: [mentoring]' to the front matter",
+                )
             )
-        if not self._has_call_to_action(page):
-            self.add(
-                WARNING,
-                page,
-                essay,
-                "no call to action: a reader of this essay has no link to write to you or "
-                "to reach your contact page",
-                essay.line_of("cta"),
-                hint="set contact.email in passivepress.yml, add content/pages/contact.md, "
-                "or remove 'cta: off'",
+        if not self._has_call_to_action(page, facts):
+            add(
+                self.finding(
+                    WARNING,
+                    page,
+                    essay,
+                    "no call to action: a reader of this essay has no link to write to you "
+                    "or to reach your contact page",
+                    essay.line_of("cta"),
+                    hint="set contact.email in passivepress.yml, add content/pages/contact.md, "
+                    "or remove 'cta: off'",
+                )
             )
 
     def _front_matter_summary(self, essay: Essay) -> tuple[str, int | None]:
@@ -526,13 +533,12 @@ class _Checker:
         text = "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
         return text, fm.doc.line_of("summary") if "summary" in fm.doc.data else None
 
-    def _has_call_to_action(self, page: _Html) -> bool:
+    def _has_call_to_action(self, page: _Html, facts: PageFacts) -> bool:
         """A mail link or a link to the contact page in the page's own content: the
         navigation's contact link, on every page, is not an invitation."""
         page_url = urljoin(self.base_url, page.path.lstrip("/"))
-        main = page.root.find(".//main")
-        for a in (main if main is not None else page.root).iter("a"):
-            href = (a.get("href") or "").strip()
+        for href in facts.main_links:
+            href = href.strip()
             if href.lower().startswith("mailto:"):
                 return True
             if self.contact_path is None:
@@ -560,13 +566,15 @@ class _Checker:
             for rel in sorted(self.external_refs[url]):
                 page = self.pages[rel]
                 item = self.items.get(page.path)
-                self.add(
-                    WARNING,
-                    page,
-                    item,
-                    f"external link {url}: {problem}",
-                    self._line_of(item, url),
-                    hint="if the page moved, link to its new address",
+                self.findings.add(
+                    self.finding(
+                        WARNING,
+                        page,
+                        item,
+                        f"external link {url}: {problem}",
+                        self._line_of(item, url),
+                        hint="if the page moved, link to its new address",
+                    )
                 )
 
 
@@ -645,42 +653,3 @@ def _site_path(rel: str) -> str:
         parent = posix.parent.as_posix()
         return "/" if parent == "." else f"/{parent}/"
     return "/" + rel
-
-
-def _references(root: ET.Element) -> Iterator[tuple[str, str]]:
-    """(tag, URL) of everything a page links to or loads."""
-    for el in root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue  # a comment
-        if tag == "link" and set((el.get("rel") or "").lower().split()) & _HINT_RELS:
-            continue
-        for attr in _URL_ATTRS.get(tag, ()):
-            value = el.get(attr)
-            if value is not None:
-                yield tag, value
-        srcset = el.get("srcset")
-        if srcset and tag in _IMAGE_TAGS:
-            for candidate in srcset.split(","):
-                if candidate.strip():
-                    yield "img", candidate.split()[0]
-        if tag == "meta":
-            key = el.get("property") or el.get("name") or ""
-            if key in _SOCIAL_IMAGES and el.get("content"):
-                yield "img", el.get("content", "")
-            if (el.get("http-equiv") or "").lower() == "refresh":
-                content = el.get("content") or ""
-                _, _, target = content.partition("=")
-                if "url" in content.lower() and target.strip():
-                    yield "a", target.strip().strip("'\"")
-
-
-def _is_redirect(root: ET.Element) -> bool:
-    return any((el.get("http-equiv") or "").lower() == "refresh" for el in root.iter("meta"))
-
-
-def _meta(root: ET.Element, name: str) -> str:
-    for el in root.iter("meta"):
-        if (el.get("name") or "").lower() == name:
-            return el.get("content") or ""
-    return ""
