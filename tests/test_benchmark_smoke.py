@@ -84,3 +84,28 @@ def test_edit_kinds_runs_and_reports(tmp_path: Path) -> None:
     }
     assert all(made > 0 for made in rows.values()), rows
     assert rows["tag.html edited"] < rows["description edited"]
+
+
+def test_check_speed_runs_and_reports(tmp_path: Path) -> None:
+    script = SCRIPT.parent / "check_speed.py"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            script,
+            "--essays",
+            "20",
+            "--books",
+            "5",
+            "--runs",
+            "1",
+            "--workdir",
+            tmp_path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "passivepress check, 20 essays (" in proc.stdout
+    assert " pages/s, peak RSS " in proc.stdout
+    assert list(tmp_path.iterdir()) == []  # the corpus is gone
