@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     median = statistics.median(walls)
     peak = max(s.max_rss_kib for s in samples) / 1024
     print(
-        f"passivepress check, {args.essays} essays ({pages} pages), {args.runs} runs, "
+        f"passivepress check, {args.essays} essays ({pages} pages), {args.runs} run(s), "
         f"{os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}:"
     )
