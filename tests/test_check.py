@@ -503,12 +503,27 @@ To [the next](/essays/e{(n + 1) % count}/#heading-{(n + 1) % count}) and
     )
 
 
-def test_pages_checked_on_all_cores_make_the_report_one_process_makes(tmp_path, make_site):
+def test_pages_checked_on_all_cores_make_the_report_one_process_makes(
+    tmp_path, make_site, monkeypatch
+):
     """Pages are read by forked copies, each taking pages as it is ready; anchors between
     pages read by different processes are checked once all are read."""
+    from passivepress import forks
+
     site = make_site(tmp_path, many_problems(80))
     alone = check(site, now=NOW, processes=1)
+    shares: list[int] = []
+    real = forks.together
+
+    def together(*calls):
+        results = real(*calls)
+        if all(isinstance(result, dict) for result in results):  # not the build's
+            shares.extend(len(result) for result in results)  # pages each process checked
+        return results
+
+    monkeypatch.setattr(forks, "together", together)
     shared = check(site, now=NOW, processes=3)
+    assert len(shares) == 3 and sum(shares) == shared.pages
     assert shared.pages == alone.pages > 80
     assert shared.to_json() == alone.to_json()
     broken = [f.message for f in alone.errors if f.message.startswith("broken anchor")]

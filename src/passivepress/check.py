@@ -159,8 +159,8 @@ def check(
     """Build the site into a temporary folder and report what needs fixing.
 
     A build failure raises as ``build`` would (ContentError, ConfigError ...); the build's
-    own warnings go to ``reporter``. ``processes``: that read the pages (default: one per
-    core).
+    own warnings go to ``reporter``. ``processes``: how many read the pages (default: one
+    per core).
     """
     collector = _Collector(reporter or Reporter())
     with tempfile.TemporaryDirectory(prefix="passivepress-check-") as tmp:
