@@ -706,3 +706,77 @@ def test_the_kept_state_is_out_of_the_collectors_way_until_the_build_ends(
     assert len(frozen_while_building) == 2
     assert all(count > 1000 for count in frozen_while_building)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_previews_first_build_takes_its_bodies_from_the_cli_builds_cache(tmp_path, make_site):
+    """A big site's preview starts without rendering its Markdown again: the first build
+    reads the bodies CLI builds keep, writes nothing to the cache folder, and makes what a
+    preview without it makes. Its next builds go on from memory."""
+    from passivepress.cache import CACHE_DIR
+
+    site = make_site(tmp_path, SITE + BOOK)
+    disk_build(site, tmp_path / "cli")
+    kept = {p: p.read_bytes() for p in (site / CACHE_DIR).rglob("*") if p.is_file()}
+
+    def preview(out, **options):
+        options = {"output": out, "preview": True, "now": NOW, "record_urls": False, **options}
+        builder = Builder(site, BuildOptions(**options), Recorder())
+        return builder, builder.build()
+
+    builder, first = preview(tmp_path / "preview")
+    assert first.markdown_rendered == 0
+    _, alone = preview(tmp_path / "alone", use_cache=False)
+    assert alone.markdown_rendered == 13
+    assert tree(tmp_path / "preview") == tree(tmp_path / "alone")
+    assert {p: p.read_bytes() for p in (site / CACHE_DIR).rglob("*") if p.is_file()} == kept
+    essay = site / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text().replace("Body of essay 5", "New body of essay 5"))
+    assert builder.build().markdown_rendered == 1
+    preview(tmp_path / "alone", use_cache=False)
+    assert tree(tmp_path / "preview") == tree(tmp_path / "alone")
+
+
+def test_a_preview_starts_from_a_damaged_markdown_cache_as_without_one(tmp_path, make_site):
+    from passivepress.cache import CACHE_DIR
+
+    site = make_site(tmp_path, SITE)
+    disk_build(site, tmp_path / "cli")
+    (store,) = (site / CACHE_DIR).glob("markdown-*.sqlite")
+    store.write_bytes(b"not a database")
+    options = BuildOptions(output=tmp_path / "preview", preview=True, now=NOW, record_urls=False)
+    assert Builder(site, options, Recorder()).build().markdown_rendered == 12
+    assert store.read_bytes() == b"not a database"  # a preview leaves the cache folder be
+
+
+def test_a_big_previews_first_build_shares_its_work_and_makes_what_one_process_makes(
+    tmp_path, make_site, monkeypatch
+):
+    """The preview's first build runs before its threads start: it forks early (Markdown
+    workers, social cards) as a CLI build does, and makes the same site as one process."""
+    essays = "".join(
+        f"-- content/essays/2024-02-{n % 28 + 1:02d}-m{n}.md --\n---\ntitle: More {n}\n"
+        f"date: 2024-02-{n % 28 + 1:02d}\ntags: [t{n % 3}]\n---\nMore body {n}.\n"
+        for n in range(60)
+    )
+    site = make_site(tmp_path, SITE + essays)
+    from passivepress import build as build_module
+
+    early: list[int] = []
+    real_start = build_module._EarlyCards.start
+
+    def start(self, cards, target, essays):
+        early.append(len(essays))
+        return real_start(self, cards, target, essays)
+
+    monkeypatch.setattr(build_module._EarlyCards, "start", start)
+
+    def preview(out, jobs):
+        options = BuildOptions(output=out, preview=True, now=NOW, record_urls=False, jobs=jobs)
+        return Builder(site, options, Recorder()).build()
+
+    shared = preview(tmp_path / "shared", jobs=2)
+    assert shared.processes == 2
+    assert early == [72]  # the cards of every essay, made while the rest was read
+    alone = preview(tmp_path / "alone", jobs=1)
+    assert alone.processes == 1 and early == [72]
+    assert tree(tmp_path / "shared") == tree(tmp_path / "alone")

@@ -203,8 +203,10 @@ def _release_free_memory() -> None:
 
 
 def _markdown_settings(config: config_module.Config) -> str:
-    """What a rendered Markdown body depends on besides its text and place."""
-    return fingerprint(loader.markdown_options(config)) + config.base_url
+    """What a rendered Markdown body depends on besides its text and place. The base path,
+    not the whole base URL: the preview's bodies are the published site's (its local
+    address keeps the path), and so are those of a build with another host (--base-url)."""
+    return fingerprint(loader.markdown_options(config)) + config.base_path
 
 
 def _at_least(folder: Path, count: int) -> bool:
@@ -320,7 +322,12 @@ class _EarlyCards:
 class _Rendering:
     """Markdown documents rendered in batches while the loader goes on reading: from the
     cache when seen before, else on all cores. A document given without its text (a kept
-    reading) and not cached gives None. The cache on disk is written when it closes."""
+    reading) and not cached gives None. The cache on disk is written when it closes.
+
+    A preview keeps its bodies in memory; its first build takes them from the cache folder
+    that CLI builds keep, when there is one, without writing to it: a big site's preview
+    then starts without rendering its Markdown again.
+    """
 
     def __init__(
         self,
@@ -336,11 +343,14 @@ class _Rendering:
         self.made: dict[str, markdown.Rendered] = {}
         self.code: dict[str, str] = {}  # highlighted code blocks (markdown.CodeBlocks)
         self.store: cache_module.MarkdownStore | None = None
+        self.writes = builder.persist  # to self.store
         if builder.persist:
             try:
                 self.store = cache_module.MarkdownStore(builder.site_dir)
             except (OSError, sqlite3.Error) as exc:  # no cache is only a slower build
                 log.debug("markdown cache unavailable: %s", exc)
+        elif builder.options.preview and builder.options.use_cache and not builder.state.markdown:
+            self.store = cache_module.MarkdownStore.to_read(builder.site_dir)
 
     def start(
         self, jobs: list[tuple[str, str | None, str]]
@@ -359,7 +369,7 @@ class _Rendering:
         out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
         todo = [i for i, hit in enumerate(out) if hit is None and jobs[i][1] is not None]
         # Code blocks are kept where quick builds will look for them.
-        keep_code = self.store is not None
+        keep_code = self.writes and self.store is not None
         work = [(jobs[i][1], self.options, self.config.base_path, keep_code) for i in todo]
         workers = self.builder._workers
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1:
@@ -372,11 +382,11 @@ class _Rendering:
         def finish() -> list[markdown.Rendered | None]:
             for i, (rendered, code) in zip(todo, done, strict=True):
                 out[i] = rendered
-                if self.store is not None:
+                if self.writes and self.store is not None:
                     self.made[keys[i]] = rendered
                     self.code.update(code)
             self.result.markdown_rendered += len(todo)
-            if self.store is None and self.builder.options.preview:
+            if self.builder.options.preview:
                 # Only a preview builds again; a one-shot build (--clean) lets them go with
                 # the model (a body an embed was filled into would otherwise be kept twice).
                 for k, rendered in zip(keys, out, strict=True):
@@ -389,8 +399,9 @@ class _Rendering:
         """Keep what was rendered, on disk only: the state file stays small."""
         if self.store is not None:
             try:
-                self.store.put_many(self.made, self.keys)
-                self.store.add_code(self.code)
+                if self.writes:
+                    self.store.put_many(self.made, self.keys)
+                    self.store.add_code(self.code)
             except sqlite3.Error as exc:
                 log.debug("could not write the markdown cache: %s", exc)
             self.store.close()
@@ -587,8 +598,9 @@ class Builder:
             if self.persist and sources is None:
                 sources = uptodate.scan(site_dir)  # before anything is read
             # Workers forked now, while this process is small, when there will be much to
-            # render: not when the cache folder kept the readings of nearly every file.
-            early = not options.preview and (
+            # render: not when the cache folder kept the readings of nearly every file, nor
+            # in a preview once its threads run (its first build runs before they start).
+            early = (not options.preview or forks.can_fork()) and (
                 _changed_files(self.read_cache, sources) >= PARALLEL_MIN_DOCUMENTS
                 if self.read_cache and sources is not None
                 else _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)

@@ -149,16 +149,38 @@ class MarkdownStore:
     def __init__(self, site_dir: Path) -> None:
         folder = site_dir / CACHE_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"markdown-{__version__}-{_MARKDOWN_FORMAT}.sqlite"
+        path = self._path(site_dir)
         for stale in folder.glob("markdown-*.sqlite"):
-            if stale.name != name:
+            if stale.name != path.name:
                 stale.unlink(missing_ok=True)
-        path = folder / name
         try:
             self.db = self._open(path)
         except sqlite3.DatabaseError:  # not a database, or damaged: it is only a cache
             path.unlink(missing_ok=True)
             self.db = self._open(path)
+
+    @classmethod
+    def to_read(cls, site_dir: Path) -> MarkdownStore | None:
+        """The store CLI builds keep, opened only to read from; None when there is none
+        or it cannot be read (a preview takes the bodies of its first build from it)."""
+        path = cls._path(site_dir)
+        if not path.is_file():
+            return None
+        store = cls.__new__(cls)
+        try:
+            store.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error:
+            return None
+        try:
+            store.db.execute("SELECT key FROM md LIMIT 1")
+        except sqlite3.Error:
+            store.db.close()
+            return None
+        return store
+
+    @staticmethod
+    def _path(site_dir: Path) -> Path:
+        return site_dir / CACHE_DIR / f"markdown-{__version__}-{_MARKDOWN_FORMAT}.sqlite"
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
