@@ -306,6 +306,25 @@ def test_check_leaves_the_site_folder_as_it_was(problems, cli):
     assert sorted(p.relative_to(problems) for p in problems.rglob("*")) == before
 
 
+def test_check_reads_the_markdown_the_last_build_kept_and_leaves_its_cache_as_it_was(
+    problems, cli, monkeypatch
+):
+    from passivepress import build as build_module
+
+    alone = json.loads(cli("check", "--format", "json", str(problems)).out)
+    cli("build", str(problems))
+    cache = problems / ".passivepress"
+    kept = {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()}
+    rendered: list[object] = []
+    real = build_module._render_markdown
+    monkeypatch.setattr(
+        build_module, "_render_markdown", lambda job: rendered.append(job) or real(job)
+    )
+    assert json.loads(cli("check", "--format", "json", str(problems)).out) == alone
+    assert rendered == []  # every body from the cache folder
+    assert {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()} == kept
+
+
 def test_a_lost_published_url_is_reported(tmp_path, make_site, cli):
     site = make_site(
         tmp_path,

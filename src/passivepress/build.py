@@ -71,6 +71,9 @@ class BuildOptions:
     preview: bool = False
     now: datetime | None = None
     use_cache: bool = True  # read and write .passivepress/cache/ (False: --clean)
+    # With use_cache False: still take rendered Markdown from the cache folder, and write
+    # nothing there (check's build). A preview's first build does so anyway.
+    borrow_markdown: bool = False
     record_urls: bool = True  # check and extend published-urls.txt
     jobs: int | None = None  # worker processes for Markdown; None: all cores
 
@@ -326,7 +329,7 @@ class _Rendering:
 
     A preview keeps its bodies in memory; its first build takes them from the cache folder
     that CLI builds keep, when there is one, without writing to it: a big site's preview
-    then starts without rendering its Markdown again.
+    then starts without rendering its Markdown again. So does ``check``'s build.
     """
 
     def __init__(
@@ -349,7 +352,10 @@ class _Rendering:
                 self.store = cache_module.MarkdownStore(builder.site_dir)
             except (OSError, sqlite3.Error) as exc:  # no cache is only a slower build
                 log.debug("markdown cache unavailable: %s", exc)
-        elif builder.options.preview and builder.options.use_cache and not builder.state.markdown:
+        elif not builder.state.markdown and (
+            builder.options.borrow_markdown
+            or (builder.options.preview and builder.options.use_cache)
+        ):
             self.store = cache_module.MarkdownStore.to_read(builder.site_dir)
 
     def start(

@@ -165,8 +165,11 @@ def check(
     collector = _Collector(reporter or Reporter())
     with tempfile.TemporaryDirectory(prefix="passivepress-check-") as tmp:
         out = Path(tmp) / "site"
-        # record_urls=False: checking must not change the site's published-urls.txt.
-        options = BuildOptions(output=out, use_cache=False, record_urls=False, now=now)
+        # record_urls=False: checking must not change the site's published-urls.txt; nor
+        # the cache folder, whose rendered Markdown it reads all the same.
+        options = BuildOptions(
+            output=out, use_cache=False, borrow_markdown=True, record_urls=False, now=now
+        )
         result = build(site_dir, options, collector)
         assert result.site is not None
         checker = _Checker(site_dir.resolve(), out, result.site)
