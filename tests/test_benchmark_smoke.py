@@ -100,12 +100,13 @@ def test_check_speed_runs_and_reports(tmp_path: Path) -> None:
             "1",
             "--workdir",
             tmp_path,
+            "--after-build",
         ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "passivepress check, 20 essays (" in proc.stdout
+    assert "passivepress check after a build, 20 essays (" in proc.stdout
     assert " pages/s, peak RSS " in proc.stdout
     assert list(tmp_path.iterdir()) == []  # the corpus is gone
