@@ -23,15 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_speed import BenchError, run_timed
-from corpus import generate
+from corpus import add_corpus_options, generate
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--essays", type=int, default=1000)
-    parser.add_argument("--books", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workdir", type=Path, help="where the corpus is made (default: a temp)")
+    add_corpus_options(parser)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument(
         "--after-build",

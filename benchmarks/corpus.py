@@ -181,6 +181,14 @@ def generate(root: Path, essays: int, books: int, seed: int = 7) -> None:
     )
 
 
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark takes for the corpus it makes and times."""
+    parser.add_argument("--essays", type=int, default=1000)
+    parser.add_argument("--books", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, help="where the corpus is made (default: a temp)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path)

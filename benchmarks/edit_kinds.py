@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import generate
+from corpus import add_corpus_options, generate
 
 Edit = Callable[[Path, int], Callable[[], None]]  # (site, run) → undo
 
@@ -104,10 +104,7 @@ def build(site: Path) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--essays", type=int, default=1000)
-    parser.add_argument("--books", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workdir", type=Path, help="where the corpus is made (default: a temp)")
+    add_corpus_options(parser)
     args = parser.parse_args(argv)
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="edit-kinds-"))

@@ -14,31 +14,26 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "build_speed.py"
 
 
-def test_build_speed_runs_and_reports(tmp_path: Path) -> None:
-    raw = tmp_path / "results.json"
-    work = tmp_path / "work"
+def run_benchmark(name: str, *args: object, cwd: Path | None = None) -> str:
+    """benchmarks/<name> on a corpus of 20 essays and 5 books, one run; its output."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--essays",
-            "20",
-            "--books",
-            "5",
-            "--runs",
-            "1",
-            "--workdir",
-            str(work),
-            "--json",
-            str(raw),
-        ],
+        [sys.executable, SCRIPT.parent / name, "--essays", "20", "--books", "5", "--runs", "1"]
+        + [str(a) for a in args],
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=cwd,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "| passivepress | 20 |" in proc.stdout
-    assert "### Issue 6's targets" in proc.stdout
+    return proc.stdout
+
+
+def test_build_speed_runs_and_reports(tmp_path: Path) -> None:
+    raw = tmp_path / "results.json"
+    work = tmp_path / "work"
+    out = run_benchmark("build_speed.py", "--workdir", work, "--json", raw)
+    assert "| passivepress | 20 |" in out
+    assert "### Issue 6's targets" in out
     results = json.loads(raw.read_text())["results"]
     (only,) = results
     assert only["system"] == "passivepress" and only["pages"] > 20
@@ -61,18 +56,10 @@ def test_book_roles_become_links() -> None:
 
 def test_edit_kinds_runs_and_reports(tmp_path: Path) -> None:
     """benchmarks/edit_kinds.py: each edit makes something again, and only some outputs."""
-    script = SCRIPT.parent / "edit_kinds.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--essays", "20", "--books", "5", "--runs", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr
+    out = run_benchmark("edit_kinds.py", cwd=tmp_path)
     rows = {
         line.split("|")[1].strip(): int(line.split("|")[3].strip().replace(",", ""))
-        for line in proc.stdout.splitlines()
+        for line in out.splitlines()
         if line.startswith("| ") and not line.startswith(("| edit", "| ---"))
     }
     assert set(rows) == {
@@ -87,26 +74,7 @@ def test_edit_kinds_runs_and_reports(tmp_path: Path) -> None:
 
 
 def test_check_speed_runs_and_reports(tmp_path: Path) -> None:
-    script = SCRIPT.parent / "check_speed.py"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            script,
-            "--essays",
-            "20",
-            "--books",
-            "5",
-            "--runs",
-            "1",
-            "--workdir",
-            tmp_path,
-            "--after-build",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "passivepress check after a build, 20 essays (" in proc.stdout
-    assert " pages/s, peak RSS " in proc.stdout
+    out = run_benchmark("check_speed.py", "--workdir", tmp_path, "--after-build")
+    assert "passivepress check after a build, 20 essays (" in out
+    assert " pages/s, peak RSS " in out
     assert list(tmp_path.iterdir()) == []  # the corpus is gone
