@@ -629,3 +629,13 @@ def test_a_static_page_in_another_encoding_is_read_as_browsers_read_it(tmp_path,
     assert errors_on_the_page() == []
     (site / "static/café/index.html").unlink()
     assert errors_on_the_page() == ["broken link /café/: no page of the site is there"]
+
+
+def test_an_empty_or_binary_html_file_is_checked_without_failing(tmp_path, make_site):
+    site = make_site(tmp_path, PROBLEMS)
+    (site / "static/empty.html").write_bytes(b"")
+    (site / "static/binary.html").write_bytes(bytes(range(256)) * 8)
+    report = check(site, now=NOW)
+    for page in ("/empty.html", "/binary.html"):
+        found = [f.message for f in report.findings if f.page == page]
+        assert found == ["no meta description: search engines will pick some text of the page"]
