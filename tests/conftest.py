@@ -43,6 +43,24 @@ from passivepress.urls import output_path
 # the day the tests run.
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
+
+def in_fresh_process(script: str, *args: object) -> Any:
+    """What ``script`` prints as JSON, run by a Python process of its own (with ``args`` in
+    sys.argv[1:]). For work shared with forked copies: a build forks only while its
+    process has no other thread, which the test process, after other tests, may have."""
+    import json
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
 # The smallest configuration most tests start from.
 CONFIG = """
 -- passivepress.yml --

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import NOW
+from conftest import NOW, in_fresh_process
 from passivepress.check import check
 
 # No description in the config, so a page without a summary has no meta description.
@@ -522,29 +522,38 @@ To [the next](/essays/e{(n + 1) % count}/#heading-{(n + 1) % count}) and
     )
 
 
-def test_pages_checked_on_all_cores_make_the_report_one_process_makes(
-    tmp_path, make_site, monkeypatch
-):
+def test_pages_checked_on_all_cores_make_the_report_one_process_makes(tmp_path, make_site):
     """Pages are read by forked copies, each taking pages as it is ready; anchors between
     pages read by different processes are checked once all are read."""
-    from passivepress import forks
-
     site = make_site(tmp_path, many_problems(80))
     alone = check(site, now=NOW, processes=1)
-    shares: list[int] = []
-    real = forks.together
+    found = in_fresh_process(
+        """
+        import json, sys
+        from datetime import datetime
+        from pathlib import Path
+        from passivepress import forks
+        from passivepress.check import check
 
-    def together(*calls):
-        results = real(*calls)
-        if all(isinstance(result, dict) for result in results):  # not the build's
-            shares.extend(len(result) for result in results)  # pages each process checked
-        return results
+        shares = []  # pages each process checked
+        real = forks.together
 
-    monkeypatch.setattr(forks, "together", together)
-    shared = check(site, now=NOW, processes=3)
-    assert len(shares) == 3 and sum(shares) == shared.pages
-    assert shared.pages == alone.pages > 80
-    assert shared.to_json() == alone.to_json()
+        def together(*calls):
+            results = real(*calls)
+            if all(isinstance(result, dict) for result in results):  # not the build's
+                shares.extend(len(result) for result in results)
+            return results
+
+        forks.together = together
+        report = check(Path(sys.argv[1]), now=datetime.fromisoformat(sys.argv[2]), processes=3)
+        print(json.dumps({"shares": shares, "report": report.to_json()}))
+        """,
+        site,
+        NOW.isoformat(),
+    )
+    assert len(found["shares"]) == 3 and sum(found["shares"]) == alone.pages
+    assert found["report"] == alone.to_json()
+    assert alone.pages > 80
     broken = [f.message for f in alone.errors if f.message.startswith("broken anchor")]
     assert len(broken) == 80 + 2  # each essay's second link; two in the careless essay
     assert "broken anchor /essays/e2/#heading-0: /essays/e2/ has no heading" in "\n".join(broken)

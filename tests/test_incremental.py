@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from conftest import CONFIG, NOW, tree
+from conftest import CONFIG, NOW, in_fresh_process, tree
 from passivepress.build import Builder, BuildOptions
 from passivepress.changes import same
 from passivepress.report import Recorder
@@ -749,7 +749,7 @@ def test_a_preview_starts_from_a_damaged_markdown_cache_as_without_one(tmp_path,
 
 
 def test_a_big_previews_first_build_shares_its_work_and_makes_what_one_process_makes(
-    tmp_path, make_site, monkeypatch
+    tmp_path, make_site
 ):
     """The preview's first build runs before its threads start: it forks early (Markdown
     workers, social cards) as a CLI build does, and makes the same site as one process."""
@@ -759,24 +759,36 @@ def test_a_big_previews_first_build_shares_its_work_and_makes_what_one_process_m
         for n in range(60)
     )
     site = make_site(tmp_path, SITE + essays)
-    from passivepress import build as build_module
+    shared = in_fresh_process(
+        """
+        import json, sys
+        from datetime import datetime
+        from pathlib import Path
+        from passivepress import build
+        from passivepress.build import Builder, BuildOptions
 
-    early: list[int] = []
-    real_start = build_module._EarlyCards.start
+        early = []  # essays whose cards the early copy was given
+        real_start = build._EarlyCards.start
 
-    def start(self, cards, target, essays):
-        early.append(len(essays))
-        return real_start(self, cards, target, essays)
+        def start(self, cards, target, essays):
+            early.append(len(essays))
+            return real_start(self, cards, target, essays)
 
-    monkeypatch.setattr(build_module._EarlyCards, "start", start)
-
-    def preview(out, jobs):
-        options = BuildOptions(output=out, preview=True, now=NOW, record_urls=False, jobs=jobs)
-        return Builder(site, options, Recorder()).build()
-
-    shared = preview(tmp_path / "shared", jobs=2)
-    assert shared.processes == 2
-    assert early == [72]  # the cards of every essay, made while the rest was read
-    alone = preview(tmp_path / "alone", jobs=1)
-    assert alone.processes == 1 and early == [72]
+        build._EarlyCards.start = start
+        options = BuildOptions(
+            output=Path(sys.argv[2]), preview=True, now=datetime.fromisoformat(sys.argv[3]),
+            record_urls=False, jobs=2,
+        )
+        result = Builder(Path(sys.argv[1]), options).build()
+        print(json.dumps({"processes": result.processes, "early": early}))
+        """,
+        site,
+        tmp_path / "shared",
+        NOW.isoformat(),
+    )
+    assert shared == {"processes": 2, "early": [72]}  # every essay's card made early
+    options = BuildOptions(
+        output=tmp_path / "alone", preview=True, now=NOW, record_urls=False, jobs=1
+    )
+    assert Builder(site, options, Recorder()).build().processes == 1
     assert tree(tmp_path / "shared") == tree(tmp_path / "alone")
