@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -380,11 +379,12 @@ class _Handler(BaseHTTPRequestHandler):
     answers in time. Every request is counted."""
 
     counts: Counter[tuple[str, str]]
+    released: threading.Event  # set when the test is over: /slow then answers at once
 
     def _answer(self) -> None:
         self.counts[(self.command, self.path)] += 1
         if self.path == "/slow":
-            time.sleep(2)
+            self.released.wait(2)
         status = {"/ok": 200, "/gone": 404, "/slow": 200}.get(self.path, 200)
         if self.path == "/nohead":
             status = 405 if self.command == "HEAD" else 200
@@ -402,16 +402,19 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, Counter[tuple[str, str]]]]:
     counts: Counter[tuple[str, str]] = Counter()
-    handler = type("Handler", (_Handler,), {"counts": counts})
+    released = threading.Event()
+    handler = type("Handler", (_Handler,), {"counts": counts, "released": released})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", counts
     finally:
+        # Every thread of the server ended before the next test: a build forks only
+        # while its process has no other thread.
+        released.set()
         httpd.shutdown()
-        httpd.server_close()
+        httpd.server_close()  # joins the request threads (block_on_close)
         thread.join(5)
 
 
