@@ -651,3 +651,17 @@ def test_an_empty_or_binary_html_file_is_checked_without_failing(tmp_path, make_
     for page in ("/empty.html", "/binary.html"):
         found = [f.message for f in report.findings if f.page == page]
         assert found == ["no meta description: search engines will pick some text of the page"]
+
+
+def test_checking_the_pages_reports_its_progress(tmp_path, make_site):
+    """After the build's progress, the pages' checking reports how far it is, up to all."""
+    from passivepress.report import Recorder
+
+    site = make_site(tmp_path, many_problems(60))
+    recorder = Recorder()
+    report = check(site, now=NOW, processes=1, reporter=recorder)
+    seen = recorder.checking_seen
+    assert seen[-1] == (report.pages, report.pages)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert len(seen) > report.pages // 2
+    assert "checking" in recorder.steps

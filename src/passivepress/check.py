@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -172,8 +173,10 @@ def check(
         )
         result = build(site_dir, options, collector)
         assert result.site is not None
-        checker = _Checker(site_dir.resolve(), out, result.site)
+        checker = _Checker(site_dir.resolve(), out, result.site, collector)
+        started = time.perf_counter()
         checker.run(processes=processes or os.cpu_count() or 1)
+        collector.step("checking", time.perf_counter() - started)  # ends the progress bar
         checker.add_build_warnings(collector.warnings)
     if external:
         checker.check_external(timeout=timeout, concurrency=concurrency)
@@ -191,8 +194,8 @@ class _Collector(Reporter):
     def step(self, name: str, seconds: float) -> None:
         self.inner.step(name, seconds)
 
-    def progress(self, done: int, total: int) -> None:
-        self.inner.progress(done, total)
+    def progress(self, done: int, total: int, doing: str = "rendering") -> None:
+        self.inner.progress(done, total, doing)
 
     def warning(self, problem: Problem) -> None:
         self.warnings.append(problem)
@@ -220,8 +223,11 @@ class _Outcome:
 
 
 class _Checker:
-    def __init__(self, site_dir: Path, out: Path, site: Site) -> None:
+    def __init__(
+        self, site_dir: Path, out: Path, site: Site, reporter: Reporter | None = None
+    ) -> None:
         self.site_dir = site_dir
+        self.reporter = reporter or Reporter()
         self.out = out
         self.site = site
         config = site.config
@@ -248,12 +254,13 @@ class _Checker:
 
     def run(self, processes: int = 1) -> None:
         rels = list(self.pages)
-        share = functools.partial(self._share, rels)
+        share = functools.partial(self._share, rels, os.getpid())
         if processes > 1 and len(rels) >= PARALLEL_MIN_DOCUMENTS and forks.can_fork():
             with forks.Deck(range(len(rels))) as deck:
-                shares = forks.together(*[functools.partial(share, deck)] * processes)
+                shares = forks.together(*[functools.partial(share, processes, deck)] * processes)
         else:
-            shares = [share([range(len(rels))])]
+            shares = [share(1, [range(len(rels))])]
+        self.reporter.progress(len(rels), len(rels), "checking")
         outcomes = {i: outcome for found in shares for i, outcome in found.items()}
         ids = {rel: outcomes[i].ids for i, rel in enumerate(rels)}
         for i, rel in enumerate(rels):  # in the pages' order, whichever process read them
@@ -267,9 +274,20 @@ class _Checker:
                     self.findings.add(finding)
         self._lost_urls()
 
-    def _share(self, rels: list[str], chunks: Iterable[Iterable[int]]) -> dict[int, _Outcome]:
-        """The pages at these places of ``rels``, checked (in a forked copy, or here)."""
-        return {i: self._page(self.pages[rels[i]]) for chunk in chunks for i in chunk}
+    def _share(
+        self, rels: list[str], parent: int, processes: int, chunks: Iterable[Iterable[int]]
+    ) -> dict[int, _Outcome]:
+        """The pages at these places of ``rels``, checked (in a forked copy, or here, which
+        tells how far all are, taking the others to be about as far)."""
+        here, total = os.getpid() == parent, len(rels)
+        found = {}
+        for chunk in chunks:
+            for i in chunk:
+                found[i] = self._page(self.pages[rels[i]])
+                if here:  # all of them only once all are done (see run)
+                    done = min(total - 1, len(found) * processes)
+                    self.reporter.progress(done, total, "checking")
+        return found
 
     def _page(self, page: _Html) -> _Outcome:
         facts = page_facts.read((self.out / page.rel).read_bytes())

@@ -44,7 +44,7 @@ class ConsoleReporter(Reporter):
         self._clear()
         log.warning("warning: %s", problem)
 
-    def progress(self, done: int, total: int) -> None:
+    def progress(self, done: int, total: int, doing: str = "rendering") -> None:
         # Only long builds get a bar; a short one would just flicker.
         if not self.bar or total < 300:
             return
@@ -54,7 +54,7 @@ class ConsoleReporter(Reporter):
         self._last = now
         width = 30
         filled = width * done // total
-        self.stream.write(f"\r  rendering [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.stream.write(f"\r  {doing} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
         self.stream.flush()
         self._shown = True
 

@@ -18,8 +18,9 @@ class Reporter:
     def warning(self, problem: Problem) -> None:
         log.warning("warning: %s", problem)
 
-    def progress(self, done: int, total: int) -> None:
-        """Called while rendering; the terminal reporter shows a bar."""
+    def progress(self, done: int, total: int, doing: str = "rendering") -> None:
+        """Called while rendering (or, for ``check``, checking pages); the terminal
+        reporter shows a bar."""
 
     def rendered(self, path: str) -> None:
         """One output was rendered (tests count these)."""
@@ -33,12 +34,14 @@ class Recorder(Reporter):
         self.warnings: list[Problem] = []
         self.paths: list[str] = []
         self.progress_seen: list[tuple[int, int]] = []
+        self.checking_seen: list[tuple[int, int]] = []
 
     def step(self, name: str, seconds: float) -> None:
         self.steps.append(name)
 
-    def progress(self, done: int, total: int) -> None:
-        self.progress_seen.append((done, total))
+    def progress(self, done: int, total: int, doing: str = "rendering") -> None:
+        seen = self.progress_seen if doing == "rendering" else self.checking_seen
+        seen.append((done, total))
 
     def warning(self, problem: Problem) -> None:
         self.warnings.append(problem)

@@ -336,8 +336,8 @@ class _QuietReporter(Reporter):
         if text not in self.told:
             self.inner.warning(problem)
 
-    def progress(self, done: int, total: int) -> None:
-        self.inner.progress(done, total)
+    def progress(self, done: int, total: int, doing: str = "rendering") -> None:
+        self.inner.progress(done, total, doing)
 
     def rendered(self, path: str) -> None:
         self.inner.rendered(path)
