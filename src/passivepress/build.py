@@ -171,9 +171,10 @@ class _Collector:
     when the build is over. So is the kept state a CLI build starts from (see Builder).
     """
 
-    def __init__(self, active: bool) -> None:
+    def __init__(self, active: bool, frozen: bool = False) -> None:
+        """``frozen``: what is frozen already (the kept state) is given back by restore."""
         self.active = active
-        self.paused = self.frozen = False
+        self.paused, self.frozen = False, frozen
 
     def pause(self) -> None:
         if self.active:
@@ -346,7 +347,6 @@ class _Rendering:
         self.made: dict[str, markdown.Rendered] = {}
         self.code: dict[str, str] = {}  # highlighted code blocks (markdown.CodeBlocks)
         self.store: cache_module.MarkdownStore | None = None
-        self.writes = builder.persist  # to self.store
         if builder.persist:
             try:
                 self.store = cache_module.MarkdownStore(builder.site_dir)
@@ -357,6 +357,7 @@ class _Rendering:
             or (builder.options.preview and builder.options.use_cache)
         ):
             self.store = cache_module.MarkdownStore.to_read(builder.site_dir)
+        self.writes = builder.persist and self.store is not None
 
     def start(
         self, jobs: list[tuple[str, str | None, str]]
@@ -375,7 +376,7 @@ class _Rendering:
         out: list[markdown.Rendered | None] = [known.get(k) for k in keys]
         todo = [i for i, hit in enumerate(out) if hit is None and jobs[i][1] is not None]
         # Code blocks are kept where quick builds will look for them.
-        keep_code = self.writes and self.store is not None
+        keep_code = self.writes
         work = [(jobs[i][1], self.options, self.config.base_path, keep_code) for i in todo]
         workers = self.builder._workers
         if len(work) >= PARALLEL_MIN_DOCUMENTS and workers.count > 1:
@@ -388,7 +389,7 @@ class _Rendering:
         def finish() -> list[markdown.Rendered | None]:
             for i, (rendered, code) in zip(todo, done, strict=True):
                 out[i] = rendered
-                if self.writes and self.store is not None:
+                if self.writes:
                     self.made[keys[i]] = rendered
                     self.code.update(code)
             self.result.markdown_rendered += len(todo)
@@ -598,8 +599,9 @@ class Builder:
         self.resident = None  # until this build is done
         started = time.perf_counter()
         # The preview server runs the cycle collector between builds itself.
-        self._collector = _Collector(active=not options.preview and gc.isenabled())
-        self._collector.frozen, self._state_set_aside = self._state_set_aside, False
+        active = not options.preview and gc.isenabled()
+        self._collector = _Collector(active, frozen=self._state_set_aside)
+        self._state_set_aside = False  # given back when this build ends
         try:
             if self.persist and sources is None:
                 sources = uptodate.scan(site_dir)  # before anything is read
