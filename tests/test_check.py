@@ -665,3 +665,39 @@ def test_checking_the_pages_reports_its_progress(tmp_path, make_site):
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert len(seen) > report.pages // 2
     assert "checking" in recorder.steps
+
+
+def test_a_summary_left_blank_is_no_summary_and_named_by_its_line(tmp_path, make_site):
+    """The author's summary, not the first paragraph the model falls back on: blank or
+    null is none, and the warning points at the line left blank."""
+    essays = {
+        "blank": 'summary: ""',
+        "spaces": 'summary: "   "',
+        "null": "summary:",
+        "tilde": "summary: ~",
+        "none": "lang: en",
+        "given": "summary: Said well.",
+        "zero": "summary: 0",
+    }
+    site = make_site(
+        tmp_path,
+        PROBLEMS
+        + "".join(
+            f"-- content/essays/2024-05-0{n}-{name}.md --\n---\ntitle: Essay {name}\n"
+            f"date: 2024-05-0{n}\ntags: [t]\n{line}\n---\nA first paragraph.\n"
+            for n, (name, line) in enumerate(essays.items(), start=1)
+        ),
+    )
+    report = check(site, now=NOW)
+    found = {
+        f.page.split("/")[2]: f.line
+        for f in report.warnings
+        if f.message.startswith("no summary") and f.page.startswith("/essays/")
+    }
+    assert {k: v for k, v in found.items() if k in essays} == {
+        "blank": 5,
+        "spaces": 5,
+        "null": 5,
+        "tilde": 5,
+        "none": None,
+    }

@@ -35,7 +35,7 @@ from passivepress.urls import Based
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 8  # bump when the pickled layout changes
+_FORMAT = 9  # bump when the pickled layout changes
 _MARKDOWN_FORMAT = 5  # bump when the Markdown cache's keys or values change
 
 

@@ -37,8 +37,7 @@ from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsp
 
 from passivepress import __version__, forks, page_facts, published
 from passivepress.build import PARALLEL_MIN_DOCUMENTS, BuildOptions, build
-from passivepress.errors import ContentError, Problem
-from passivepress.frontmatter import decode, split
+from passivepress.errors import Problem
 from passivepress.model import Book, Essay, Page, Site
 from passivepress.page_facts import IMAGE_TAGS, PageFacts
 from passivepress.report import Reporter
@@ -507,8 +506,8 @@ class _Checker:
 
     def _essay(self, page: _Html, facts: PageFacts, essay: Essay, outcome: _Outcome) -> None:
         add = outcome.findings.append
-        summary, line = self._front_matter_summary(essay)
-        if not summary:
+        if not essay.summary_written:  # the model's summary is then the first paragraph
+            line = essay.line_of("summary")  # a summary line left blank, if any
             add(
                 self.finding(
                     WARNING,
@@ -545,18 +544,6 @@ class _Checker:
                     "or remove 'cta: off'",
                 )
             )
-
-    def _front_matter_summary(self, essay: Essay) -> tuple[str, int | None]:
-        """The summary the author wrote (the model's falls back to the first paragraph)."""
-        try:
-            fm = split(
-                decode((self.site_dir / essay.source).read_bytes(), essay.source), essay.source
-            )
-        except (OSError, ContentError):  # pragma: no cover - the build just read it
-            return "", None
-        value = fm.doc.data.get("summary")
-        text = "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
-        return text, fm.doc.line_of("summary") if "summary" in fm.doc.data else None
 
     def _has_call_to_action(self, page: _Html, facts: PageFacts) -> bool:
         """A mail link or a link to the contact page in the page's own content: the

@@ -437,6 +437,7 @@ def _from_body(rendered: markdown.Rendered, fm: FrontMatter, summary: str) -> di
     """What every kind of item takes from its rendered Markdown body."""
     return {
         "summary": summary or rendered.first_paragraph,
+        "summary_written": bool(summary),
         # Rendered HTML is already Markup: share it rather than copy it for every item.
         "html": rendered.html if isinstance(rendered.html, Markup) else Markup(rendered.html),
         "toc": rendered.toc,

@@ -110,6 +110,7 @@ class Essay(FeedBody, Located):
     date: datetime = datetime.min
     updated: datetime | None = None
     summary: str = ""
+    summary_written: bool = False  # by the author (else the first paragraph)
     tag_names: tuple[str, ...] = ()
     book_slugs: tuple[str, ...] = ()
     draft: bool = False
@@ -159,6 +160,7 @@ class Book(FeedBody, Located):
     links: tuple[Link, ...] = ()
     tag_names: tuple[str, ...] = ()
     summary: str = ""
+    summary_written: bool = False  # by the author (else the first paragraph)
     own: bool = False
     featured: bool = False
     draft: bool = False
@@ -190,6 +192,7 @@ class Page(FeedBody, Located):
     slug: str = ""
     title: str = ""
     summary: str = ""
+    summary_written: bool = False  # by the author (else the first paragraph)
     menu: int | None = None
     cta: Any = False
     template: str = "page.html"
