@@ -1,6 +1,8 @@
 """Every kind of edit an author makes, in a seeded random order, on a generated site: after
-each one, a CLI build (which knows only what the cache folder kept) and the preview (which
-keeps the previous model in memory) make exactly what a clean build makes, byte for byte.
+each one, a CLI build (which knows only what the cache folder kept), the preview (which
+keeps the previous model in memory) and a preview stopped, killed or left running by turns
+(which starts again from what it kept in its folder) make exactly what a clean build
+makes, byte for byte.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from conftest import NOW, tree
 from passivepress import uptodate
 from passivepress.build import Builder, BuildOptions, build
+from passivepress.preview_folder import PreviewFolder
 from passivepress.report import Recorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -185,12 +188,35 @@ def test_every_kind_of_edit_builds_what_a_clean_build_makes(tmp_path: Path, seed
     options = {"now": NOW, "record_urls": False}
     preview = Builder(site, BuildOptions(output=tmp_path / "preview", preview=True, **options))
     preview.build()
+    # A preview that keeps its folder, and is stopped, killed or left running by turns.
+    folder = claim(site)
+    kept_options = BuildOptions(output=folder.output, preview=True, **options)
+    kept = Builder(site, kept_options, kept=folder)
+    kept.build()
     cli = BuildOptions(output=tmp_path / "cli", **options)
     build(site, cli, Recorder(), uptodate.scan(site))
     rng = random.Random(seed)
     for n, edit in enumerate(rng.sample(EDITS, len(EDITS))):
         before = files(site)
+        way = ("stopped", "running", "killed")[n % 3]
+        if way == "stopped":
+            kept.keep_for_next_run()
+            folder.release()
         edit(rng, site)
+        if way == "stopped":
+            folder = claim(site)
+            kept = Builder(site, kept_options, kept=folder)
+            # What it kept (and added to the cache folder's store) spares it the Markdown.
+            assert kept.build().markdown_rendered <= 1, edit.__name__
+        else:
+            kept.build(changed=changed_since(before, site))
+            if way == "killed":
+                folder.release()  # with whatever it kept last
+                folder = claim(site)
+                kept = Builder(site, kept_options, kept=folder)
+                kept.build()
+            elif rng.random() < 0.5:
+                kept.keep_for_next_run()  # no save came for a while
         recorder = Recorder()
         result = build(site, cli, recorder, uptodate.scan(site))  # as `passivepress build`
         assert recorder.paths, f"{edit.__name__}: the CLI build rendered nothing"
@@ -204,3 +230,11 @@ def test_every_kind_of_edit_builds_what_a_clean_build_makes(tmp_path: Path, seed
         Builder(site, BuildOptions(output=fresh_preview, preview=True, **options)).build()
         assert tree(tmp_path / "cli") == tree(clean), f"after {edit.__name__} (edit {n})"
         assert tree(tmp_path / "preview") == tree(fresh_preview), f"after {edit.__name__}"
+        assert tree(folder.output) == tree(fresh_preview), f"after {edit.__name__}, {way}"
+    folder.release()
+
+
+def claim(site: Path) -> PreviewFolder:
+    folder = PreviewFolder.claim(site)
+    assert folder is not None
+    return folder

@@ -31,6 +31,7 @@ import pytest
 
 from editor_saves import JUNK_NAMES, SAVES
 from passivepress.build import BuildOptions, build
+from passivepress.preview_folder import PREVIEW_DIR, PreviewFolder
 from passivepress.report import Recorder
 from passivepress.serve import (
     EVENTS_PATH,
@@ -864,11 +865,13 @@ def test_many_requests_during_saves_all_succeed(site, serve) -> None:
 # --- starting and stopping --------------------------------------------------------------------
 
 
-def test_stop_leaves_no_thread_and_no_temporary_folder(site) -> None:
+@pytest.mark.parametrize("keep", [True, False])
+def test_stop_leaves_no_thread_and_no_temporary_folder(site, keep: bool) -> None:
     before = set(threading.enumerate())
-    preview = LivePreview(site, ServeOptions(port=0, now=NOW, jobs=1, timing=Timing()))
+    options = ServeOptions(port=0, now=NOW, jobs=1, timing=Timing(), keep=keep)
+    preview = LivePreview(site, options)
     preview.start()
-    tmp = preview.snapshot.root.parent if preview.snapshot.root else None
+    root = preview.snapshot.root
     events = EventStream(preview.port)  # an open live-reload connection
     keep_alive = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=5)
     keep_alive.request("GET", "/", headers={"Host": "localhost"})
@@ -876,7 +879,17 @@ def test_stop_leaves_no_thread_and_no_temporary_folder(site) -> None:
     preview.stop()
     events.close()
     keep_alive.close()
-    assert tmp is not None and not tmp.exists()
+    assert root is not None
+    kept = site / PREVIEW_DIR
+    if keep:
+        # The output and what the next run starts from stay, and the folder is free.
+        assert root == kept / "site" and (root / "index.html").is_file()
+        assert (kept / "state.pickle").is_file()
+        folder = PreviewFolder.claim(site)
+        assert folder is not None
+        folder.release()
+    else:
+        assert not root.parent.exists() and not kept.exists()
     assert set(threading.enumerate()) <= before
 
 

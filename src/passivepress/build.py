@@ -55,6 +55,8 @@ from passivepress.urls import output_path
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    from passivepress.preview_folder import PreviewFolder
+
 log = logging.getLogger(__name__)
 
 # Below this many documents to render, starting worker processes costs more than it saves.
@@ -528,12 +530,15 @@ class Builder:
         options: BuildOptions | None = None,
         reporter: Reporter | None = None,
         once: bool = False,
+        kept: PreviewFolder | None = None,
     ) -> None:
         """``once``: this builder builds once, so what it learns is kept only in the cache
-        folder (if it keeps one)."""
+        folder (if it keeps one). ``kept``: a preview's folder, where it keeps what its next
+        run starts from (see :mod:`passivepress.preview_folder`)."""
         self.site_dir = site_dir.resolve()
         self.options = options or BuildOptions()
         self.reporter = reporter or Reporter()
+        self.kept = kept if self.options.preview and self.options.use_cache else None
         # The preview server keeps its knowledge in memory; CLI builds keep it on disk.
         self.persist = self.options.use_cache and not self.options.preview
         # What each page reads (the model's attributes) is what a later build compares
@@ -549,6 +554,17 @@ class Builder:
             if self.persist
             else State()
         )
+        # The outputs a preview kept from its last run are looked at before they are kept
+        # again (anything may have touched them meanwhile); those it wrote itself since
+        # need no look.
+        self._outputs_unseen = False
+        if self.kept is not None:
+            loaded = self.kept.load()
+            if loaded is not None:
+                self.state, self._outputs_unseen = loaded, True
+        # A preview's last full build, until it is kept in its folder: (the snapshot, the
+        # changes found by comparing it). Dropped once a quick build changes the snapshot.
+        self._unsaved: tuple[Snapshot, Changes] | None = None
         if self.persist:
             # Outputs quick builds rewrote since this state was kept: its records of them
             # are out of date, and they are made again (kept in the records, so that they
@@ -591,12 +607,28 @@ class Builder:
         build, when the caller knows them (the preview's watcher): if they are a few essays,
         books or pages, the build may take the quick way (:mod:`passivepress.quick`).
         """
+        if self.kept is None:
+            return self._build_either(sources, changed)
+        self.kept.begin()
+        try:
+            return self._build_either(sources, changed)
+        finally:
+            journal = self.resident.journal if self.resident is not None else None
+            self.kept.end(journal.rewritten if journal is not None else None)
+
+    def _build_either(
+        self, sources: uptodate.Sources | None, changed: Iterable[str] | None
+    ) -> BuildResult:
+        """The quick way when it can, else the full way."""
         options, site_dir = self.options, self.site_dir
         if changed is not None and self.resident is not None:
             result = self._quick(self.resident, changed)
             if result is not None:
                 return result
         self.resident = None  # until this build is done
+        if self.kept is not None:
+            self.kept.forget()
+            self._unsaved = None
         started = time.perf_counter()
         # The preview server runs the cycle collector between builds itself.
         active = not options.preview and gc.isenabled()
@@ -627,9 +659,56 @@ class Builder:
                 self._early_cards.close()
                 self._early_cards = None
 
+    def keep_for_next_run(self) -> None:
+        """Keep a preview's last full build in its folder, as a CLI build keeps its own in
+        the cache folder, unless a quick build has changed its model since (the preview
+        calls this when no save is waiting: at 10,000 essays it takes about a second).
+
+        The rendered Markdown goes into the cache folder's store, which CLI builds share:
+        a preview run after them needs none of it rendered, and they need none of what a
+        preview rendered."""
+        if self.kept is None or self._unsaved is None:
+            return
+        snapshot, judge = self._unsaved
+        self._unsaved = None
+        state = self.state
+        self._store_bodies(state.markdown)
+        self.kept.save(
+            State(
+                output=state.output,
+                settings=state.settings,
+                outputs=state.outputs,
+                static=state.static,
+                related=state.related,
+                model=Kept.of(snapshot, judge),
+                read_settings=self._read_settings,
+                readings={
+                    name: (seen, reading.kept_copy())
+                    for name, (seen, reading) in self.read_cache.items()
+                },
+            )
+        )
+
+    def _store_bodies(self, bodies: Mapping[str, markdown.Rendered]) -> None:
+        """Add to the cache folder's Markdown store the bodies it does not hold yet."""
+        try:
+            store = cache_module.MarkdownStore(self.site_dir)
+        except (OSError, sqlite3.Error) as exc:
+            log.debug("markdown cache unavailable: %s", exc)
+            return
+        try:
+            missing = store.missing([key for key, body in bodies.items() if body is not None])
+            store.add({key: bodies[key] for key in missing})
+        except sqlite3.Error as exc:
+            log.debug("could not write the markdown cache: %s", exc)
+        finally:
+            store.close()
+
     def _quick(self, resident: quick.Resident, changed: Iterable[str]) -> BuildResult | None:
         """A preview's quick build, or None (the full way)."""
         result = quick.build_resident(self.site_dir, self.options, self.reporter, resident, changed)
+        if result is not None:
+            self._unsaved = None  # the snapshot now shows what this build made
         if resident.journal is not None and self._snapshot is not None:
             # Outputs a quick build rewrote read what their recorded reads may not say:
             # the next full build makes them again (without a recipe, one is new).
@@ -745,14 +824,15 @@ class Builder:
         applying = site_dir / cache_module.CACHE_DIR / "applying"
         known = (
             set(previous.outputs) | set(self.state.static)
-            if not self.persist or (previous.outputs and not applying.exists())
+            if (not self.persist and not self._outputs_unseen)
+            or (self.persist and previous.outputs and not applying.exists())
             else None
         )
         stage = Stage(
             out_dir,
             update=bool(previous.outputs),
             known=known,
-            trusted=not self.persist,
+            trusted=not self.persist and not self._outputs_unseen,
             root=self._early_cards.take() if self._early_cards else None,
         )
         try:
@@ -784,6 +864,7 @@ class Builder:
                         applying.parent.mkdir(parents=True, exist_ok=True)
                         applying.touch()
                 stage.commit()
+            self._outputs_unseen = False
         except BaseException:
             if self._early_cards is not None:
                 self._early_cards.close()  # no card written into the stage any more
@@ -869,6 +950,8 @@ class Builder:
         valid_until = content.next_change.timestamp() if content.next_change else None
         if options.preview:
             keep_state()
+            if self.kept is not None:
+                self._unsaved = (snapshot, judge)
             # What quick builds of the next saves start from (made when one needs it).
             self.resident = quick.Resident(
                 site=site,

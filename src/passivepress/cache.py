@@ -214,6 +214,16 @@ class MarkdownStore:
                     continue
         return found
 
+    def missing(self, keys: list[str]) -> list[str]:
+        """Those of ``keys`` the store holds no document for."""
+        held: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT key FROM md WHERE key IN ({marks})", chunk)
+            held.update(key for (key,) in rows)
+        return [key for key in keys if key not in held]
+
     def put_many(self, items: dict[str, Any], keep: set[str]) -> None:
         """Store new documents and forget those no longer used (when there are many)."""
         with self.db:
@@ -257,15 +267,22 @@ class MarkdownStore:
         self.db.close()
 
 
-def load_state(site_dir: Path, set_aside: bool = False) -> State:
-    """The state the last build kept. ``set_aside``: frozen out of the cycle collector's
-    reach (``gc.freeze``) for the caller to give back (``gc.unfreeze``) when done with it.
+def state_file(site_dir: Path) -> Path:
+    """Where CLI builds keep their :class:`State` (a preview keeps its own elsewhere)."""
+    return site_dir / CACHE_DIR / "state.pickle"
+
+
+def load_state(site_dir: Path, set_aside: bool = False, path: Path | None = None) -> State:
+    """The state the last build kept (in ``path``, else :func:`state_file`); an empty one
+    when there is none or it cannot be read. ``set_aside``: frozen out of the cycle
+    collector's reach (``gc.freeze``) for the caller to give back (``gc.unfreeze``) when
+    done with it.
     """
     # Unpickling makes a million objects at 10,000 essays and no reference cycles: the
     # cycle collector would walk them again and again meanwhile (0.2 s -> 0.6 s), and in
     # every collection after, as long as the state lives.
     with _collector_paused(freeze=set_aside):
-        return _load_state(site_dir)
+        return _load_state(path or state_file(site_dir))
 
 
 @contextlib.contextmanager
@@ -281,8 +298,7 @@ def _collector_paused(freeze: bool = False) -> Iterator[None]:
             gc.enable()
 
 
-def _load_state(site_dir: Path) -> State:
-    path = site_dir / CACHE_DIR / "state.pickle"
+def _load_state(path: Path) -> State:
     try:
         with path.open("rb") as fh:
             version, fmt, state, chunks = pickle.load(fh)
@@ -301,21 +317,21 @@ def _load_state(site_dir: Path) -> State:
 _CHUNK = 500  # readings pickled together (each pickling's memo holds all it has seen)
 
 
-def save_state(site_dir: Path, state: State) -> None:
+def save_state(site_dir: Path, state: State, path: Path | None = None) -> None:
+    """Keep ``state`` in ``path`` (else :func:`state_file`) for the next build; a folder
+    that cannot be written only makes that build slower."""
     # Pickling's memo of what it has seen is a million objects that make no cycles: the
     # collector walked the younger ones again and again (0.1 s at 10,000 essays).
     with _collector_paused():
-        _save_state(site_dir, state)
+        _save_state(path or state_file(site_dir), state)
 
 
-def _save_state(site_dir: Path, state: State) -> None:
-    folder = site_dir / CACHE_DIR
+def _save_state(path: Path, state: State) -> None:
+    folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        gitignore = folder.parent / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("# passivepress's cache: safe to delete, not for git\n*\n")
-        tmp = folder / f"state.pickle.{os.getpid()}.tmp"
+        ignore_in_git(folder.parent)
+        tmp = folder / f"{path.name}.{os.getpid()}.tmp"
         # The readings in pieces: pickled at once, the memo of every object in them cost
         # 60 MB at the peak of a 10,000-essay build.
         readings = list(state.readings.items())
@@ -327,6 +343,13 @@ def _save_state(site_dir: Path, state: State) -> None:
             )
             for chunk in chunks:
                 pickle.dump(dict(chunk), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / "state.pickle")
+        os.replace(tmp, path)
     except OSError as exc:
         log.debug("could not write the cache: %s", exc)
+
+
+def ignore_in_git(folder: Path) -> None:
+    """Tell git to ignore ``folder`` (``.passivepress``): everything in it is made again."""
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# passivepress's cache: safe to delete, not for git\n*\n")

@@ -360,11 +360,20 @@ class Pending:
     def keep(self) -> None:
         """Drop what the next build does not need: the text, the parsed YAML (only each
         key's line stays, for messages) and the rendering (in the Markdown cache)."""
+        self.fields.fm = self._kept_front_matter()
+        self.body, self.rendered, self.made = "", None, ()
+
+    def kept_copy(self) -> Pending:
+        """What :meth:`keep` leaves, as a copy: the reading itself stays whole (a preview
+        goes on using it while it keeps the copy for its next run)."""
+        fields = dataclasses.replace(self.fields, fm=self._kept_front_matter())
+        return dataclasses.replace(self, fields=fields, body="", rendered=None, made=())
+
+    def _kept_front_matter(self) -> FrontMatter:
         fm = self.fields.fm
-        self.fields.fm = FrontMatter(
+        return FrontMatter(
             YamlDocument(None, None, fm.doc.lines), "", fm.body_line, fm.has_front_matter
         )
-        self.body, self.rendered, self.made = "", None, ()
 
     def finish(self, rendered: markdown.Rendered, now: datetime) -> Any:
         if not self.kind:

@@ -1,4 +1,4 @@
-"""Live preview: build the site into a temporary folder, serve it, rebuild on every save and
+"""Live preview: build the site into .passivepress/preview/, serve it, rebuild on every save and
 make open pages reload themselves (issue 3).
 
 How the parts fit:
@@ -51,6 +51,7 @@ from passivepress import config as config_module
 from passivepress.build import Builder, BuildOptions, BuildResult
 from passivepress.bundled import builtin_theme_dir
 from passivepress.errors import ConfigError, PassivepressError, Problem
+from passivepress.preview_folder import PreviewFolder
 from passivepress.report import Reporter
 from passivepress.urls import base_path_of
 from passivepress.watch import Timing, Watcher, source_files
@@ -307,6 +308,9 @@ class ServeOptions:
     jobs: int | None = None
     # Also watch the built-in theme: edits to passivepress's own theme show at once.
     watch_default_theme: bool = True
+    # Build in .passivepress/preview/ and keep what the next run starts from there (see
+    # passivepress.preview_folder); False: a temporary folder, removed at the end.
+    keep: bool = True
 
 
 @dataclass
@@ -363,7 +367,9 @@ class LivePreview:
         self._builds_cond = threading.Condition()
         self._build_lock = threading.Lock()
         self._instance = secrets.token_hex(4)  # a restarted server never repeats a build id
+        self._folder: PreviewFolder | None = None
         self._tmp: Path | None = None
+        self._output: Path | None = None
         self._builder: Builder | None = None
         self._builder_base = ""
         self._config_seen: bytes | None = None  # passivepress.yml when it gave _builder_base
@@ -379,7 +385,12 @@ class LivePreview:
 
     def start(self) -> None:
         """Bind, build once, serve and watch. Raises OSError when the port is taken."""
-        self._tmp = Path(tempfile.mkdtemp(prefix="passivepress-preview-"))
+        self._folder = PreviewFolder.claim(self.site_dir) if self.options.keep else None
+        if self._folder is not None:
+            self._output = self._folder.output
+        else:
+            self._tmp = Path(tempfile.mkdtemp(prefix="passivepress-preview-"))
+            self._output = self._tmp / "site"
         # The preview holds two models (the last build's and the next); the cycle collector
         # walking them in mid-build or mid-request took a sixth of a save's time at 1,000
         # essays. It pauses from each build's start until the page has reloaded.
@@ -410,7 +421,8 @@ class LivePreview:
             raise
 
     def stop(self) -> None:
-        """Stop watching and serving; remove the temporary output. Safe to call twice."""
+        """Stop watching and serving; keep what the next run starts from, or remove the
+        temporary output. Safe to call twice."""
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
@@ -418,6 +430,11 @@ class LivePreview:
             self._collector.cancel()
             self._collector.join()
             self._collector = None
+        if self._folder is not None:
+            with self._build_lock:
+                self._keep_for_next_run()
+            self._folder.release()
+            self._folder = None
         if self._gc_was_enabled:
             gc.enable()
             self._gc_was_enabled = False
@@ -499,6 +516,7 @@ class LivePreview:
                             builder.resident.ready()
                         except Exception:  # the next save then takes the full way
                             log.debug("no model for quick builds", exc_info=True)
+                    self._keep_for_next_run()
                     gc.collect()
                     if self._gc_was_enabled:
                         gc.enable()
@@ -509,6 +527,15 @@ class LivePreview:
         self._collector.name = "passivepress-gc"
         self._collector.daemon = True
         self._collector.start()
+
+    def _keep_for_next_run(self) -> None:
+        """Keep the last full build in the preview's folder (with the build lock held)."""
+        if self._builder is None:
+            return
+        try:
+            self._builder.keep_for_next_run()
+        except Exception:  # the next run then builds everything again
+            log.debug("could not keep the preview's state", exc_info=True)
 
     def _names(self, changed: frozenset[str]) -> list[str] | None:
         """The changed files by their path from the site folder (None if one lies outside
@@ -538,10 +565,10 @@ class LivePreview:
             except PassivepressError:
                 base_path = self._builder_base or "/"  # the build itself will report it
         if self._builder is None or base_path != self._builder_base:
-            assert self._tmp is not None
+            assert self._output is not None
             local = f"http://{self._url_host()}:{self.port}{base_path}"
             options = BuildOptions(
-                output=self._tmp / "site",
+                output=self._output,
                 drafts=self.options.drafts,
                 future=self.options.future,
                 base_url=local,
@@ -549,7 +576,7 @@ class LivePreview:
                 now=self.options.now,
                 jobs=self.options.jobs,
             )
-            self._builder = Builder(self.site_dir, options, self.reporter)
+            self._builder = Builder(self.site_dir, options, self.reporter, kept=self._folder)
             self._builder_base = base_path
         return self._builder
 

@@ -1,0 +1,319 @@
+"""The preview builds in ``.passivepress/preview/`` and keeps there what its next run starts
+from: a preview started again makes only what changed meanwhile (issue 6), and what it
+serves is what a preview started from nothing serves, whatever stopped the last run.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import NOW, tree
+from passivepress.build import Builder, BuildOptions, BuildResult, build
+from passivepress.cache import CACHE_DIR
+from passivepress.preview_folder import PREVIEW_DIR, PreviewFolder
+from passivepress.report import Recorder
+from passivepress.serve import LivePreview, ServeOptions
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from corpus import generate
+
+ESSAY = "content/essays"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    generate(tmp_path / "site", essays=12, books=3)
+    return tmp_path / "site"
+
+
+def free_port() -> int:
+    """A port to start previews on one after another: their pages name it (absolute URLs),
+    so a preview started on another port rightly makes every page again."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(site: Path, port: int, **options: object) -> LivePreview:
+    options = {"now": NOW, "jobs": 1, "watch_default_theme": False, **options}
+    preview = LivePreview(site, ServeOptions(port=port, **options), Recorder())  # type: ignore[arg-type]
+    preview.start()
+    return preview
+
+
+def fetch(port: int, path: str) -> bytes:
+    """The page as served, without the build id its live-reload script carries (each run
+    of the server numbers its builds its own way)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": f"127.0.0.1:{port}"})
+        resp = conn.getresponse()
+        assert resp.status == 200, (path, resp.status)
+        return re.sub(rb' data-build="[^"]*"', b"", resp.read())
+    finally:
+        conn.close()
+
+
+def fresh_tree(site: Path, port: int) -> dict[str, bytes]:
+    """What a preview with nothing kept builds (in a temporary folder it removes)."""
+    preview = start(site, port, keep=False)
+    try:
+        assert preview.snapshot.root is not None
+        assert PREVIEW_DIR not in preview.snapshot.root.as_posix()
+        return tree(preview.snapshot.root)
+    finally:
+        preview.stop()
+
+
+def kept_output(site: Path) -> Path:
+    return site / PREVIEW_DIR / "site"
+
+
+def essay_files(site: Path) -> list[Path]:
+    return sorted((site / ESSAY).glob("*.md"))
+
+
+def retitle(essay: Path, title: str) -> None:
+    essay.write_text(re.sub(r"(?m)^title: .*$", f'title: "{title}"', essay.read_text(), count=1))
+
+
+def test_a_preview_started_again_makes_nothing_and_serves_what_a_fresh_one_serves(site):
+    port = free_port()
+    first = start(site, port)
+    made = first.last_result
+    home, feed = fetch(port, "/"), fetch(port, "/feed.xml")
+    first.stop()
+    assert made is not None and made.rendered > 50 and made.markdown_rendered > 12
+
+    again = start(site, port)
+    try:
+        result = again.last_result
+        assert result is not None and result.pages == made.pages
+        assert (result.rendered, result.markdown_rendered) == (0, 0)
+        assert (fetch(port, "/"), fetch(port, "/feed.xml")) == (home, feed)
+    finally:
+        again.stop()
+    assert tree(kept_output(site)) == fresh_tree(site, port)
+
+
+def test_what_changed_between_runs_is_made_again_and_only_that(site):
+    port = free_port()
+    first = start(site, port)
+    assert first.last_result is not None
+    everything = first.last_result.rendered
+    first.stop()
+    essay = essay_files(site)[3]
+    retitle(essay, "Renamed")
+    essay_files(site)[5].unlink()
+    (site / "templates").mkdir()
+    (site / "templates" / "tag.html").write_text(
+        '{% extends "!theme/tag.html" %}{% block title %}Tagged{% endblock %}'
+    )
+    recorder = Recorder()
+    again = LivePreview(site, ServeOptions(port=port, now=NOW, jobs=1), recorder)
+    again.start()
+    try:
+        result = again.last_result
+        assert result is not None and result.markdown_rendered == 0
+        # The renamed essay's page and card, the pages, lists and feeds that showed either
+        # essay, the tag pages: not every page.
+        assert 0 < result.rendered < everything
+        cards = {p for p in recorder.paths if p.endswith("card.png")}
+        assert len(cards) == 1, cards
+    finally:
+        again.stop()
+    assert tree(kept_output(site)) == fresh_tree(site, port)
+
+
+def preview_builder(site: Path, folder: PreviewFolder, port: int) -> Builder:
+    """The preview's builder, as LivePreview makes it (without the server around it)."""
+    options = BuildOptions(
+        output=folder.output,
+        preview=True,
+        drafts=True,
+        future=True,
+        now=NOW,
+        jobs=1,
+        base_url=f"http://127.0.0.1:{port}/",
+    )
+    return Builder(site, options, Recorder(), kept=folder)
+
+
+def builder_tree(site: Path, port: int) -> dict[str, bytes]:
+    """What a preview builder with nothing kept makes."""
+    return fresh_build(site, port)[1]
+
+
+def fresh_build(site: Path, port: int) -> tuple[BuildResult, dict[str, bytes]]:
+    out = site.parent / "fresh"
+    options = BuildOptions(
+        output=out,
+        preview=True,
+        drafts=True,
+        future=True,
+        now=NOW,
+        jobs=1,
+        base_url=f"http://127.0.0.1:{port}/",
+    )
+    result = Builder(site, options, Recorder()).build()
+    return result, tree(out)
+
+
+def url_of(rel: str) -> str:
+    """An output file's URL, as the recorder names what was rendered."""
+    return "/" + rel.removesuffix("index.html")
+
+
+def claim(site: Path) -> PreviewFolder:
+    folder = PreviewFolder.claim(site)
+    assert folder is not None
+    return folder
+
+
+def test_saves_after_the_last_keeping_are_made_again_by_the_next_run(site):
+    """A preview killed after quick builds: the outputs they wrote are newer than the kept
+    state's records, and they are made again (their bytes may be the same while what they
+    read is not: the modification time cannot tell)."""
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    builder.build()
+    builder.keep_for_next_run()  # as the preview does once no save waits
+    essay = essay_files(site)[2]
+    retitle(essay, "Quick")
+    quick = builder.build(changed=[essay.relative_to(site).as_posix()])
+    assert quick.quick and quick.rendered > 1
+    journal = builder.resident.journal
+    assert journal is not None and journal.rewritten
+    folder.release()  # killed: nothing more is kept
+
+    folder = claim(site)
+    again = preview_builder(site, folder, 8000)
+    recorder = again.reporter
+    result = again.build()
+    assert result.markdown_rendered == 0
+    assert set(recorder.paths) == {url_of(rel) for rel in journal.rewritten}
+    assert tree(folder.output) == builder_tree(site, 8000)
+    folder.release()
+
+
+def test_a_quick_build_before_the_keeping_leaves_nothing_to_trust(site):
+    """The model a quick build patched is no longer the full build's: it is not kept, and
+    the next run builds everything again (and gets it right)."""
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    builder.build()
+    essay = essay_files(site)[4]
+    retitle(essay, "Early")
+    assert builder.build(changed=[essay.relative_to(site).as_posix()]).quick
+    builder.keep_for_next_run()  # too late
+    folder.release()
+    assert not (site / PREVIEW_DIR / "state.pickle").exists()
+
+    folder = claim(site)
+    result = preview_builder(site, folder, 8000).build()
+    fresh, made = fresh_build(site, 8000)
+    assert result.rendered == fresh.rendered
+    assert tree(folder.output) == made
+    folder.release()
+
+
+def test_a_run_stopped_in_mid_build_trusts_nothing_kept(site):
+    """Even a file changed behind the kept records' back (same size, same modification
+    time) is made again after a run that stopped while writing."""
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    builder.build()
+    builder.keep_for_next_run()
+    folder.release()
+    page = next(kept_output(site).glob("essays/*/index.html"))
+    before, st = page.read_bytes(), page.stat()
+    page.write_bytes(before.replace(b"<title>", b"<title>X", 1)[: len(before)])
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    (site / PREVIEW_DIR / "building").touch()
+
+    folder = claim(site)
+    result = preview_builder(site, folder, 8000).build()
+    assert result.rendered == fresh_build(site, 8000)[0].rendered
+    assert page.read_bytes() == before
+    assert not (site / PREVIEW_DIR / "building").exists()
+    folder.release()
+
+
+def test_outputs_changed_by_hand_are_made_again(site):
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    builder.build()
+    builder.keep_for_next_run()
+    folder.release()
+    page = next(kept_output(site).glob("essays/*/index.html"))
+    before = page.read_bytes()
+    page.write_bytes(b"edited by hand")
+    stray = kept_output(site) / "stray.html"
+    stray.write_text("not ours")
+
+    folder = claim(site)
+    recorder = Recorder()
+    again = Builder(site, preview_builder(site, folder, 8000).options, recorder, kept=folder)
+    again.build()
+    assert recorder.paths == [url_of(page.relative_to(kept_output(site)).as_posix())]
+    assert page.read_bytes() == before and not stray.exists()
+    folder.release()
+
+
+def test_a_second_preview_of_the_site_builds_in_a_temporary_folder(site):
+    port = free_port()
+    first = start(site, port)
+    try:
+        assert PreviewFolder.claim(site) is None
+        second = start(site, 0)
+        try:
+            root = second.snapshot.root
+            assert root is not None and not root.is_relative_to(site)
+        finally:
+            second.stop()
+        assert not root.exists()
+        assert first.snapshot.root == kept_output(site)
+    finally:
+        first.stop()
+
+
+def test_a_preview_folder_it_did_not_make_is_replaced(site):
+    junk = kept_output(site) / "junk.txt"
+    junk.parent.mkdir(parents=True)
+    junk.write_text("left by something else")
+    port = free_port()
+    preview = start(site, port)
+    try:
+        assert not junk.exists()
+        assert b"Benchmark Mentor" in fetch(port, "/")
+    finally:
+        preview.stop()
+
+
+def test_cli_builds_take_the_markdown_a_preview_rendered(site):
+    """The preview adds what it rendered to the cache folder's store, which CLI builds
+    share (the bodies do not depend on the preview's address)."""
+    start(site, free_port()).stop()
+    assert list((site / CACHE_DIR).glob("markdown-*.sqlite"))
+    result: BuildResult = build(site, BuildOptions(now=NOW, record_urls=False), Recorder())
+    assert result.markdown_rendered == 0
+    assert tree(site / "_site") == tree_of_clean_build(site)
+
+
+def tree_of_clean_build(site: Path) -> dict[str, bytes]:
+    out = site.parent / "clean"
+    build(site, BuildOptions(output=out, now=NOW, use_cache=False, record_urls=False), Recorder())
+    return tree(out)
+
+
+def test_a_preview_with_keep_off_leaves_the_site_folder_as_it_was(site):
+    before = sorted(p.relative_to(site).as_posix() for p in site.rglob("*"))
+    start(site, free_port(), keep=False).stop()
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == before
