@@ -930,12 +930,13 @@ def test_garbage_is_collected_after_a_build_not_during_it(site, monkeypatch) -> 
     assert gc.isenabled() == was
 
 
-def test_ctrl_c_stops_the_command_cleanly(site, tmp_path) -> None:
+@pytest.mark.parametrize("flags", [[], ["--temporary"]])
+def test_ctrl_c_stops_the_command_cleanly(site, tmp_path, flags: list[str]) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "passivepress", "serve", str(site), "--port", "0"],
+        [sys.executable, "-m", "passivepress", "serve", str(site), "--port", "0", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -963,6 +964,8 @@ def test_ctrl_c_stops_the_command_cleanly(site, tmp_path) -> None:
     assert "Traceback" not in err
     assert "Stopped." in err
     assert list(temp.iterdir()) == []
+    # What the next run starts from is kept, unless the run was to be temporary.
+    assert (site / PREVIEW_DIR / "state.pickle").is_file() == (flags == [])
 
 
 def test_a_port_in_use_is_a_clear_error(site) -> None:

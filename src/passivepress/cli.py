@@ -184,7 +184,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from passivepress.serve import ServeOptions, run
 
     options = ServeOptions(
-        host=args.host, port=args.port, drafts=not args.no_drafts, future=not args.no_future
+        host=args.host,
+        port=args.port,
+        drafts=not args.no_drafts,
+        future=not args.no_future,
+        keep=not args.temporary,
     )
     try:
         run(Path(args.site_dir), options, ConsoleReporter(args.verbose, args.quiet), args.open)
@@ -197,10 +201,10 @@ def _add_serve_command(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser(
         "serve",
         help="preview the site; pages reload on every save",
-        description="Build the site into a temporary folder, serve it on this computer and "
-        "rebuild on every save; open pages reload by themselves. Drafts and future essays "
+        description="Build the site into .passivepress/preview/, serve it on this computer "
+        "and rebuild on every save; open pages reload by themselves. Drafts and future essays "
         "are shown. A broken file shows its error in the page and here; the server keeps "
-        "running. Stop it with Ctrl-C.",
+        "running. Stop it with Ctrl-C. Started again, it makes only what changed meanwhile.",
     )
     serve.add_argument(
         "site_dir",
@@ -221,6 +225,12 @@ def _add_serve_command(commands: argparse._SubParsersAction) -> None:
         "--no-future", action="store_true", help="leave out essays dated in the future"
     )
     serve.add_argument("--open", action="store_true", help="open the site in a web browser")
+    serve.add_argument(
+        "--temporary",
+        action="store_true",
+        help="build into a temporary folder, removed when the server stops, and keep nothing "
+        "for the next run",
+    )
     _add_common(serve)
     serve.set_defaults(func=_cmd_serve)
 
