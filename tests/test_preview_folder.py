@@ -17,6 +17,7 @@ import pytest
 from conftest import NOW, tree
 from passivepress.build import Builder, BuildOptions, BuildResult, build
 from passivepress.cache import CACHE_DIR
+from passivepress.errors import ContentError
 from passivepress.preview_folder import PREVIEW_DIR, PreviewFolder
 from passivepress.report import Recorder
 from passivepress.serve import LivePreview, ServeOptions
@@ -317,3 +318,49 @@ def test_a_preview_with_keep_off_leaves_the_site_folder_as_it_was(site):
     before = sorted(p.relative_to(site).as_posix() for p in site.rglob("*"))
     start(site, free_port(), keep=False).stop()
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == before
+
+
+def test_keeping_stops_for_a_save_and_goes_on_after_it(site):
+    """The preview keeps its state while no save waits; a save stops it. Once the model is
+    made, the rest may wait for quick builds: what they wrote is listed with the state."""
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    builder.build()
+    assert builder.keep_for_next_run(stop=lambda: True) is False
+    # Stopped once the model is made: only the writing is left.
+    assert builder.keep_for_next_run(stop=lambda: builder._unwritten is not None) is False
+    assert not (site / PREVIEW_DIR / "state.pickle").exists()
+    essay = essay_files(site)[1]
+    retitle(essay, "Meanwhile")
+    quick = builder.build(changed=[essay.relative_to(site).as_posix()])
+    assert quick.quick
+    assert builder.keep_for_next_run() is True
+    rewritten = builder.resident.journal.rewritten
+    folder.release()
+
+    folder = claim(site)
+    again = preview_builder(site, folder, 8000)
+    again.build()
+    assert set(again.reporter.paths) == {url_of(rel) for rel in rewritten}
+    assert tree(folder.output) == builder_tree(site, 8000)
+    folder.release()
+
+
+def test_a_mistake_in_a_saved_file_leaves_what_was_kept_trusted(site):
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    builder.build()
+    builder.keep_for_next_run()
+    essay = essay_files(site)[0]
+    good = essay.read_text()
+    essay.write_text(good.replace("\ntitle:", "\ntitle: [unclosed\ntitle:", 1))
+    with pytest.raises(ContentError):
+        builder.build(changed=[essay.relative_to(site).as_posix()])
+    assert not (site / PREVIEW_DIR / "building").exists()
+    essay.write_text(good)
+    folder.release()
+
+    folder = claim(site)
+    result = preview_builder(site, folder, 8000).build()
+    assert result.rendered == 0
+    folder.release()

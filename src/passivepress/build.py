@@ -46,7 +46,13 @@ from passivepress import config as config_module
 from passivepress.cache import OutputRecord, State, digest, fingerprint, markdown_key
 from passivepress.changes import Changes, Kept, Snapshot
 from passivepress.clock import build_time
-from passivepress.errors import ConfigError, ContentError, Problem, StrictError
+from passivepress.errors import (
+    ConfigError,
+    ContentError,
+    PassivepressError,
+    Problem,
+    StrictError,
+)
 from passivepress.model import Book, Essay, Page, Site
 from passivepress.output import MARKER, Stage, check_target, stage_root
 from passivepress.report import Reporter
@@ -558,13 +564,21 @@ class Builder:
         # again (anything may have touched them meanwhile); those it wrote itself since
         # need no look.
         self._outputs_unseen = False
+        # What a preview keeps of its last full build, in two steps (see
+        # keep_for_next_run): the snapshot and the changes found by comparing it, until its
+        # model is made (dropped if a quick build changes the snapshot first); then that
+        # model, until the whole state is written.
+        self._unsaved: tuple[Snapshot, Changes] | None = None
+        self._unwritten: Kept | None = None
+        # The last model kept or loaded, with the settings it was made with: the tokens of
+        # fields read from files whose bytes did not change are taken from it.
+        self._earlier: tuple[str, Kept] | None = None
         if self.kept is not None:
             loaded = self.kept.load()
             if loaded is not None:
                 self.state, self._outputs_unseen = loaded, True
-        # A preview's last full build, until it is kept in its folder: (the snapshot, the
-        # changes found by comparing it). Dropped once a quick build changes the snapshot.
-        self._unsaved: tuple[Snapshot, Changes] | None = None
+                if isinstance(loaded.model, Kept):
+                    self._earlier = (loaded.settings, loaded.model)
         if self.persist:
             # Outputs quick builds rewrote since this state was kept: its records of them
             # are out of date, and they are made again (kept in the records, so that they
@@ -611,10 +625,14 @@ class Builder:
             return self._build_either(sources, changed)
         self.kept.begin()
         try:
-            return self._build_either(sources, changed)
-        finally:
-            journal = self.resident.journal if self.resident is not None else None
-            self.kept.end(journal.rewritten if journal is not None else None)
+            result = self._build_either(sources, changed)
+        except PassivepressError:
+            self.kept.end()  # a mistake in the site, found before anything was written
+            raise
+        # Anything else (a bug, Ctrl-C) may have stopped it in mid-write: the marker stays,
+        # and the next run trusts nothing kept.
+        self.kept.end()
+        return result
 
     def _build_either(
         self, sources: uptodate.Sources | None, changed: Iterable[str] | None
@@ -626,9 +644,6 @@ class Builder:
             if result is not None:
                 return result
         self.resident = None  # until this build is done
-        if self.kept is not None:
-            self.kept.forget()
-            self._unsaved = None
         started = time.perf_counter()
         # The preview server runs the cycle collector between builds itself.
         active = not options.preview and gc.isenabled()
@@ -659,20 +674,35 @@ class Builder:
                 self._early_cards.close()
                 self._early_cards = None
 
-    def keep_for_next_run(self) -> None:
+    def keep_for_next_run(self, stop: Callable[[], bool] = lambda: False) -> bool:
         """Keep a preview's last full build in its folder, as a CLI build keeps its own in
-        the cache folder, unless a quick build has changed its model since (the preview
-        calls this when no save is waiting: at 10,000 essays it takes about a second).
+        the cache folder; True once it is kept (or there is nothing to keep).
+
+        The preview calls this while no save waits, and ``stop`` says when one does: the
+        work then stops within a few hundredths of a second and goes on the next time. Its
+        model must be made before a quick build changes the snapshot (then nothing is kept
+        until the next full build); the rest may wait: the outputs quick builds write
+        meanwhile are listed with it, and made again by the next run.
 
         The rendered Markdown goes into the cache folder's store, which CLI builds share:
         a preview run after them needs none of it rendered, and they need none of what a
         preview rendered."""
-        if self.kept is None or self._unsaved is None:
-            return
-        snapshot, judge = self._unsaved
-        self._unsaved = None
+        if self.kept is None:
+            return True
+        if self._unsaved is not None:
+            snapshot, judge = self._unsaved
+            earlier = None
+            if self._earlier is not None and self._earlier[0] == self.state.settings:
+                earlier = self._earlier[1]
+            model = Kept.of(snapshot, judge, earlier=earlier, stop=stop)
+            if model is None:
+                return False
+            self._unsaved, self._unwritten = None, model
+        if self._unwritten is None:
+            return True
         state = self.state
-        self._store_bodies(state.markdown)
+        if not self._store_bodies(state.markdown, stop) or stop():
+            return False
         self.kept.save(
             State(
                 output=state.output,
@@ -680,35 +710,52 @@ class Builder:
                 outputs=state.outputs,
                 static=state.static,
                 related=state.related,
-                model=Kept.of(snapshot, judge),
+                model=self._unwritten,
                 read_settings=self._read_settings,
                 readings={
                     name: (seen, reading.kept_copy())
                     for name, (seen, reading) in self.read_cache.items()
                 },
-            )
+            ),
+            rewritten=self._rewritten(),
         )
+        self._earlier, self._unwritten = (state.settings, self._unwritten), None
+        return True
 
-    def _store_bodies(self, bodies: Mapping[str, markdown.Rendered]) -> None:
-        """Add to the cache folder's Markdown store the bodies it does not hold yet."""
+    def _rewritten(self) -> set[str]:
+        """The outputs quick builds wrote since the last full build."""
+        journal = self.resident.journal if self.resident is not None else None
+        return set(journal.rewritten) if journal is not None else set()
+
+    def _store_bodies(
+        self, bodies: Mapping[str, markdown.Rendered], stop: Callable[[], bool]
+    ) -> bool:
+        """Add to the cache folder's Markdown store the bodies it does not hold yet; False
+        when ``stop`` said to stop first (what was added stays)."""
         try:
             store = cache_module.MarkdownStore(self.site_dir)
         except (OSError, sqlite3.Error) as exc:
             log.debug("markdown cache unavailable: %s", exc)
-            return
+            return True
         try:
             missing = store.missing([key for key, body in bodies.items() if body is not None])
-            store.add({key: bodies[key] for key in missing})
+            for start in range(0, len(missing), 500):
+                if stop():
+                    return False
+                store.add({key: bodies[key] for key in missing[start : start + 500]})
         except sqlite3.Error as exc:
             log.debug("could not write the markdown cache: %s", exc)
         finally:
             store.close()
+        return True
 
     def _quick(self, resident: quick.Resident, changed: Iterable[str]) -> BuildResult | None:
         """A preview's quick build, or None (the full way)."""
         result = quick.build_resident(self.site_dir, self.options, self.reporter, resident, changed)
         if result is not None:
             self._unsaved = None  # the snapshot now shows what this build made
+            if self.kept is not None:
+                self.kept.note(self._rewritten())
         if resident.journal is not None and self._snapshot is not None:
             # Outputs a quick build rewrote read what their recorded reads may not say:
             # the next full build makes them again (without a recipe, one is new).
@@ -863,6 +910,11 @@ class Builder:
                     with contextlib.suppress(OSError):
                         applying.parent.mkdir(parents=True, exist_ok=True)
                         applying.touch()
+                if self.kept is not None:
+                    # What the preview kept stops being true here (not before: a build
+                    # that fails leaves the output folder as it was).
+                    self.kept.forget()
+                    self._unsaved = self._unwritten = None
                 stage.commit()
             self._outputs_unseen = False
         except BaseException:

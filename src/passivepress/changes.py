@@ -98,12 +98,28 @@ class Kept:
     template_files: str = ""
 
     @classmethod
-    def of(cls, new: Snapshot, changes: Changes) -> Kept:
-        """What to keep of a build's snapshot, reusing what ``changes`` worked out."""
-        old = changes.old if isinstance(changes.old, Kept) else Kept()
+    def of(
+        cls,
+        new: Snapshot,
+        changes: Changes,
+        earlier: Kept | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Kept | None:
+        """What to keep of a build's snapshot, reusing what ``changes`` worked out.
+
+        ``earlier``: a model kept before with the same settings, when ``changes`` compared
+        live objects (a preview's): the tokens of fields read from files whose bytes did
+        not change come from it. ``stop``: asked now and then; None when it said to stop.
+        """
+        if isinstance(changes.old, Kept):
+            old = changes.old
+        else:
+            old = earlier if earlier is not None else Kept()
         objects: dict[str, KeptObject] = {}
         layouts = {}
-        for key, obj in new.objects.items():
+        for n, (key, obj) in enumerate(new.objects.items()):
+            if stop is not None and n % 256 == 0 and stop():
+                return None
             kind = type(obj)
             own_names, derived_names = layouts.setdefault(kind, _layout(kind))
             source = new.sources.get(key)
@@ -125,10 +141,11 @@ class Kept:
                 derived = _tokens(obj, derived_names, source)
             objects[key] = KeptObject(kind, source, own, derived)
         tokens = changes.recipe_tokens
-        recipes = {
-            file: tokens[file] if file in tokens else _recipe_token(recipe)
-            for file, recipe in new.recipes.items()
-        }
+        recipes = {}
+        for n, (file, recipe) in enumerate(new.recipes.items()):
+            if stop is not None and n % 1024 == 0 and stop():
+                return None
+            recipes[file] = tokens[file] if file in tokens else _recipe_token(recipe)
         return cls(
             objects, dict(new.site), recipes, layouts, dict(new.templates), new.template_files
         )

@@ -11,9 +11,12 @@ What is kept must stay true to the output folder whatever stops the preview, a c
 ``kill -9`` included:
 
 - ``building`` is there while a build is writing; a run that finds it trusts nothing kept.
-- ``state.pickle`` is the last full build's; the next full build removes it first.
-- ``rewritten`` lists the outputs quick builds wrote since that state was kept: their
-  records are older than the files, and they are made again.
+  A build stopped by a mistake in the site has written nothing and removes it.
+- ``state.pickle`` is the last full build's, written once no save waits; the next full
+  build removes it just before it writes (one that fails writes nothing).
+- ``rewritten`` lists the outputs quick builds wrote since that full build: their records
+  are older than the files (whose bytes may be the same while what they read is not), and
+  they are made again.
 - Every kept output is looked at (size and modification time) before it is kept again.
 
 One preview at a time keeps the folder (an advisory lock); a second preview of the same
@@ -113,26 +116,35 @@ class PreviewFolder:
             self._building.touch()
 
     def forget(self) -> None:
-        """A full build is about to change the output: the kept state stops being true."""
+        """A full build is about to write the output: the kept state stops being true."""
         for path in (self._state, self._rewritten):
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
 
-    def end(self, rewritten: set[str] | None = None) -> None:
-        """The build is done (or failed, leaving the output as it was). ``rewritten``: the
-        outputs quick builds wrote since the last full build."""
-        try:
-            if rewritten and self._state.is_file():
-                tmp = self._rewritten.with_suffix(".tmp")
-                tmp.write_bytes(pickle.dumps(sorted(rewritten)))
-                os.replace(tmp, self._rewritten)
-        except OSError:
-            self.forget()  # what changed could not be told
+    def end(self) -> None:
+        """The build is done, or stopped on a mistake in the site before it wrote."""
         with contextlib.suppress(OSError):
             self._building.unlink(missing_ok=True)
 
-    def save(self, state: State) -> None:
-        """Keep a full build's state (as CLI builds keep theirs) for the next run."""
+    def note(self, rewritten: set[str]) -> None:
+        """Quick builds have written ``rewritten`` since the last full build (a quick build
+        calls this before it ends)."""
+        if self._state.is_file():
+            self._write_journal(rewritten)
+
+    def save(self, state: State, rewritten: set[str]) -> None:
+        """Keep a full build's state (as CLI builds keep theirs) for the next run, with the
+        outputs quick builds wrote since that build."""
         save_state(self.root, state, path=self._state)
-        with contextlib.suppress(OSError):
-            self._rewritten.unlink(missing_ok=True)
+        self._write_journal(rewritten)
+
+    def _write_journal(self, rewritten: set[str]) -> None:
+        try:
+            if rewritten:
+                tmp = self._rewritten.with_suffix(".tmp")
+                tmp.write_bytes(pickle.dumps(sorted(rewritten)))
+                os.replace(tmp, self._rewritten)
+            else:
+                self._rewritten.unlink(missing_ok=True)
+        except OSError:
+            self.forget()  # which outputs changed could not be told

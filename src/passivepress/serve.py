@@ -37,7 +37,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -366,6 +366,7 @@ class LivePreview:
         self.last_result: BuildResult | None = None
         self._builds_cond = threading.Condition()
         self._build_lock = threading.Lock()
+        self._build_wanted = threading.Event()  # set while a build waits for the lock
         self._instance = secrets.token_hex(4)  # a restarted server never repeats a build id
         self._folder: PreviewFolder | None = None
         self._tmp: Path | None = None
@@ -478,7 +479,9 @@ class LivePreview:
 
     def rebuild(self, changed: frozenset[str], first: bool = False) -> None:
         """Build once (never two at a time); publish the outcome to pages and terminal."""
+        self._build_wanted.set()  # work done while nothing waits stops for this build
         with self._build_lock:
+            self._build_wanted.clear()
             if self._gc_was_enabled:
                 gc.disable()  # until _collect_later
             started = time.perf_counter()
@@ -516,7 +519,7 @@ class LivePreview:
                             builder.resident.ready()
                         except Exception:  # the next save then takes the full way
                             log.debug("no model for quick builds", exc_info=True)
-                    self._keep_for_next_run()
+                    self._keep_for_next_run(stop=self._build_wanted.is_set)
                     gc.collect()
                     if self._gc_was_enabled:
                         gc.enable()
@@ -528,12 +531,13 @@ class LivePreview:
         self._collector.daemon = True
         self._collector.start()
 
-    def _keep_for_next_run(self) -> None:
-        """Keep the last full build in the preview's folder (with the build lock held)."""
+    def _keep_for_next_run(self, stop: Callable[[], bool] = lambda: False) -> None:
+        """Keep the last full build in the preview's folder (with the build lock held),
+        unless ``stop`` says a save is waiting (then after its build)."""
         if self._builder is None:
             return
         try:
-            self._builder.keep_for_next_run()
+            self._builder.keep_for_next_run(stop)
         except Exception:  # the next run then builds everything again
             log.debug("could not keep the preview's state", exc_info=True)
 
