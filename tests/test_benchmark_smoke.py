@@ -78,3 +78,15 @@ def test_check_speed_runs_and_reports(tmp_path: Path) -> None:
     assert "passivepress check after a build, 20 essays (" in out
     assert " pages/s, peak RSS " in out
     assert list(tmp_path.iterdir()) == []  # the corpus is gone
+
+
+def test_preview_start_runs_and_reports(tmp_path: Path) -> None:
+    out = run_benchmark("preview_start.py", "--workdir", tmp_path, "--linger", "0.5")
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [row.split("|")[1].strip() for row in rows[1:]] == [
+        "--temporary: every page built and written",
+        "its folder kept: the first run",
+        "started again, nothing changed",
+        "started again, one essay edited before",
+    ]
+    assert list(tmp_path.iterdir()) == []  # the corpus is gone

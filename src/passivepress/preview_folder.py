@@ -77,10 +77,13 @@ class PreviewFolder:
             return None
         folder = cls(root, lock)
         output = folder.output
-        if output.exists() and not (output / MARKER).is_file():
+        if output.is_symlink() or (output.exists() and not (output / MARKER).is_file()):
             # Not a build of ours (one stopped before its first commit, or a hand's): the
             # build would refuse to write over it, and nothing in it is anyone's.
-            shutil.rmtree(output, ignore_errors=True)
+            if output.is_dir() and not output.is_symlink():
+                shutil.rmtree(output, ignore_errors=True)
+            else:
+                output.unlink(missing_ok=True)
             folder.forget()
         return folder
 
