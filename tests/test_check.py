@@ -701,3 +701,31 @@ def test_a_summary_left_blank_is_no_summary_and_named_by_its_line(tmp_path, make
         "tilde": 5,
         "none": None,
     }
+
+
+def test_links_are_resolved_as_urljoin_resolves_them() -> None:
+    """check resolves most links without joining them to the page's address: the same
+    place as urljoin gives, for any link a page may hold."""
+    import random
+    from urllib.parse import urljoin, urlsplit
+
+    from passivepress.check import _joined
+
+    rng = random.Random(6)
+    schemes = ["", "https:", "http:", "HTTPS:", "mailto:", "ftp:", "https:/", "javascript:"]
+    hosts = ["", "//example.com", "//Example.COM", "//example.com:8000", "//u@example.com"]
+    hosts += ["//other.org", "//", "//[::1]"]
+    segments = ["", "a", "b c", "%2e", ".", "..", "x;p", "café", "%C3%A9", "\\", "a.b", ".x"]
+    tails = ["", "?", "?q=1", "?a/../b", "#", "#f", "#a/../b", "?q#f", ";p", "#/."]
+    bases = [
+        "https://example.com/",
+        "https://example.com/essays/x/",
+        "http://127.0.0.1:8000/a/b/",
+        "https://example.com/a/b.html",
+    ]
+    for _ in range(20000):
+        path = "/".join(rng.choice(segments) for _ in range(rng.randint(0, 4)))
+        ref = rng.choice(schemes) + rng.choice(hosts) + ("/" * rng.randint(0, 1)) + path
+        ref += rng.choice(tails)
+        base = rng.choice(bases)
+        assert _joined(base, ref, urlsplit(ref)) == urlsplit(urljoin(base, ref)), (base, ref)

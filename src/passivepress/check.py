@@ -209,6 +209,16 @@ class _Html:
     path: str  # the site path it serves ("/essays/x/"), without the base path
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where a link leads, as far as it does not depend on the page it is on."""
+
+    kind: str  # "skip", "external", "outside", "missing", "anchor" or "found"
+    where: str = ""  # external: the URL without its fragment; anchor: the output file
+    fragment: str = ""
+    site_path: str = ""
+
+
 @dataclass
 class _Outcome:
     """What checking one page found: all but its links to #anchors of pages not read yet,
@@ -246,6 +256,10 @@ class _Checker:
         contact = site.page("contact")
         self.contact_path = contact.path if contact else None
         self.findings: set[Finding] = set()
+        # Where each link leads, by (what it is resolved against, the link): most links of
+        # a page (the menu, the stylesheet, the feeds, the tags) are on many pages.
+        self._targets: dict[tuple[str, str], _Target] = {}
+        self._to_contact: dict[tuple[str, str], bool] = {}  # the same, for _has_call_to_action
         self.external_refs: dict[str, set[str]] = defaultdict(set)  # URL → pages (output files)
         self.external_tried = 0
 
@@ -357,20 +371,18 @@ class _Checker:
             ref = ref.strip()
             if not ref:
                 continue
-            parts, target = _resolved(self._base_for(ref, page_url), ref)
-            if parts.scheme.lower() in _SKIP_SCHEMES:
+            key = (self._base_for(ref, page_url), ref)
+            target = self._targets.get(key)
+            if target is None:
+                target = self._targets[key] = self._target(*key)
+            kind = target.kind
+            if kind == "skip":
                 continue
-            if target.scheme not in ("http", "https"):
-                continue
-            path = unquote(target.path) or "/"
-            on_site = (target.scheme, target.netloc) == self.origin
-            if not on_site or (parts.netloc and not path.startswith(self.base_path)):
-                # Another host, or another site on this host (user.github.io/other/).
-                outcome.external.append(urlunsplit(target._replace(fragment="")))
+            if kind == "external":
+                outcome.external.append(target.where)
                 continue
             image = tag in IMAGE_TAGS
-            line = self._line_of(item, ref)
-            if not path.startswith(self.base_path):
+            if kind == "outside":
                 add(
                     self.finding(
                         ERROR,
@@ -378,36 +390,53 @@ class _Checker:
                         item,
                         f"{'missing image' if image else 'broken link'} {ref}: it is outside "
                         f"the site, which is published under {self.base_path}",
-                        line,
+                        self._line_of(item, ref),
                         hint="write site links from the site's root, such as /about/; "
                         f"passivepress puts them under {self.base_path}",
                     )
                 )
-                continue
-            site_path = "/" + path[len(self.base_path) :]
-            rel = self._file_for(site_path)
-            if rel is None:
+            elif kind == "missing":
                 if image:
                     message = f"missing image {ref}: no file of the site is there"
                     hint = "put the file in static/ (static/images/a.png is /images/a.png)"
                 else:
                     message = f"broken link {ref}: no page of the site is there"
                     hint = "check the spelling; essays live at /essays/<slug>/"
-                add(self.finding(ERROR, page, item, message, line, hint=hint))
-                continue
-            fragment = unquote(target.fragment)
-            if fragment and rel in self.pages:
-                where = "this page" if rel == page.rel else site_path
+                add(self.finding(ERROR, page, item, message, self._line_of(item, ref), hint=hint))
+            elif target.fragment:  # kind == "anchor"
+                where = "this page" if target.where == page.rel else target.site_path
                 missing = self.finding(
                     ERROR,
                     page,
                     item,
                     f"broken anchor {ref}: {where} has no heading or element with the "
-                    f"id '{fragment}'",
-                    line,
+                    f"id '{target.fragment}'",
+                    self._line_of(item, ref),
                     hint="headings get ids from their text: '## How it works' is #how-it-works",
                 )
-                outcome.anchors.append((rel, fragment, missing))
+                outcome.anchors.append((target.where, target.fragment, missing))
+
+    def _target(self, base: str, ref: str) -> _Target:
+        """Where the link ``ref`` leads from a page at ``base``, page aside."""
+        parts = urlsplit(ref)
+        target = _joined(base, ref, parts)
+        if parts.scheme.lower() in _SKIP_SCHEMES or target.scheme not in ("http", "https"):
+            return _Target("skip")
+        path = unquote(target.path) or "/"
+        on_site = (target.scheme, target.netloc) == self.origin
+        if not on_site or (parts.netloc and not path.startswith(self.base_path)):
+            # Another host, or another site on this host (user.github.io/other/).
+            return _Target("external", urlunsplit(target._replace(fragment="")))
+        if not path.startswith(self.base_path):
+            return _Target("outside")
+        site_path = "/" + path[len(self.base_path) :]
+        rel = self._file_for(site_path)
+        if rel is None:
+            return _Target("missing")
+        fragment = unquote(target.fragment)
+        if fragment and rel in self.pages:
+            return _Target("anchor", rel, fragment, site_path)
+        return _Target("found")
 
     def _base_for(self, ref: str, page_url: str) -> str:
         """What ``ref`` is resolved against: for a link from the site's root or a whole
@@ -548,17 +577,24 @@ class _Checker:
     def _has_call_to_action(self, page: _Html, facts: PageFacts) -> bool:
         """A mail link or a link to the contact page in the page's own content: the
         navigation's contact link, on every page, is not an invitation."""
-        page_url = urljoin(self.base_url, page.path.lstrip("/"))
+        page_url = ""
         for href in facts.main_links:
             href = href.strip()
             if href.lower().startswith("mailto:"):
                 return True
             if self.contact_path is None:
                 continue
-            _, target = _resolved(self._base_for(href, page_url), href)
-            if (target.scheme, target.netloc) == self.origin and unquote(target.path).rstrip(
-                "/"
-            ) == under_base(self.contact_path, self.base_path).rstrip("/"):
+            page_url = page_url or urljoin(self.base_url, page.path.lstrip("/"))
+            key = (self._base_for(href, page_url), href)
+            to_contact = self._to_contact.get(key)
+            if to_contact is None:
+                target = _joined(key[0], href, urlsplit(href))
+                contact = under_base(self.contact_path, self.base_path).rstrip("/")
+                to_contact = self._to_contact[key] = (
+                    target.scheme,
+                    target.netloc,
+                ) == self.origin and unquote(target.path).rstrip("/") == contact
+            if to_contact:
                 return True
         return False
 
@@ -658,12 +694,29 @@ def _ascii_url(url: str) -> str:
 # -- reading pages ----------------------------------------------------------------------
 
 
-# Most links of a page are on every page (the menu, the stylesheet, the feeds): resolved
-# once each, a page's are checked in a third of the time.
-@functools.lru_cache(maxsize=16384)
-def _resolved(base: str, ref: str) -> tuple[SplitResult, SplitResult]:
-    """``ref`` split, and the URL it leads to from ``base``, split."""
-    return urlsplit(ref), urlsplit(urljoin(base, ref))
+def _joined(base: str, ref: str, parts: SplitResult) -> SplitResult:
+    """``urlsplit(urljoin(base, ref))`` given ``parts = urlsplit(ref)``: for a whole URL or a
+    link from the root without dot segments, without joining (a check reads about 40
+    links a page, and joining took most of the time spent on them)."""
+    if ref.startswith("#"):  # this page
+        return _split(base)._replace(fragment=parts.fragment)
+    if "/." in ref or "\\" in ref:
+        return urlsplit(urljoin(base, ref))
+    if parts.scheme:
+        if parts.scheme != _split(base).scheme or not parts.netloc:
+            return urlsplit(urljoin(base, ref))
+        return parts
+    if parts.netloc:  # //host/path: the base's scheme
+        return parts._replace(scheme=_split(base).scheme)
+    if ref.startswith("/") and not ref.startswith("//"):
+        root = _split(base)
+        return parts._replace(scheme=root.scheme, netloc=root.netloc)
+    return urlsplit(urljoin(base, ref))
+
+
+@functools.lru_cache(maxsize=64)
+def _split(base: str) -> SplitResult:
+    return urlsplit(base)
 
 
 def _site_path(rel: str) -> str:
