@@ -351,6 +351,9 @@ def test_a_lost_published_url_is_reported(tmp_path, make_site, cli):
     lost = [f for f in found if f["page"] == "/essays/old-name/"]
     assert lost and lost[0]["source"] == "published-urls.txt"
     assert "aliases" in lost[0]["hint"]
+    # Reading the pages of a build (which warned about the lost URL too) says it once.
+    cli("build", str(site))
+    assert json.loads(cli("check", str(site), "--format", "json").out) == json.loads(result.out)
 
 
 @pytest.mark.parametrize(
@@ -729,3 +732,61 @@ def test_links_are_resolved_as_urljoin_resolves_them() -> None:
         ref += rng.choice(tails)
         base = rng.choice(bases)
         assert _joined(base, ref, urlsplit(ref)) == urlsplit(urljoin(base, ref)), (base, ref)
+
+
+def _count_renders(monkeypatch) -> list[object]:
+    """Every time a build renders its pages (check's own build does; reading the pages of
+    a build that is still current does not)."""
+    from passivepress import build as build_module
+
+    renders: list[object] = []
+    real = build_module.Builder._render_routes
+    monkeypatch.setattr(
+        build_module.Builder,
+        "_render_routes",
+        lambda self, *args: renders.append(args) or real(self, *args),
+    )
+    return renders
+
+
+def test_check_reads_the_pages_of_the_last_build_while_it_is_current(problems, cli, monkeypatch):
+    """After ``passivepress build``, with nothing changed since, check reads that build's
+    pages instead of building them again, and reports the same."""
+    alone = json.loads(cli("check", "--format", "json", str(problems)).out)
+    cli("build", str(problems))
+    renders = _count_renders(monkeypatch)
+    assert json.loads(cli("check", "--format", "json", str(problems)).out) == alone
+    assert renders == []
+
+
+@pytest.mark.parametrize("change", ["source", "output", "drafts"])
+def test_check_builds_again_when_the_last_build_is_not_current(problems, cli, monkeypatch, change):
+    """An edit since the build, a page of the output changed by hand, or a build with
+    other options: check builds the site itself."""
+    cli("build", str(problems))
+    careful = problems / "content/essays/2024-04-01-careful.md"
+    if change == "source":
+        careful.write_text(careful.read_text() + "\nAnd [a new mistake](/gone/).\n")
+    elif change == "output":
+        page = problems / "_site/essays/careful/index.html"
+        page.write_text(page.read_text().replace('id="the-point"', 'id="somewhere-else"'))
+    else:
+        cli("build", "--drafts", str(problems))
+    renders = _count_renders(monkeypatch)
+    found = findings_by_page(cli("check", "--format", "json", str(problems)).out)
+    assert len(renders) == 1
+    careless = messages(found["/essays/careless/"], "error")
+    assert "#the-point" not in careless  # the anchor is there in what a build makes
+    if change == "source":
+        assert "broken link /gone/" in messages(found["/essays/careful/"], "error")
+
+
+def test_files_left_in_the_output_by_others_do_not_hide_a_broken_link(problems, cli):
+    """Reading the last build's pages, check knows the files that build wrote: one put
+    there by hand is not the site's."""
+    careful = problems / "content/essays/2024-04-01-careful.md"
+    careful.write_text(careful.read_text() + "\nSee [the notes](/notes.txt).\n")
+    cli("build", str(problems))
+    (problems / "_site/notes.txt").write_text("left by hand")
+    found = findings_by_page(cli("check", "--format", "json", str(problems)).out)
+    assert "broken link /notes.txt" in messages(found["/essays/careful/"], "error")

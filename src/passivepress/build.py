@@ -84,6 +84,9 @@ class BuildOptions:
     borrow_markdown: bool = False
     record_urls: bool = True  # check and extend published-urls.txt
     jobs: int | None = None  # worker processes for Markdown; None: all cores
+    # Stop once the model is made (settings, content, embeds): nothing is rendered or
+    # written (check, when the last build's output is still what a build would make).
+    model_only: bool = False
 
 
 @dataclass
@@ -661,7 +664,8 @@ class Builder:
                 else _at_least(site_dir / "content", PARALLEL_MIN_DOCUMENTS)
             )
             count = options.jobs or os.cpu_count() or 1
-            if early and count > 1 and not self.state.outputs and forks.can_fork():
+            making = not self.state.outputs and not options.model_only
+            if early and count > 1 and making and forks.can_fork():
                 # Before the pool: its thread would forbid the fork. (A build with outputs
                 # kept from before makes only the cards that changed.)
                 self._early_cards = _EarlyCards()
@@ -824,6 +828,11 @@ class Builder:
         with step("embeds"):
             memo = self._embeds_memo if options.preview else None
             embeds.resolve(site, env, site_dir, site.contact_url, memo)
+
+        if options.model_only:
+            result.site = site
+            result.warnings = [*loaded.warnings, *content.warnings]
+            return result
 
         _release_free_memory()
         with step("routes"):

@@ -1,12 +1,13 @@
 """``passivepress check``: what, on the site as it would be published, hurts the author's
 promotion.
 
-The site is built into a temporary folder exactly as ``build`` would write it; then every
-HTML page of that output is read back with an HTML5 parser (see :mod:`page_facts`),
-independently of our templates, and every link, image and anchor is followed to a file of
-the output. The model adds what the pages cannot tell (was the summary written by the
-author or derived from the first paragraph?). Links to other hosts are tried only when
-asked (``--external``).
+The site is built into a temporary folder exactly as ``build`` would write it (or, when the
+last ``passivepress build`` is still what a build would make now, its output is taken as it
+is, and only the model is made again); then every HTML page of that output is read back
+with an HTML5 parser (see :mod:`page_facts`), independently of our templates, and every
+link, image and anchor is followed to a file of the output. The model adds what the pages
+cannot tell (was the summary written by the author or derived from the first paragraph?).
+Links to other hosts are tried only when asked (``--external``).
 
 Pages are checked by this process and a forked copy of it per other core, each taking
 pages as it is ready for more; an #anchor link is checked when every page's ids are known.
@@ -35,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
-from passivepress import __version__, forks, page_facts, published
+from passivepress import __version__, clock, forks, page_facts, published, uptodate
 from passivepress.build import PARALLEL_MIN_DOCUMENTS, BuildOptions, build
 from passivepress.errors import Problem
 from passivepress.model import Book, Essay, Page, Site
@@ -156,30 +157,59 @@ def check(
     now: datetime | None = None,
     processes: int | None = None,
 ) -> Report:
-    """Build the site into a temporary folder and report what needs fixing.
+    """Build the site into a temporary folder and report what needs fixing; or, when the
+    last ``passivepress build`` is still what a build would make now, read its pages.
 
     A build failure raises as ``build`` would (ContentError, ConfigError ...); the build's
     own warnings go to ``reporter``. ``processes``: how many read the pages (default: one
     per core).
     """
     collector = _Collector(reporter or Reporter())
-    with tempfile.TemporaryDirectory(prefix="passivepress-check-") as tmp:
-        out = Path(tmp) / "site"
-        # record_urls=False: checking must not change the site's published-urls.txt; nor
-        # the cache folder, whose rendered Markdown it reads all the same.
-        options = BuildOptions(
-            output=out, use_cache=False, borrow_markdown=True, record_urls=False, now=now
-        )
+    processes = processes or os.cpu_count() or 1
+    # record_urls=False: checking must not change the site's published-urls.txt; nor the
+    # cache folder, whose rendered Markdown it reads all the same.
+    options = BuildOptions(use_cache=False, borrow_markdown=True, record_urls=False, now=now)
+    current = _current_build(site_dir, now)
+    if current is not None:
+        log.debug("the last build is current: checking its pages in %s", current.output)
+        # Its pages as they are; the model they were made from, made again without them.
+        options = dataclasses.replace(options, output=current.output, model_only=True)
         result = build(site_dir, options, collector)
         assert result.site is not None
-        checker = _Checker(site_dir.resolve(), out, result.site, collector)
-        started = time.perf_counter()
-        checker.run(processes=processes or os.cpu_count() or 1)
-        collector.step("checking", time.perf_counter() - started)  # ends the progress bar
-        checker.add_build_warnings(collector.warnings)
+        checker = _Checker(
+            site_dir.resolve(), current.output, result.site, collector, files=current.files
+        )
+        _read_pages(checker, collector, processes)
+        # Not the build's word on published URLs that are gone: check says it its own way
+        # (and its own build does not look; see record_urls above).
+        checker.add_build_warnings([w for w in current.warnings if w.path != published.FILE])
+    else:
+        with tempfile.TemporaryDirectory(prefix="passivepress-check-") as tmp:
+            out = Path(tmp) / "site"
+            result = build(site_dir, dataclasses.replace(options, output=out), collector)
+            assert result.site is not None
+            checker = _Checker(site_dir.resolve(), out, result.site, collector)
+            _read_pages(checker, collector, processes)
+            checker.add_build_warnings(collector.warnings)
     if external:
         checker.check_external(timeout=timeout, concurrency=concurrency)
     return checker.report()
+
+
+def _current_build(site_dir: Path, now: datetime | None) -> uptodate.Done | None:
+    """The last ``passivepress build`` (its default output and options), when nothing it
+    read has changed since and every file it wrote is as it wrote it: what a build would
+    make now. (None also after a ``--drafts`` or ``--base-url`` build.)"""
+    sources = uptodate.scan(site_dir)
+    key = uptodate.options_key(None, False, False, None, True)
+    when = now.timestamp() if now is not None else clock.now_epoch()
+    return uptodate.check(site_dir, key, sources.digest, when)
+
+
+def _read_pages(checker: _Checker, collector: _Collector, processes: int) -> None:
+    started = time.perf_counter()
+    checker.run(processes=processes)
+    collector.step("checking", time.perf_counter() - started)  # ends the progress bar
 
 
 class _Collector(Reporter):
@@ -233,8 +263,14 @@ class _Outcome:
 
 class _Checker:
     def __init__(
-        self, site_dir: Path, out: Path, site: Site, reporter: Reporter | None = None
+        self,
+        site_dir: Path,
+        out: Path,
+        site: Site,
+        reporter: Reporter | None = None,
+        files: Iterable[str] | None = None,
     ) -> None:
+        """``files``: what the build wrote in ``out``, when the folder may hold others."""
         self.site_dir = site_dir
         self.reporter = reporter or Reporter()
         self.out = out
@@ -244,7 +280,9 @@ class _Checker:
         self.origin = (parts.scheme, parts.netloc)
         self.base_url = config.base_url
         self.base_path = config.base_path
-        self.files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+        if files is None:
+            files = (p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+        self.files = set(files)
         self.pages: dict[str, _Html] = {
             rel: _Html(rel, _site_path(rel))
             for rel in sorted(self.files)

@@ -346,12 +346,13 @@ def _add_starting_commands(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser(
         "check",
         help="list what to fix before publishing",
-        description="Build the site into a temporary folder and report, page by page, what "
-        "hurts it: broken links and #anchors, missing images (errors); images without alt "
-        "text, essays without a summary or tags, pages without a description, essays "
-        "without a call to action, affiliate links without a disclosure, published URLs that "
-        "are gone (warnings). Exit code 1 when there are errors, 0 otherwise; a build that "
-        "fails exits as 'build' would.",
+        description="Build the site into a temporary folder (or take the last build's "
+        "output, when nothing changed since) and report, page by page, what hurts it: broken "
+        "links and #anchors, missing images (errors); images without alt text, essays "
+        "without a summary or tags, pages without a description, essays without a call to "
+        "action, affiliate links without a disclosure, published URLs that are gone "
+        "(warnings). Exit code 1 when there are errors, 0 otherwise; a build that fails "
+        "exits as 'build' would.",
     )
     check.add_argument(
         "site_dir",

@@ -57,6 +57,7 @@ class Done:
     pages: int
     feeds: int
     warnings: list[Problem]
+    files: frozenset[str] = frozenset()  # every file it wrote there (from the output folder)
 
 
 def options_key(
@@ -207,7 +208,7 @@ def check(site_dir: Path, key: str, sources: str, now: float) -> Done | None:
             if not as_written(st, size, mtime_ns):
                 return None
         warnings = [Problem(*fields) for fields in record["warnings"]]
-        return Done(Path(output), record["pages"], record["feeds"], warnings)
+        return Done(Path(output), record["pages"], record["feeds"], warnings, frozenset(files))
     except Exception:  # gone, unreadable or of another version: a build finds out
         return None
 
