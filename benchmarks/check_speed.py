@@ -4,7 +4,8 @@
     python benchmarks/check_speed.py --essays 10000 --runs 3 --workdir /dev/shm
 
 ``check`` builds the site into a temporary folder (a clean build, no cache; here in the
-work folder, through TMPDIR) and then reads every page back; this times the whole command,
+work folder, through TMPDIR), or with ``--after-build`` takes that build's output, and then
+reads every page back; this times the whole command,
 from its start to its end, and prints the median [min–max] seconds, pages per second and
 the largest process's peak RSS (``/usr/bin/time -v``), with the machine it ran on.
 """
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "--after-build",
         action="store_true",
         help="run 'passivepress build' first (untimed), as CI does before checking: check "
-        "then takes the rendered Markdown from the cache folder",
+        "then reads that build's pages and makes only the model again",
     )
     args = parser.parse_args(argv)
 
