@@ -968,6 +968,40 @@ def test_ctrl_c_stops_the_command_cleanly(site, tmp_path, flags: list[str]) -> N
     assert (site / PREVIEW_DIR / "state.pickle").is_file() == (flags == [])
 
 
+def test_a_second_ctrl_c_while_stopping_ends_the_command(site) -> None:
+    """Pressed twice, Ctrl-C interrupted the stopping itself: the server's threads went on
+    and the process waited for them for ever. The second one now ends it at once."""
+    # The command, with a stop that takes a while (as keeping a big site's state does).
+    script = (
+        "import sys, time\n"
+        "from passivepress import cli, serve\n"
+        "real = serve.LivePreview.stop\n"
+        "serve.LivePreview.stop = lambda self: (time.sleep(1), real(self))\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "serve", str(site), "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        while "Serving at" not in (line := proc.stderr.readline()):
+            assert line, "the server ended before serving"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+            pytest.fail("the server did not end")
+    assert proc.returncode == 128 + signal.SIGINT
+
+
 def test_a_port_in_use_is_a_clear_error(site) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

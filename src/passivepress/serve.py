@@ -952,10 +952,24 @@ def run(
         while True:
             time.sleep(3600)  # Ctrl-C raises KeyboardInterrupt here, on every platform
     finally:
-        preview.stop()
+        # A second Ctrl-C (or SIGTERM) while stopping ends the process at once: raised in
+        # the middle of stop(), it left the server's threads running and the process
+        # waiting for them for ever. What the preview keeps survives that (see
+        # passivepress.preview_folder).
         if main:
-            signal.signal(signal.SIGTERM, previous)
+            before_int = signal.signal(signal.SIGINT, _exit_now)
+            signal.signal(signal.SIGTERM, _exit_now)
+        try:
+            preview.stop()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, before_int)
+                signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
