@@ -138,8 +138,10 @@ class PreviewFolder:
     def save(self, state: State, rewritten: set[str]) -> None:
         """Keep a full build's state (as CLI builds keep theirs) for the next run, with the
         outputs quick builds wrote since that build."""
-        save_state(self.root, state, path=self._state)
+        # The list first: a run stopped in between finds no state (the full build removed
+        # the last one before it wrote), rather than a state without its list.
         self._write_journal(rewritten)
+        save_state(self.root, state, path=self._state)
 
     def _write_journal(self, rewritten: set[str]) -> None:
         try:
