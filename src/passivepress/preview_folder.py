@@ -140,10 +140,10 @@ class PreviewFolder:
         outputs quick builds wrote since that build."""
         # The list first: a run stopped in between finds no state (the full build removed
         # the last one before it wrote), rather than a state without its list.
-        self._write_journal(rewritten)
-        save_state(self.root, state, path=self._state)
+        if self._write_journal(rewritten):
+            save_state(self.root, state, path=self._state)
 
-    def _write_journal(self, rewritten: set[str]) -> None:
+    def _write_journal(self, rewritten: set[str]) -> bool:
         try:
             if rewritten:
                 tmp = self._rewritten.with_suffix(".tmp")
@@ -153,3 +153,5 @@ class PreviewFolder:
                 self._rewritten.unlink(missing_ok=True)
         except OSError:
             self.forget()  # which outputs changed could not be told
+            return False
+        return True
