@@ -364,3 +364,17 @@ def test_a_mistake_in_a_saved_file_leaves_what_was_kept_trusted(site):
     result = preview_builder(site, folder, 8000).build()
     assert result.rendered == 0
     folder.release()
+
+
+def test_no_state_is_kept_without_its_list_of_rewritten_outputs(site):
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    builder.build()
+    assert builder.keep_for_next_run(stop=lambda: builder._unwritten is not None) is False
+    essay = essay_files(site)[1]
+    retitle(essay, "Unlisted")
+    assert builder.build(changed=[essay.relative_to(site).as_posix()]).quick
+    (site / PREVIEW_DIR / "rewritten").mkdir()  # the list cannot be written there
+    builder.keep_for_next_run()
+    assert not (site / PREVIEW_DIR / "state.pickle").exists()
+    folder.release()
