@@ -59,6 +59,18 @@ class Events:
                 data.append(line[5:].strip())
 
 
+def serving_line(proc: subprocess.Popen, log: list[str]) -> str:
+    """The server's "Serving at" line, its log read up to it into ``log``."""
+    assert proc.stderr is not None
+    while True:
+        line = proc.stderr.readline()
+        if not line:
+            raise SystemExit("the server ended before serving:\n" + "".join(log))
+        log.append(line)
+        if "Serving at" in line:
+            return line
+
+
 def start_server(site: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, list[str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "passivepress", "serve", str(site), "--port", "0"],
@@ -66,16 +78,10 @@ def start_server(site: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int
         text=True,
         env=env,
     )
-    assert proc.stderr is not None
     log: list[str] = []
-    while True:
-        line = proc.stderr.readline()
-        if not line:
-            raise SystemExit("the server ended:\n" + "".join(log))
-        log.append(line)
-        if "Serving at" in line:
-            port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-            break
+    line = serving_line(proc, log)
+    port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+    assert proc.stderr is not None
     # Keep reading its log, so the pipe never fills and the server never blocks on it.
     threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True).start()
     return proc, port, log

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import add_corpus_options, generate
+from preview_latency import serving_line
 
 
 class BenchError(Exception):
@@ -49,17 +50,7 @@ def serve_once(site: Path, port: int, flags: list[str], linger: float, timeout: 
         cmd + flags, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
     )
     try:
-        assert proc.stderr is not None
-        seen = []
-        while True:
-            line = proc.stderr.readline()
-            if not line:
-                raise BenchError("the preview ended before serving:\n" + "".join(seen))
-            seen.append(line)
-            if "Serving at" in line:
-                break
-            if time.perf_counter() - started > timeout:
-                raise BenchError("the preview took too long to start")
+        serving_line(proc, [])
         up = time.perf_counter() - started
         time.sleep(linger)
         asked = time.perf_counter()

@@ -133,10 +133,10 @@ def test_what_changed_between_runs_is_made_again_and_only_that(site):
     assert tree(kept_output(site)) == fresh_tree(site, port)
 
 
-def preview_builder(site: Path, folder: PreviewFolder, port: int) -> Builder:
-    """The preview's builder, as LivePreview makes it (without the server around it)."""
-    options = BuildOptions(
-        output=folder.output,
+def preview_options(output: Path, port: int) -> BuildOptions:
+    """The options of the preview's builder, as LivePreview makes it."""
+    return BuildOptions(
+        output=output,
         preview=True,
         drafts=True,
         future=True,
@@ -144,7 +144,11 @@ def preview_builder(site: Path, folder: PreviewFolder, port: int) -> Builder:
         jobs=1,
         base_url=f"http://127.0.0.1:{port}/",
     )
-    return Builder(site, options, Recorder(), kept=folder)
+
+
+def preview_builder(site: Path, folder: PreviewFolder, port: int) -> Builder:
+    """The preview's builder (without the server around it)."""
+    return Builder(site, preview_options(folder.output, port), Recorder(), kept=folder)
 
 
 def builder_tree(site: Path, port: int) -> dict[str, bytes]:
@@ -154,16 +158,7 @@ def builder_tree(site: Path, port: int) -> dict[str, bytes]:
 
 def fresh_build(site: Path, port: int) -> tuple[BuildResult, dict[str, bytes]]:
     out = site.parent / "fresh"
-    options = BuildOptions(
-        output=out,
-        preview=True,
-        drafts=True,
-        future=True,
-        now=NOW,
-        jobs=1,
-        base_url=f"http://127.0.0.1:{port}/",
-    )
-    result = Builder(site, options, Recorder()).build()
+    result = Builder(site, preview_options(out, port), Recorder()).build()
     return result, tree(out)
 
 
@@ -178,13 +173,25 @@ def claim(site: Path) -> PreviewFolder:
     return folder
 
 
+def run(site: Path) -> tuple[PreviewFolder, Builder, BuildResult]:
+    """A preview run's folder and builder, after its first build (and that build)."""
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    return folder, builder, builder.build()
+
+
+def kept_run(site: Path) -> None:
+    """A preview run that built, kept what the next starts from, and stopped."""
+    folder, builder, _ = run(site)
+    builder.keep_for_next_run()
+    folder.release()
+
+
 def test_saves_after_the_last_keeping_are_made_again_by_the_next_run(site):
     """A preview killed after quick builds: the outputs they wrote are newer than the kept
     state's records, and they are made again (their bytes may be the same while what they
     read is not: the modification time cannot tell)."""
-    folder = claim(site)
-    builder = preview_builder(site, folder, 8000)
-    builder.build()
+    folder, builder, _ = run(site)
     builder.keep_for_next_run()  # as the preview does once no save waits
     essay = essay_files(site)[2]
     retitle(essay, "Quick")
@@ -194,12 +201,9 @@ def test_saves_after_the_last_keeping_are_made_again_by_the_next_run(site):
     assert journal is not None and journal.rewritten
     folder.release()  # killed: nothing more is kept
 
-    folder = claim(site)
-    again = preview_builder(site, folder, 8000)
-    recorder = again.reporter
-    result = again.build()
+    folder, again, result = run(site)
     assert result.markdown_rendered == 0
-    assert set(recorder.paths) == {url_of(rel) for rel in journal.rewritten}
+    assert set(again.reporter.paths) == {url_of(rel) for rel in journal.rewritten}
     assert tree(folder.output) == builder_tree(site, 8000)
     folder.release()
 
@@ -207,9 +211,7 @@ def test_saves_after_the_last_keeping_are_made_again_by_the_next_run(site):
 def test_a_quick_build_before_the_keeping_leaves_nothing_to_trust(site):
     """The model a quick build patched is no longer the full build's: it is not kept, and
     the next run builds everything again (and gets it right)."""
-    folder = claim(site)
-    builder = preview_builder(site, folder, 8000)
-    builder.build()
+    folder, builder, _ = run(site)
     essay = essay_files(site)[4]
     retitle(essay, "Early")
     assert builder.build(changed=[essay.relative_to(site).as_posix()]).quick
@@ -217,8 +219,7 @@ def test_a_quick_build_before_the_keeping_leaves_nothing_to_trust(site):
     folder.release()
     assert not (site / PREVIEW_DIR / "state.pickle").exists()
 
-    folder = claim(site)
-    result = preview_builder(site, folder, 8000).build()
+    folder, _, result = run(site)
     fresh, made = fresh_build(site, 8000)
     assert result.rendered == fresh.rendered
     assert tree(folder.output) == made
@@ -228,19 +229,14 @@ def test_a_quick_build_before_the_keeping_leaves_nothing_to_trust(site):
 def test_a_run_stopped_in_mid_build_trusts_nothing_kept(site):
     """Even a file changed behind the kept records' back (same size, same modification
     time) is made again after a run that stopped while writing."""
-    folder = claim(site)
-    builder = preview_builder(site, folder, 8000)
-    builder.build()
-    builder.keep_for_next_run()
-    folder.release()
+    kept_run(site)
     page = next(kept_output(site).glob("essays/*/index.html"))
     before, st = page.read_bytes(), page.stat()
     page.write_bytes(before.replace(b"<title>", b"<title>X", 1)[: len(before)])
     os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
     (site / PREVIEW_DIR / "building").touch()
 
-    folder = claim(site)
-    result = preview_builder(site, folder, 8000).build()
+    folder, _, result = run(site)
     assert result.rendered == fresh_build(site, 8000)[0].rendered
     assert page.read_bytes() == before
     assert not (site / PREVIEW_DIR / "building").exists()
@@ -248,22 +244,15 @@ def test_a_run_stopped_in_mid_build_trusts_nothing_kept(site):
 
 
 def test_outputs_changed_by_hand_are_made_again(site):
-    folder = claim(site)
-    builder = preview_builder(site, folder, 8000)
-    builder.build()
-    builder.keep_for_next_run()
-    folder.release()
+    kept_run(site)
     page = next(kept_output(site).glob("essays/*/index.html"))
     before = page.read_bytes()
     page.write_bytes(b"edited by hand")
     stray = kept_output(site) / "stray.html"
     stray.write_text("not ours")
 
-    folder = claim(site)
-    recorder = Recorder()
-    again = Builder(site, preview_builder(site, folder, 8000).options, recorder, kept=folder)
-    again.build()
-    assert recorder.paths == [url_of(page.relative_to(kept_output(site)).as_posix())]
+    folder, again, _ = run(site)
+    assert again.reporter.paths == [url_of(page.relative_to(kept_output(site)).as_posix())]
     assert page.read_bytes() == before and not stray.exists()
     folder.release()
 
@@ -323,9 +312,7 @@ def test_a_preview_with_keep_off_leaves_the_site_folder_as_it_was(site):
 def test_keeping_stops_for_a_save_and_goes_on_after_it(site):
     """The preview keeps its state while no save waits; a save stops it. Once the model is
     made, the rest may wait for quick builds: what they wrote is listed with the state."""
-    folder = claim(site)
-    builder = preview_builder(site, folder, 8000)
-    builder.build()
+    folder, builder, _ = run(site)
     assert builder.keep_for_next_run(stop=lambda: True) is False
     # Stopped once the model is made: only the writing is left.
     assert builder.keep_for_next_run(stop=lambda: builder._unwritten is not None) is False
@@ -338,18 +325,14 @@ def test_keeping_stops_for_a_save_and_goes_on_after_it(site):
     rewritten = builder.resident.journal.rewritten
     folder.release()
 
-    folder = claim(site)
-    again = preview_builder(site, folder, 8000)
-    again.build()
+    folder, again, _ = run(site)
     assert set(again.reporter.paths) == {url_of(rel) for rel in rewritten}
     assert tree(folder.output) == builder_tree(site, 8000)
     folder.release()
 
 
 def test_a_mistake_in_a_saved_file_leaves_what_was_kept_trusted(site):
-    folder = claim(site)
-    builder = preview_builder(site, folder, 8000)
-    builder.build()
+    folder, builder, _ = run(site)
     builder.keep_for_next_run()
     essay = essay_files(site)[0]
     good = essay.read_text()
@@ -360,16 +343,13 @@ def test_a_mistake_in_a_saved_file_leaves_what_was_kept_trusted(site):
     essay.write_text(good)
     folder.release()
 
-    folder = claim(site)
-    result = preview_builder(site, folder, 8000).build()
+    folder, _, result = run(site)
     assert result.rendered == 0
     folder.release()
 
 
 def test_no_state_is_kept_without_its_list_of_rewritten_outputs(site):
-    folder = claim(site)
-    builder = preview_builder(site, folder, 8000)
-    builder.build()
+    folder, builder, _ = run(site)
     assert builder.keep_for_next_run(stop=lambda: builder._unwritten is not None) is False
     essay = essay_files(site)[1]
     retitle(essay, "Unlisted")
