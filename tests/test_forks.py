@@ -121,12 +121,18 @@ def test_no_fork_while_another_thread_runs():
 
 
 def test_a_deck_dealt_after_the_copies_were_forked_gives_each_chunk_once():
-    """Copies forked before the chunks are known take from the deck once it is dealt; it
-    ends when it is empty, though each copy holds the pipe's other end."""
+    """Copies forked before the chunks are known take from the deck once it is dealt and
+    they are given its chunks; it ends when it is empty, though each copy holds the pipe's
+    other end."""
     deck = forks.Deck()
-    gate = forks.Standby(lambda _payload: [n for chunk in deck for n in chunk])
+
+    def take(chunks):
+        deck.chunks = chunks  # this copy's deck was made empty
+        return [n for chunk in deck for n in chunk]
+
+    gate = forks.Standby(take)
     deck.deal(range(100), smallest=3)
-    gate.send(None)
+    gate.send(deck.chunks)
     here = [n for chunk in deck for n in chunk]
     there = gate.result()
     deck.close()

@@ -41,8 +41,9 @@ class Deck(Generic[T]):
     that stops early leaves the rest to the others.
 
     A deck made without ``items`` is dealt later (:meth:`deal`), so that copies forked
-    before its chunks are known can take from it. Its reads never wait: such a copy holds
-    the pipe's other end too, so the pipe never ends; empty, the deck is done.
+    before its chunks are known can take from it, once they are given :attr:`chunks` (their
+    own copy of the deck was made empty). Its reads never wait: such a copy holds the
+    pipe's other end too, so the pipe never ends; empty, the deck is done.
     """
 
     # The numbers must fit in the pipe's buffer before anyone reads: POSIX systems give
