@@ -790,3 +790,15 @@ def test_files_left_in_the_output_by_others_do_not_hide_a_broken_link(problems, 
     (problems / "_site/notes.txt").write_text("left by hand")
     found = findings_by_page(cli("check", "--format", "json", str(problems)).out)
     assert "broken link /notes.txt" in messages(found["/essays/careful/"], "error")
+
+
+def test_check_reads_the_pages_of_a_build_made_the_quick_way(problems, cli, monkeypatch):
+    """An essay edited and built the quick way: that build is current too."""
+    cli("build", str(problems))
+    careful = problems / "content/essays/2024-04-01-careful.md"
+    careful.write_text(careful.read_text() + "\nAnd [a new mistake](/gone/).\n")
+    assert "the quick way" in cli("build", "-v", str(problems)).err
+    renders = _count_renders(monkeypatch)
+    found = findings_by_page(cli("check", "--format", "json", str(problems)).out)
+    assert renders == []
+    assert "broken link /gone/" in messages(found["/essays/careful/"], "error")
