@@ -358,3 +358,20 @@ def test_no_state_is_kept_without_its_list_of_rewritten_outputs(site):
     builder.keep_for_next_run()
     assert not (site / PREVIEW_DIR / "state.pickle").exists()
     folder.release()
+
+
+def test_static_files_changed_between_runs_are_copied_again(site):
+    static = site / "static"
+    (static / "images").mkdir(parents=True)
+    (static / "images" / "a.svg").write_text("<svg>a</svg>")
+    (static / "gone.txt").write_text("soon gone")
+    kept_run(site)
+    (static / "images" / "a.svg").write_text("<svg>changed, and longer</svg>")
+    (static / "gone.txt").unlink()
+    (static / "new.txt").write_text("new")
+    folder, _, _ = run(site)
+    made = tree(folder.output)
+    assert made["images/a.svg"] == b"<svg>changed, and longer</svg>"
+    assert "gone.txt" not in made and made["new.txt"] == b"new"
+    assert made == builder_tree(site, 8000)
+    folder.release()
