@@ -569,8 +569,8 @@ class Builder:
         self._outputs_unseen = False
         # What a preview keeps of its last full build, in two steps (see
         # keep_for_next_run): the snapshot and the changes found by comparing it, until its
-        # model is made (dropped if a quick build changes the snapshot first); then that
-        # model, until the whole state is written.
+        # model is made (at the latest by the first quick build, which changes the
+        # snapshot); then that model, until the whole state is written.
         self._unsaved: tuple[Snapshot, Changes] | None = None
         self._unwritten: Kept | None = None
         # The last model kept or loaded, with the settings it was made with: the tokens of
@@ -684,8 +684,8 @@ class Builder:
 
         The preview calls this while no save waits, and ``stop`` says when one does: the
         work then stops within a few hundredths of a second and goes on the next time. Its
-        model must be made before a quick build changes the snapshot (then nothing is kept
-        until the next full build); the rest may wait: the outputs quick builds write
+        model must be made before a quick build changes the snapshot (the quick build
+        makes it first otherwise); the rest may wait: the outputs quick builds write
         meanwhile are listed with it, and made again by the next run.
 
         The rendered Markdown goes into the cache folder's store, which CLI builds share:
@@ -693,15 +693,8 @@ class Builder:
         preview rendered."""
         if self.kept is None:
             return True
-        if self._unsaved is not None:
-            snapshot, judge = self._unsaved
-            earlier = None
-            if self._earlier is not None and self._earlier[0] == self.state.settings:
-                earlier = self._earlier[1]
-            model = Kept.of(snapshot, judge, earlier=earlier, stop=stop)
-            if model is None:
-                return False
-            self._unsaved, self._unwritten = None, model
+        if not self._make_model(stop):
+            return False
         if self._unwritten is None:
             return True
         state = self.state
@@ -724,6 +717,21 @@ class Builder:
             rewritten=self._rewritten(),
         )
         self._earlier, self._unwritten = (state.settings, self._unwritten), None
+        return True
+
+    def _make_model(self, stop: Callable[[], bool] = lambda: False) -> bool:
+        """The last full build's model as it is kept, made from its snapshot (unless it
+        is made already); False when ``stop`` said to stop first."""
+        if self._unsaved is None:
+            return True
+        snapshot, judge = self._unsaved
+        earlier = None
+        if self._earlier is not None and self._earlier[0] == self.state.settings:
+            earlier = self._earlier[1]
+        model = Kept.of(snapshot, judge, earlier=earlier, stop=stop)
+        if model is None:
+            return False
+        self._unsaved, self._unwritten = None, model
         return True
 
     def _rewritten(self) -> set[str]:
@@ -755,11 +763,13 @@ class Builder:
 
     def _quick(self, resident: quick.Resident, changed: Iterable[str]) -> BuildResult | None:
         """A preview's quick build, or None (the full way)."""
+        if self.kept is not None:
+            # Made before this build patches the snapshot, if the preview has had no idle
+            # time for it since the full build (once: up to a second at 10,000 essays).
+            self._make_model()
         result = quick.build_resident(self.site_dir, self.options, self.reporter, resident, changed)
-        if result is not None:
-            self._unsaved = None  # the snapshot now shows what this build made
-            if self.kept is not None:
-                self.kept.note(self._rewritten())
+        if result is not None and self.kept is not None:
+            self.kept.note(self._rewritten())
         if resident.journal is not None and self._snapshot is not None:
             # Outputs a quick build rewrote read what their recorded reads may not say:
             # the next full build makes them again (without a recipe, one is new).
