@@ -999,7 +999,9 @@ def test_a_second_ctrl_c_while_stopping_ends_the_command(site) -> None:
             proc.kill()
             proc.wait()
             pytest.fail("the server did not end")
-    assert proc.returncode == 128 + signal.SIGINT
+    # Ended by the second Ctrl-C (or, on a machine too slow to be stopping yet, by Python's
+    # own end on a KeyboardInterrupt): not left waiting.
+    assert proc.returncode in (128 + signal.SIGINT, -signal.SIGINT)
 
 
 def test_a_port_in_use_is_a_clear_error(site) -> None:
