@@ -165,31 +165,30 @@ def check(
     per core).
     """
     collector = _Collector(reporter or Reporter())
-    processes = processes or os.cpu_count() or 1
     # record_urls=False: checking must not change the site's published-urls.txt; nor the
     # cache folder, whose rendered Markdown it reads all the same.
     options = BuildOptions(use_cache=False, borrow_markdown=True, record_urls=False, now=now)
     current = _current_build(site_dir, now)
-    if current is not None:
-        log.debug("the last build is current: checking its pages in %s", current.output)
-        # Its pages as they are; the model they were made from, made again without them.
-        options = dataclasses.replace(options, output=current.output, model_only=True)
-        result = build(site_dir, options, collector)
+    with contextlib.ExitStack() as stack:
+        if current is not None:
+            log.debug("the last build is current: checking its pages in %s", current.output)
+            # Its pages as they are; the model they were made from, made again without them.
+            out, files = current.output, current.files
+            options = dataclasses.replace(options, model_only=True)
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="passivepress-check-"))
+            out, files = Path(tmp) / "site", None
+        result = build(site_dir, dataclasses.replace(options, output=out), collector)
         assert result.site is not None
-        checker = _Checker(
-            site_dir.resolve(), current.output, result.site, collector, files=current.files
-        )
-        _read_pages(checker, collector, processes)
-        # Not the build's word on published URLs that are gone: check says it its own way
-        # (and its own build does not look; see record_urls above).
-        checker.add_build_warnings([w for w in current.warnings if w.path != published.FILE])
-    else:
-        with tempfile.TemporaryDirectory(prefix="passivepress-check-") as tmp:
-            out = Path(tmp) / "site"
-            result = build(site_dir, dataclasses.replace(options, output=out), collector)
-            assert result.site is not None
-            checker = _Checker(site_dir.resolve(), out, result.site, collector)
-            _read_pages(checker, collector, processes)
+        checker = _Checker(site_dir.resolve(), out, result.site, collector, files=files)
+        started = time.perf_counter()
+        checker.run(processes=processes or os.cpu_count() or 1)
+        collector.step("checking", time.perf_counter() - started)  # ends the progress bar
+        if current is not None:
+            # Not the build's word on published URLs that are gone: check says it its own
+            # way (and its own build does not look; see record_urls above).
+            checker.add_build_warnings([w for w in current.warnings if w.path != published.FILE])
+        else:
             checker.add_build_warnings(collector.warnings)
     if external:
         checker.check_external(timeout=timeout, concurrency=concurrency)
@@ -204,12 +203,6 @@ def _current_build(site_dir: Path, now: datetime | None) -> uptodate.Done | None
     key = uptodate.options_key(None, False, False, None, True)
     when = now.timestamp() if now is not None else clock.now_epoch()
     return uptodate.check(site_dir, key, sources.digest, when)
-
-
-def _read_pages(checker: _Checker, collector: _Collector, processes: int) -> None:
-    started = time.perf_counter()
-    checker.run(processes=processes)
-    collector.step("checking", time.perf_counter() - started)  # ends the progress bar
 
 
 class _Collector(Reporter):
@@ -246,7 +239,7 @@ class _Target:
     kind: str  # "skip", "external", "outside", "missing", "anchor" or "found"
     where: str = ""  # external: the URL without its fragment; anchor: the output file
     fragment: str = ""
-    site_path: str = ""
+    site_path: str = ""  # anchor and found: the page's path on the site
 
 
 @dataclass
@@ -294,10 +287,8 @@ class _Checker:
         contact = site.page("contact")
         self.contact_path = contact.path if contact else None
         self.findings: set[Finding] = set()
-        # Where each link leads, by (what it is resolved against, the link): most links of
-        # a page (the menu, the stylesheet, the feeds, the tags) are on many pages.
+        # Where each link leads, by (what it is resolved against, the link).
         self._targets: dict[tuple[str, str], _Target] = {}
-        self._to_contact: dict[tuple[str, str], bool] = {}  # the same, for _has_call_to_action
         self.external_refs: dict[str, set[str]] = defaultdict(set)  # URL → pages (output files)
         self.external_tried = 0
 
@@ -409,10 +400,7 @@ class _Checker:
             ref = ref.strip()
             if not ref:
                 continue
-            key = (self._base_for(ref, page_url), ref)
-            target = self._targets.get(key)
-            if target is None:
-                target = self._targets[key] = self._target(*key)
+            target = self._target_of(ref, page_url)
             kind = target.kind
             if kind == "skip":
                 continue
@@ -454,6 +442,16 @@ class _Checker:
                 )
                 outcome.anchors.append((target.where, target.fragment, missing))
 
+    def _target_of(self, ref: str, page_url: str) -> _Target:
+        """Where the link ``ref`` on the page at ``page_url`` leads, worked out once per
+        place it is resolved against (most links of a page, such as the menu, the feeds and
+        the tags, are on many pages)."""
+        key = (self._base_for(ref, page_url), ref)
+        target = self._targets.get(key)
+        if target is None:
+            target = self._targets[key] = self._target(*key)
+        return target
+
     def _target(self, base: str, ref: str) -> _Target:
         """Where the link ``ref`` leads from a page at ``base``, page aside."""
         parts = urlsplit(ref)
@@ -474,7 +472,7 @@ class _Checker:
         fragment = unquote(target.fragment)
         if fragment and rel in self.pages:
             return _Target("anchor", rel, fragment, site_path)
-        return _Target("found")
+        return _Target("found", site_path=site_path)
 
     def _base_for(self, ref: str, page_url: str) -> str:
         """What ``ref`` is resolved against: for a link from the site's root or a whole
@@ -615,25 +613,16 @@ class _Checker:
     def _has_call_to_action(self, page: _Html, facts: PageFacts) -> bool:
         """A mail link or a link to the contact page in the page's own content: the
         navigation's contact link, on every page, is not an invitation."""
-        page_url = ""
+        page_url = urljoin(self.base_url, page.path.lstrip("/"))
+        contact = self.contact_path.rstrip("/") if self.contact_path is not None else None
         for href in facts.main_links:
             href = href.strip()
             if href.lower().startswith("mailto:"):
                 return True
-            if self.contact_path is None:
-                continue
-            page_url = page_url or urljoin(self.base_url, page.path.lstrip("/"))
-            key = (self._base_for(href, page_url), href)
-            to_contact = self._to_contact.get(key)
-            if to_contact is None:
-                target = _joined(key[0], href, urlsplit(href))
-                contact = under_base(self.contact_path, self.base_path).rstrip("/")
-                to_contact = self._to_contact[key] = (
-                    target.scheme,
-                    target.netloc,
-                ) == self.origin and unquote(target.path).rstrip("/") == contact
-            if to_contact:
-                return True
+            if contact is not None:
+                path = self._target_of(href, page_url).site_path  # "" off the site
+                if path and path.rstrip("/") == contact:
+                    return True
         return False
 
     # -- other hosts --------------------------------------------------------------------
