@@ -839,9 +839,9 @@ class Builder:
             memo = self._embeds_memo if options.preview else None
             embeds.resolve(site, env, site_dir, site.contact_url, memo)
 
+        warnings = [*loaded.warnings, *content.warnings]
         if options.model_only:
-            result.site = site
-            result.warnings = [*loaded.warnings, *content.warnings]
+            result.site, result.warnings = site, warnings
             return result
 
         _release_free_memory()
@@ -849,7 +849,6 @@ class Builder:
             plan = routes.plan(site, content.menu, cards)
         self._collector.settle()
 
-        warnings = [*loaded.warnings, *content.warnings]
         with step("urls"):
             produced = published_paths(plan, site)
             history = published.read(site_dir) if options.record_urls else []

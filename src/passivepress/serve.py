@@ -369,8 +369,7 @@ class LivePreview:
         self._build_wanted = threading.Event()  # set while a build waits for the lock
         self._instance = secrets.token_hex(4)  # a restarted server never repeats a build id
         self._folder: PreviewFolder | None = None
-        self._tmp: Path | None = None
-        self._output: Path | None = None
+        self._tmp: Path | None = None  # without a folder of its own (see start)
         self._builder: Builder | None = None
         self._builder_base = ""
         self._config_seen: bytes | None = None  # passivepress.yml when it gave _builder_base
@@ -387,11 +386,8 @@ class LivePreview:
     def start(self) -> None:
         """Bind, build once, serve and watch. Raises OSError when the port is taken."""
         self._folder = PreviewFolder.claim(self.site_dir) if self.options.keep else None
-        if self._folder is not None:
-            self._output = self._folder.output
-        else:
+        if self._folder is None:
             self._tmp = Path(tempfile.mkdtemp(prefix="passivepress-preview-"))
-            self._output = self._tmp / "site"
         # The preview holds two models (the last build's and the next); the cycle collector
         # walking them in mid-build or mid-request took a sixth of a save's time at 1,000
         # essays. It pauses from each build's start until the page has reloaded.
@@ -531,6 +527,12 @@ class LivePreview:
         self._collector.daemon = True
         self._collector.start()
 
+    def _output(self) -> Path:
+        if self._folder is not None:
+            return self._folder.output
+        assert self._tmp is not None
+        return self._tmp / "site"
+
     def _keep_for_next_run(self, stop: Callable[[], bool] = lambda: False) -> None:
         """Keep the last full build in the preview's folder (with the build lock held),
         unless ``stop`` says a save is waiting (then after its build)."""
@@ -569,10 +571,9 @@ class LivePreview:
             except PassivepressError:
                 base_path = self._builder_base or "/"  # the build itself will report it
         if self._builder is None or base_path != self._builder_base:
-            assert self._output is not None
             local = f"http://{self._url_host()}:{self.port}{base_path}"
             options = BuildOptions(
-                output=self._output,
+                output=self._output(),
                 drafts=self.options.drafts,
                 future=self.options.future,
                 base_url=local,
