@@ -18,24 +18,24 @@ import platform
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_speed import BenchError, run_timed
-from corpus import add_corpus_options, generate
+from corpus import add_after_build_option, add_corpus_options, build_once, generate
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_corpus_options(parser)
     parser.add_argument("--timeout", type=float, default=1800)
-    parser.add_argument(
-        "--after-build",
-        action="store_true",
-        help="run 'passivepress build' first (untimed), as CI does before checking: check "
-        "then reads that build's pages and makes only the model again",
+    add_after_build_option(
+        parser,
+        "as CI does before checking; check then reads that build's pages and makes only the "
+        "model again",
     )
     args = parser.parse_args(argv)
 
@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = 0
     try:
         if args.after_build:
-            cmd = [sys.executable, "-m", "passivepress", "build", "-q", str(site)]
-            run_timed(cmd, cwd=work, log=work / "build.log", timeout=args.timeout)
+            build_once(site, args.timeout)
         for run in range(args.runs):
             log = work / f"check-{run}.log"
             cmd = [sys.executable, "-m", "passivepress", "check", str(site)]
@@ -57,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             samples.append(run_timed(cmd, cwd=work, log=log, timeout=args.timeout, env=env))
             found = re.search(r"Checked (\d+) pages", log.read_text())
             pages = int(found.group(1)) if found else 0
-    except BenchError as exc:
+    except (BenchError, subprocess.SubprocessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

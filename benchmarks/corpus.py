@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -187,6 +189,23 @@ def add_corpus_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--books", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, help="where the corpus is made (default: a temp)")
+
+
+def add_after_build_option(parser: argparse.ArgumentParser, then: str) -> None:
+    """``--after-build``: a ``passivepress build`` of the corpus first, untimed (see
+    :func:`build_once`); ``then`` says what the timed command takes from it."""
+    parser.add_argument(
+        "--after-build",
+        action="store_true",
+        help=f"run 'passivepress build' first (untimed): {then}",
+    )
+
+
+def build_once(site: Path, timeout: float) -> None:
+    """``passivepress build`` of the corpus, its output not shown (CalledProcessError if it
+    fails)."""
+    cmd = [sys.executable, "-m", "passivepress", "build", "-q", str(site)]
+    subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:

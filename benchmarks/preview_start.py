@@ -27,12 +27,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import add_corpus_options, generate
+from build_speed import BenchError, append_sentence, essay_files
+from corpus import add_after_build_option, add_corpus_options, build_once, generate
 from preview_latency import serving_line
-
-
-class BenchError(Exception):
-    pass
 
 
 def free_port() -> int:
@@ -66,11 +63,6 @@ def serve_once(site: Path, port: int, flags: list[str], linger: float, timeout: 
     return up, down
 
 
-def edit_one_essay(site: Path, run: int) -> None:
-    essay = sorted((site / "content" / "essays").glob("*.md"))[2]
-    essay.write_text(essay.read_text() + f"\nOne more line, edit {run}.\n")
-
-
 def summary(values: list[float]) -> str:
     if len(values) == 1:
         return f"{values[0]:.2f}"
@@ -82,11 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     add_corpus_options(parser)
     parser.add_argument("--linger", type=float, default=3.0, help="seconds served per run")
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument(
-        "--after-build",
-        action="store_true",
-        help="run 'passivepress build' first (untimed): its cache folder holds the rendered "
-        "Markdown, which the preview takes",
+    add_after_build_option(
+        parser, "its cache folder holds the rendered Markdown, which the preview takes"
     )
     args = parser.parse_args(argv)
 
@@ -97,14 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, list[float], list[float]]] = []
     try:
         if args.after_build:
-            cmd = [sys.executable, "-m", "passivepress", "build", "-q", str(site)]
-            subprocess.run(cmd, check=True, timeout=args.timeout)
+            build_once(site, args.timeout)
 
         def runs(label: str, flags: list[str], count: int, edit: bool = False) -> None:
             ups, downs = [], []
             for run in range(count):
                 if edit:
-                    edit_one_essay(site, run)
+                    append_sentence(essay_files(site)[2], run)
                 up, down = serve_once(site, port, flags, args.linger, args.timeout)
                 ups.append(up)
                 downs.append(down)
