@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -700,22 +700,17 @@ class Builder:
         state = self.state
         if not self._store_bodies(state.markdown, stop) or stop():
             return False
-        self.kept.save(
-            State(
-                output=state.output,
-                settings=state.settings,
-                outputs=state.outputs,
-                static=state.static,
-                related=state.related,
-                model=self._unwritten,
-                read_settings=self._read_settings,
-                readings={
-                    name: (seen, reading.kept_copy())
-                    for name, (seen, reading) in self.read_cache.items()
-                },
-            ),
-            rewritten=self._rewritten(),
+        # As a CLI build keeps its state: the bodies in the store, the readings without
+        # their text, the model as tokens.
+        readings = {name: (seen, p.kept_copy()) for name, (seen, p) in self.read_cache.items()}
+        kept = replace(
+            state,
+            markdown={},
+            model=self._unwritten,
+            read_settings=self._read_settings,
+            readings=readings,
         )
+        self.kept.save(kept, rewritten=self._rewritten())
         self._earlier, self._unwritten = (state.settings, self._unwritten), None
         return True
 
