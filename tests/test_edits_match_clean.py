@@ -2,7 +2,7 @@
 each one, a CLI build (which knows only what the cache folder kept), the preview (which
 keeps the previous model in memory) and a preview stopped, killed or left running by turns
 (which starts again from what it kept in its folder) make exactly what a clean build
-makes, byte for byte.
+makes, byte for byte; so does a preview's first run, which takes the CLI build's cards.
 """
 
 from __future__ import annotations
@@ -227,9 +227,14 @@ def test_every_kind_of_edit_builds_what_a_clean_build_makes(tmp_path: Path, seed
         clean = tmp_path / f"clean-{n}"
         Builder(site, BuildOptions(output=clean, use_cache=False, **options)).build()
         fresh_preview = tmp_path / f"fresh-preview-{n}"
-        Builder(site, BuildOptions(output=fresh_preview, preview=True, **options)).build()
+        clean_preview = BuildOptions(output=fresh_preview, preview=True, use_cache=False, **options)
+        Builder(site, clean_preview).build()
+        # A preview's first run, which links the social cards of the CLI's last build.
+        first_run = tmp_path / f"first-run-{n}"
+        Builder(site, BuildOptions(output=first_run, preview=True, **options)).build()
         assert tree(tmp_path / "cli") == tree(clean), f"after {edit.__name__} (edit {n})"
         assert tree(tmp_path / "preview") == tree(fresh_preview), f"after {edit.__name__}"
+        assert tree(first_run) == tree(fresh_preview), f"first run after {edit.__name__}"
         assert tree(folder.output) == tree(fresh_preview), f"after {edit.__name__}, {way}"
     folder.release()
 

@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -157,8 +158,10 @@ def builder_tree(site: Path, port: int) -> dict[str, bytes]:
 
 
 def fresh_build(site: Path, port: int) -> tuple[BuildResult, dict[str, bytes]]:
+    """What a preview builder makes with nothing kept, nor taken from the cache folder."""
     out = site.parent / "fresh"
-    result = Builder(site, preview_options(out, port), Recorder()).build()
+    options = replace(preview_options(out, port), use_cache=False)
+    result = Builder(site, options, Recorder()).build()
     return result, tree(out)
 
 
@@ -375,4 +378,38 @@ def test_static_files_changed_between_runs_are_copied_again(site):
     assert made["images/a.svg"] == b"<svg>changed, and longer</svg>"
     assert "gone.txt" not in made and made["new.txt"] == b"new"
     assert made == builder_tree(site, 8000)
+    folder.release()
+
+
+def test_a_first_run_links_the_social_cards_of_the_last_cli_build(site):
+    """Cards do not depend on the preview's address: those a CLI build made with the same
+    inputs are linked from its output folder (same file, no second copy on disk); a card
+    whose essay changed since, or that was changed by hand, is made."""
+    build(site, BuildOptions(now=NOW, record_urls=False), Recorder())
+    retitled = essay_files(site)[2]
+    retitle(retitled, "A title the CLI build never saw")
+    by_hand = next((site / "_site").glob("essays/*/card.png"))
+    by_hand.write_bytes(b"not a card")
+
+    folder, builder, _ = run(site)
+    cards = {p.relative_to(folder.output).as_posix() for p in folder.output.rglob("card.png")}
+    made = {path for path in builder.reporter.paths if path.endswith("card.png")}
+    slug = re.search(r"(?m)^slug: (\S+)", retitled.read_text()).group(1)
+    expected = {f"/essays/{slug}/card.png", url_of(by_hand.relative_to(site / "_site").as_posix())}
+    assert made == expected and len(cards) == 12
+    for rel in cards:
+        linked = url_of(rel) not in made
+        same_file = (folder.output / rel).stat().st_ino == (site / "_site" / rel).stat().st_ino
+        assert linked == same_file, rel
+    assert tree(folder.output) == builder_tree(site, 8000)
+    folder.release()
+
+
+def test_a_first_run_makes_every_card_when_the_cli_state_is_not_trusted(site):
+    """A list of rewritten outputs that cannot be read: no record of the CLI's is trusted."""
+    build(site, BuildOptions(now=NOW, record_urls=False), Recorder())
+    (site / CACHE_DIR / "quick-journal.pickle").write_bytes(b"damaged")
+    folder, builder, _ = run(site)
+    assert len([p for p in builder.reporter.paths if p.endswith("card.png")]) == 12
+    assert tree(folder.output) == builder_tree(site, 8000)
     folder.release()

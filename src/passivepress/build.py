@@ -605,6 +605,7 @@ class Builder:
         self._bytecode: Path | None = None
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
         self._early_cards: _EarlyCards | None = None  # this build's, see _EarlyCards
+        self._lent: State | None = None  # this build's, see _cli_cards
         # The last good build's model, to compare the new one with: the objects themselves
         # in a preview, what the cache folder kept of them otherwise.
         self._snapshot: Snapshot | Kept | None = self.state.model
@@ -665,13 +666,16 @@ class Builder:
             )
             count = options.jobs or os.cpu_count() or 1
             making = not self.state.outputs and not options.model_only
-            if early and count > 1 and making and forks.can_fork():
+            if making and options.preview and self._snapshot is None:
+                self._lent = self._cli_cards()
+            if early and count > 1 and making and self._lent is None and forks.can_fork():
                 # Before the pool: its thread would forbid the fork. (A build with outputs
                 # kept from before makes only the cards that changed.)
                 self._early_cards = _EarlyCards()
             self._workers = _Workers(count, early=early)
             return self._build(sources, started)
         finally:
+            self._lent = None
             self._workers.close()
             self._collector.restore()
             if self._early_cards is not None:
@@ -713,6 +717,23 @@ class Builder:
         self.kept.save(kept, rewritten=self._rewritten())
         self._earlier, self._unwritten = (state.settings, self._unwritten), None
         return True
+
+    def _cli_cards(self) -> State | None:
+        """What the last CLI build kept (without its readings), for a preview's first
+        build: the social cards it wrote with the same inputs are linked from its output
+        folder, not made again (a fifth of the build's work otherwise). None when there is
+        no such build, or the outputs its quick builds rewrote since are not known."""
+        if not self.options.use_cache:
+            return None
+        state = cache_module.load_state(self.site_dir, readings=False)
+        if not state.outputs or not isinstance(state.model, Kept):
+            return None
+        again = quick.rewritten(self.site_dir)
+        if "*" in again or not os.path.isdir(state.output):
+            return None
+        for rel in again:
+            state.outputs.pop(rel, None)
+        return state
 
     def _make_model(self, stop: Callable[[], bool] = lambda: False) -> bool:
         """The last full build's model as it is kept, made from its snapshot (unless it
@@ -862,8 +883,16 @@ class Builder:
         same_output = self.state.output == str(out_dir)
         previous = self.state if (self.state.settings == settings and same_output) else State()
         # Outputs whose inputs name all they depend on (social cards) outlive other
-        # settings: the last build's records of those in this output folder still hold.
+        # settings: the last build's records of those in this output folder still hold,
+        # and a preview with nothing of its own takes those of the last CLI build's.
         lasting = self.state if same_output else previous
+        lent = self._lent
+        if lent is not None and not lasting.outputs:
+            whole = {route.file for route in plan if route.whole}
+            lasting = State(
+                output=lent.output,
+                outputs={rel: old for rel, old in lent.outputs.items() if rel in whole},
+            )
         snapshot = Snapshot.of(site, content.menu, content.digests)
         if self.record_reads:  # not for a build that no later one compares with (--clean)
             snapshot.templates, snapshot.template_files = (
@@ -876,6 +905,8 @@ class Builder:
         old = self._snapshot if self._snapshot is not None else Snapshot()
         if isinstance(old, Kept) and previous is not self.state:
             old = Kept(recipes=old.recipes)
+        elif lent is not None and lasting.output == lent.output:
+            old = Kept(recipes={rel: lent.model.recipes.get(rel, b"") for rel in lasting.outputs})
         judge = Changes(old, snapshot)
         records: dict[str, OutputRecord] = {}
         # What the output folder holds: the preview's is its own, it knows every file there

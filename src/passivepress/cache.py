@@ -272,17 +272,19 @@ def state_file(site_dir: Path) -> Path:
     return site_dir / CACHE_DIR / "state.pickle"
 
 
-def load_state(site_dir: Path, set_aside: bool = False, path: Path | None = None) -> State:
+def load_state(
+    site_dir: Path, set_aside: bool = False, path: Path | None = None, readings: bool = True
+) -> State:
     """The state the last build kept (in ``path``, else :func:`state_file`); an empty one
     when there is none or it cannot be read. ``set_aside``: frozen out of the cycle
     collector's reach (``gc.freeze``) for the caller to give back (``gc.unfreeze``) when
-    done with it.
+    done with it. ``readings``: False leaves them unread (they are most of the file).
     """
     # Unpickling makes a million objects at 10,000 essays and no reference cycles: the
     # cycle collector would walk them again and again meanwhile (0.2 s -> 0.6 s), and in
     # every collection after, as long as the state lives.
     with _collector_paused(freeze=set_aside):
-        return _load_state(path or state_file(site_dir))
+        return _load_state(path or state_file(site_dir), readings)
 
 
 @contextlib.contextmanager
@@ -298,13 +300,13 @@ def _collector_paused(freeze: bool = False) -> Iterator[None]:
             gc.enable()
 
 
-def _load_state(path: Path) -> State:
+def _load_state(path: Path, readings: bool = True) -> State:
     try:
         with path.open("rb") as fh:
             version, fmt, state, chunks = pickle.load(fh)
             if version != __version__ or fmt != _FORMAT or not isinstance(state, State):
                 return State()
-            for _ in range(chunks):
+            for _ in range(chunks if readings else 0):
                 state.readings.update(pickle.load(fh))
     except FileNotFoundError:
         return State()
