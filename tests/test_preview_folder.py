@@ -413,3 +413,27 @@ def test_a_first_run_makes_every_card_when_the_cli_state_is_not_trusted(site):
     assert len([p for p in builder.reporter.paths if p.endswith("card.png")]) == 12
     assert tree(folder.output) == builder_tree(site, 8000)
     folder.release()
+
+
+def test_a_run_that_finds_everything_as_kept_leaves_the_state_as_it_was(site):
+    """Nothing to write again; saves after it are listed with that state, as after a
+    keeping, and made again by the next run."""
+    kept_run(site)
+    state = site / PREVIEW_DIR / "state.pickle"
+    before = state.stat()
+    (kept_output(site) / "stray.html").write_text("not ours")
+    folder, builder, result = run(site)
+    assert result.rendered == 0 and not (kept_output(site) / "stray.html").exists()
+    assert builder.keep_for_next_run()
+    after = state.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+    essay = essay_files(site)[2]
+    retitle(essay, "Saved after an unchanged start")
+    assert builder.build(changed=[essay.relative_to(site).as_posix()]).quick
+    folder.release()  # as if killed: nothing kept since the save
+
+    folder, _, result = run(site)
+    assert 0 < result.rendered < 40
+    assert tree(folder.output) == builder_tree(site, 8000)
+    folder.release()
