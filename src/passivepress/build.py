@@ -735,6 +735,15 @@ class Builder:
             state.outputs.pop(rel, None)
         return state
 
+    @staticmethod
+    def _lent_cards(cli: State, plan: list[routes.Route]) -> tuple[State, dict[str, bytes]]:
+        """The CLI build's records of the outputs that outlive other settings (social
+        cards), as a state of its output folder, and their recipes."""
+        whole = {route.file for route in plan if route.whole}
+        outputs = {rel: old for rel, old in cli.outputs.items() if rel in whole}
+        recipes = {rel: cli.model.recipes[rel] for rel in outputs if rel in cli.model.recipes}
+        return State(output=cli.output, outputs=outputs), recipes
+
     def _make_model(self, stop: Callable[[], bool] = lambda: False) -> bool:
         """The last full build's model as it is kept, made from its snapshot (unless it
         is made already); False when ``stop`` said to stop first."""
@@ -886,13 +895,10 @@ class Builder:
         # settings: the last build's records of those in this output folder still hold,
         # and a preview with nothing of its own takes those of the last CLI build's.
         lasting = self.state if same_output else previous
-        lent = self._lent
-        if lent is not None and not lasting.outputs:
-            whole = {route.file for route in plan if route.whole}
-            lasting = State(
-                output=lent.output,
-                outputs={rel: old for rel, old in lent.outputs.items() if rel in whole},
-            )
+        lent_recipes: dict[str, bytes] | None = None
+        if self._lent is not None and not lasting.outputs:
+            lasting, lent_recipes = self._lent_cards(self._lent, plan)
+        self._lent = None  # the rest of it is not needed
         snapshot = Snapshot.of(site, content.menu, content.digests)
         if self.record_reads:  # not for a build that no later one compares with (--clean)
             snapshot.templates, snapshot.template_files = (
@@ -905,8 +911,8 @@ class Builder:
         old = self._snapshot if self._snapshot is not None else Snapshot()
         if isinstance(old, Kept) and previous is not self.state:
             old = Kept(recipes=old.recipes)
-        elif lent is not None and lasting.output == lent.output:
-            old = Kept(recipes={rel: lent.model.recipes.get(rel, b"") for rel in lasting.outputs})
+        elif lent_recipes is not None:
+            old = Kept(recipes=lent_recipes)
         judge = Changes(old, snapshot)
         records: dict[str, OutputRecord] = {}
         # What the output folder holds: the preview's is its own, it knows every file there
