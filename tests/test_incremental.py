@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
+import feedparser
 import pytest
 
 from conftest import CONFIG, NOW, in_fresh_process, tree
-from passivepress.build import Builder, BuildOptions
+from passivepress import uptodate
+from passivepress.build import Builder, BuildOptions, build
 from passivepress.changes import same
 from passivepress.report import Recorder
 
@@ -271,6 +274,68 @@ def test_preview_after_many_kinds_of_edit_is_what_a_fresh_preview_makes(tmp_path
         fresh, _ = preview_builder(site, fresh_out)
         fresh.build()
         assert tree(tmp_path / "out") == tree(fresh_out)
+
+
+PAGES = """
+-- content/pages/about.md --
+---
+title: About
+---
+Who I am.
+-- content/pages/contact.md --
+---
+title: Contact
+---
+How to reach me.
+"""
+
+
+@pytest.mark.parametrize("kind", ["preview", "cli"])
+def test_what_one_page_changes_site_wide_reaches_every_output(tmp_path, make_site, kind):
+    """The contact page's coming and going changes every call-to-action, the feeds'
+    footers included; a page given another template (one other pages use, so no template
+    changed) is made with it. Each build is told what changed, as the preview's watcher
+    and the CLI's scan tell it, so it may take the quick way."""
+    site = make_site(tmp_path, SITE + PAGES)
+    out = tmp_path / "out"
+    contact = site / "content/pages/contact.md"
+    text = contact.read_text()
+    options = {"output": out, "now": NOW, "record_urls": False}
+    if kind == "preview":
+        builder = Builder(site, BuildOptions(preview=True, **options), Recorder())
+        builder.build()
+
+        def again() -> None:
+            builder.build(changed=["content/pages/contact.md"])
+
+    else:
+
+        def again() -> None:
+            build(site, BuildOptions(**options), Recorder(), uptodate.scan(site))
+
+        again()
+
+    def footer_links() -> set[str]:
+        entry = feedparser.parse((out / "feed.xml").read_bytes()).entries[0]
+        return {link for link in re.findall(r'href="([^"]+)"', entry.content[0].value)}
+
+    contact_link = "https://example.com/contact/"
+    assert contact_link in footer_links()
+    edits = [
+        lambda: contact.unlink(),
+        lambda: contact.write_text(text),
+        lambda: contact.write_text(text.replace("title:", "slug: reach\ntitle:")),
+        lambda: contact.write_text(text.replace("title:", "template: page.html\ntitle:")),
+        lambda: contact.write_text(text),
+    ]
+    for n, edit in enumerate(edits):
+        edit()
+        again()
+        clean = tmp_path / f"clean-{n}"
+        reference = {**options, "output": clean, "use_cache": False}
+        Builder(site, BuildOptions(preview=kind == "preview", **reference)).build()
+        assert tree(out) == tree(clean), f"after edit {n}"
+        assert (contact_link in footer_links()) == (n in (1, 3, 4)), f"after edit {n}"
 
 
 # -- CLI builds: what the last build kept in the cache folder is compared -----------------

@@ -347,18 +347,16 @@ class Changes:
     # -- the questions the render loop asks ---------------------------------------------
 
     def page_unchanged(self, route: Route, old: OutputRecord) -> bool:
-        assert route.context is not None
-        self.new.recipes[route.file] = route.context.args
+        recipe = self.new.recipes[route.file] = _page_recipe(route)
         return (
             route.template not in self.templates
-            and not self.recipe_changed(route.file, route.context.args, follow=False)
+            and not self.recipe_changed(route.file, recipe, follow=False)
             and not self.read_changed(old.deps)
         )
 
     def will_render(self, route: Route) -> None:
         """The page ``route`` is rendered anew: what it is made from is its recipe now."""
-        assert route.context is not None
-        self.new.recipes[route.file] = route.context.args
+        self.new.recipes[route.file] = _page_recipe(route)
 
     def output_changed(self, route: Route, old: OutputRecord | None) -> bool:
         if route.shows is None and route.inputs is None:
@@ -374,6 +372,13 @@ class Changes:
             return type(obj)
         before = self.old.objects[key]
         return before.kind if isinstance(before, KeptObject) else type(before)
+
+
+def _page_recipe(route: Route) -> tuple[str | None, dict[str, Any]]:
+    """What a page is made from: its template (a page may be given another that other
+    pages use, whose digest did not change) and the values it is given."""
+    assert route.context is not None
+    return route.template, route.context.args
 
 
 def same(a: Any, b: Any) -> bool:

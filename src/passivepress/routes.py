@@ -240,6 +240,8 @@ def plan(
         else None
     )
     contact_url = site.contact_url
+    # What the feeds' footers read besides the essays: whether the site has a contact page.
+    footer_reads = (contact_url,) if config.feeds.cta else ()
     site_feeds = _site_feeds(config)
 
     def footer(essay: Essay) -> str:
@@ -507,7 +509,7 @@ def plan(
                         tag.name,
                         feeds.inputs(site, essays, footer),
                     ),
-                    shows=(tag, *feeds.shown(site, tag_public)),
+                    shows=(tag, *feeds.shown(site, tag_public), *footer_reads),
                 )
             )
 
@@ -566,7 +568,7 @@ def plan(
         )
     )
     public = [e for e in site.essays if not e.draft and not e.future]
-    shown = tuple(feeds.shown(site, public))
+    shown = (*feeds.shown(site, public), *footer_reads)
     for kind, wanted, path, name in (
         ("rss", config.feeds.rss, "/feed.xml", "the RSS feed"),
         ("atom", config.feeds.atom, "/atom.xml", "the Atom feed"),
