@@ -802,3 +802,26 @@ def test_check_reads_the_pages_of_a_build_made_the_quick_way(problems, cli, monk
     found = findings_by_page(cli("check", "--format", "json", str(problems)).out)
     assert renders == []
     assert "broken link /gone/" in messages(found["/essays/careful/"], "error")
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<p>No picture here, only <em>text</em> and a <a href='/imgs/'>link</a>.</p>",
+        '<p><img src="/a.png"> and <IMG SRC="/b.png" alt=" "></p>',
+        '<p><image src="/c.png"></p>',  # read as <img> by an HTML5 parser
+        '<p><img/src="/d.png"><img\tsrc="/e.png" alt="E"></p>',
+        '<p><imgs src="/f.png"></imgs><image2 src="/g.png"></p>',
+        "<p>&lt;img src=/h.png&gt; as text</p>",
+    ],
+)
+def test_images_in_an_authors_html_are_found_as_an_html5_parser_finds_them(fragment):
+    """The fragment is parsed only when it may hold an image: the same answer as
+    html5lib's tree, either way."""
+    import html5lib
+
+    from passivepress import page_facts
+
+    tree = html5lib.parse(fragment, namespaceHTMLElements=False)
+    expected = [el.get("src") or "" for el in tree.iter("img") if not (el.get("alt") or "").strip()]
+    assert page_facts.images_without_text(fragment) == expected

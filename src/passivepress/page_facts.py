@@ -129,9 +129,16 @@ def _text(data: bytes) -> str:
     return data.decode("windows-1252", errors="replace")
 
 
+# Where an <img> element can start: the tag, or <image>, which an HTML5 parser reads as one.
+_IMAGE_TAG = re.compile(r"<im(?:g|age)(?![a-z0-9])", re.IGNORECASE)
+
+
 def images_without_text(fragment: str) -> list[str]:
     """The src of each image in an author's HTML whose alt is missing or blank (in the
     theme, an empty alt marks a decorative image; in Markdown's ``![](x.png)`` it is an
     omission)."""
+    # Most essays show no image: their HTML is not parsed a second time.
+    if not _IMAGE_TAG.search(fragment):
+        return []
     images = (img.attributes for img in LexborHTMLParser(fragment).css("img"))
     return [a.get("src") or "" for a in images if not (a.get("alt") or "").strip()]
