@@ -734,6 +734,35 @@ def test_links_are_resolved_as_urljoin_resolves_them() -> None:
         assert _joined(base, ref, urlsplit(ref)) == urlsplit(urljoin(base, ref)), (base, ref)
 
 
+def test_a_link_to_an_anchor_of_its_own_page_leads_where_resolving_it_leads() -> None:
+    """check takes a page's own #anchors as they are, without resolving them against the
+    page's address (a fifth of an essay's links): the same target as resolving gives."""
+    import random
+    from urllib.parse import urljoin, urlsplit
+
+    from passivepress.check import _Checker, _Html, _site_path
+
+    rng = random.Random(7)
+    rels = ["index.html", "essays/x/index.html", "café/index.html", "404.html", "a b/c.html"]
+    rels += ["100%25/index.html", "q?/index.html", "essays/x/notes.htm"]
+    refs = ["#", "#f", "#fn1", "#a#b", "#a?b", "#caf%C3%A9", "#café", "#a b", "#a%20b"]
+    refs += ["#a\tb", "#a/../b", "#top", "#%", "#\\x"]
+    for base_url in ("https://example.com/", "https://name.github.io/site/"):
+        checker = object.__new__(_Checker)
+        parts = urlsplit(base_url)
+        checker.base_url, checker.base_path = base_url, parts.path
+        checker.origin = (parts.scheme, parts.netloc)
+        checker.files = set(rels)
+        checker.pages = {rel: _Html(rel, _site_path(rel)) for rel in rels}
+        checker._targets = {}
+        for _ in range(500):
+            page = checker.pages[rng.choice(rels)]
+            ref = rng.choice(refs)
+            page_url = urljoin(base_url, page.path.lstrip("/"))
+            resolved = checker._target(checker._base_for(ref, page_url), ref)
+            assert checker._target_of(ref, page, page_url) == resolved, (page, ref)
+
+
 def _count_renders(monkeypatch) -> list[object]:
     """Every time a build renders its pages (check's own build does; reading the pages of
     a build that is still current does not)."""

@@ -23,6 +23,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 import urllib.error
@@ -231,6 +232,15 @@ class _Html:
     rel: str  # the output file, relative to the output folder
     path: str  # the site path it serves ("/essays/x/"), without the base path
 
+    def __post_init__(self) -> None:
+        # Its URL names it as its file does (nothing in the path is read otherwise in a
+        # URL): an #anchor link on it needs no resolving (see _Checker._target_of).
+        self.plain = not _NOT_PLAIN.search(self.path)
+
+
+# What urlsplit and unquote read otherwise than as plain text (or remove, for the last three).
+_NOT_PLAIN = re.compile(r"[%?#\\\t\r\n]")
+
 
 @dataclass(frozen=True)
 class _Target:
@@ -400,7 +410,7 @@ class _Checker:
             ref = ref.strip()
             if not ref:
                 continue
-            target = self._target_of(ref, page_url)
+            target = self._target_of(ref, page, page_url)
             kind = target.kind
             if kind == "skip":
                 continue
@@ -442,10 +452,16 @@ class _Checker:
                 )
                 outcome.anchors.append((target.where, target.fragment, missing))
 
-    def _target_of(self, ref: str, page_url: str) -> _Target:
-        """Where the link ``ref`` on the page at ``page_url`` leads, worked out once per
+    def _target_of(self, ref: str, page: _Html, page_url: str) -> _Target:
+        """Where the link ``ref`` on ``page`` (at ``page_url``) leads, worked out once per
         place it is resolved against (most links of a page, such as the menu, the feeds and
         the tags, are on many pages)."""
+        if ref.startswith("#") and page.plain and not _NOT_PLAIN.search(ref, 1):
+            # The page itself: its footnotes' and headings' anchors, a fifth of the links
+            # of an essay and each on one page only, are not worth keeping.
+            if len(ref) == 1:
+                return _Target("found", site_path=page.path)
+            return _Target("anchor", page.rel, ref[1:], page.path)
         key = (self._base_for(ref, page_url), ref)
         target = self._targets.get(key)
         if target is None:
@@ -620,7 +636,7 @@ class _Checker:
             if href.lower().startswith("mailto:"):
                 return True
             if contact is not None:
-                path = self._target_of(href, page_url).site_path  # "" off the site
+                path = self._target_of(href, page, page_url).site_path  # "" off the site
                 if path and path.rstrip("/") == contact:
                     return True
         return False
