@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
@@ -321,8 +321,7 @@ class _Checker:
             for url in outcome.external:
                 self.external_refs[url].add(rel)
             for target, fragment, finding in outcome.anchors:
-                # "#top" scrolls to the top of any page (HTML's rules for fragments).
-                if fragment not in ids[target] and fragment.lower() != "top":
+                if not _reaches(fragment, ids[target]):
                     self.findings.add(finding)
         self._lost_urls()
 
@@ -440,7 +439,10 @@ class _Checker:
                     hint = "check the spelling; essays live at /essays/<slug>/"
                 add(self.finding(ERROR, page, item, message, self._line_of(item, ref), hint=hint))
             elif target.fragment:  # kind == "anchor"
-                where = "this page" if target.where == page.rel else target.site_path
+                own = target.where == page.rel
+                if own and _reaches(target.fragment, outcome.ids):
+                    continue  # most are: footnotes, headings (no finding made to wait)
+                where = "this page" if own else target.site_path
                 missing = self.finding(
                     ERROR,
                     page,
@@ -450,7 +452,10 @@ class _Checker:
                     self._line_of(item, ref),
                     hint="headings get ids from their text: '## How it works' is #how-it-works",
                 )
-                outcome.anchors.append((target.where, target.fragment, missing))
+                if own:
+                    add(missing)
+                else:  # checked once every page's ids are known (see run)
+                    outcome.anchors.append((target.where, target.fragment, missing))
 
     def _target_of(self, ref: str, page: _Html, page_url: str) -> _Target:
         """Where the link ``ref`` on ``page`` (at ``page_url``) leads, worked out once per
@@ -762,10 +767,14 @@ def _split(base: str) -> SplitResult:
     return urlsplit(base)
 
 
+def _reaches(fragment: str, ids: frozenset[str]) -> bool:
+    """Whether a #fragment link finds its place on a page with these ids ("#top" scrolls
+    to the top of any page, by HTML's rules for fragments)."""
+    return fragment in ids or fragment.lower() == "top"
+
+
 def _site_path(rel: str) -> str:
     """The site path an output file serves: index.html → /, a/index.html → /a/."""
-    posix = PurePosixPath(rel)
-    if posix.name == "index.html":
-        parent = posix.parent.as_posix()
-        return "/" if parent == "." else f"/{parent}/"
+    if rel == "index.html" or rel.endswith("/index.html"):
+        return "/" + rel.removesuffix("index.html")
     return "/" + rel
