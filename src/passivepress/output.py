@@ -208,19 +208,26 @@ class Stage:
             self.files[rel] = origin
             return True
         # Strings, not Paths: at 10,000 pages, making a Path per file cost more than the stat.
-        source = os.path.join(self.target if self.update else previous, rel)
-        try:
-            st = os.stat(source)
-        except OSError:
-            return False
-        if not as_written(st, size, mtime_ns):
-            return False
-        if not self.update:
-            dest = self.root / rel
+        if self.update:
+            try:
+                st = os.stat(os.path.join(self.target, rel))
+            except OSError:
+                return False
+            if not as_written(st, size, mtime_ns):
+                return False
+        else:
+            dest = os.path.join(self.root, rel)
             self._make_parent(dest)
             try:
-                os.link(source, dest)  # same bytes, same inode: no copy, a stable mtime
+                # Same bytes, same inode: no copy, a stable mtime. Looked at once linked,
+                # so the file looked at is the one kept even if the folder it comes from
+                # is being replaced meanwhile (by a build of another output folder).
+                os.link(os.path.join(previous, rel), dest)
+                st = os.stat(dest)
             except OSError:
+                return False
+            if not as_written(st, size, mtime_ns):
+                os.unlink(dest)
                 return False
         self.files[rel] = origin
         return True
