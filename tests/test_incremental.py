@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import feedparser
@@ -857,3 +858,53 @@ def test_a_big_previews_first_build_shares_its_work_and_makes_what_one_process_m
     )
     assert Builder(site, options, Recorder()).build().processes == 1
     assert tree(tmp_path / "shared") == tree(tmp_path / "alone")
+
+
+@pytest.mark.parametrize("kind", ["preview", "cli"])
+def test_a_tag_named_anew_is_named_so_in_every_feed(tmp_path, make_site, kind):
+    """A tag is named as its newest essay writes it, and every feed names the tags of its
+    entries: another spelling there reaches the feeds of other tags too."""
+    site = make_site(
+        tmp_path,
+        CONFIG
+        + """
+-- content/essays/2024-01-01-a.md --
+---
+title: A
+date: 2024-01-01
+tags: [career]
+---
+A.
+-- content/essays/2024-01-02-b.md --
+---
+title: B
+date: 2024-01-02
+tags: [career, books]
+---
+B.
+-- content/essays/2024-01-03-c.md --
+---
+title: C
+date: 2024-01-03
+tags: [Books]
+---
+C.
+""",
+    )
+    out = tmp_path / "out"
+    build = builds_of(kind, site, out)
+    build()
+
+    def categories(feed: str) -> set[str]:
+        parsed = feedparser.parse((out / feed).read_bytes())
+        return {tag.term for entry in parsed.entries for tag in entry.tags}
+
+    assert "Books" in categories("tags/career/feed.xml")
+    newest = site / "content/essays/2024-01-03-c.md"
+    newest.write_text(newest.read_text().replace("[Books]", "[books]"))
+    build()
+    assert categories("tags/career/feed.xml") == {"career", "books"}
+    clean = tmp_path / "clean"
+    options = BuildOptions(output=clean, preview=kind == "preview", now=NOW, record_urls=False)
+    Builder(site, replace(options, use_cache=False)).build()
+    assert tree(out) == tree(clean)

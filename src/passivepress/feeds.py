@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from passivepress import __version__
 
@@ -18,6 +18,14 @@ def shown(site: Site, essays: Sequence[Essay]) -> Sequence[Essay]:
     """The essays a feed shows: the newest ``feeds.limit`` (all when it is 0)."""
     limit = site.config.feeds.limit
     return essays[:limit] if limit else essays
+
+
+def read(site: Site, essays: Sequence[Essay]) -> tuple[Any, ...]:
+    """The model objects a feed of ``essays`` reads: the essays it shows, and their tags
+    (named in each entry's categories: a tag's name is as its newest essay writes it)."""
+    entries = shown(site, essays)
+    tags = {tag.key: tag for essay in entries for tag in essay.tags}
+    return (*entries, *tags.values())
 
 
 Footer = Callable[[Essay], str]

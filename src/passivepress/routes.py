@@ -509,7 +509,7 @@ def plan(
                         tag.name,
                         feeds.inputs(site, essays, footer),
                     ),
-                    shows=(tag, *feeds.shown(site, tag_public), *footer_reads),
+                    shows=(tag, *feeds.read(site, tag_public), *footer_reads),
                 )
             )
 
@@ -568,7 +568,7 @@ def plan(
         )
     )
     public = [e for e in site.essays if not e.draft and not e.future]
-    shown = (*feeds.shown(site, public), *footer_reads)
+    shown = (*feeds.read(site, public), *footer_reads)
     for kind, wanted, path, name in (
         ("rss", config.feeds.rss, "/feed.xml", "the RSS feed"),
         ("atom", config.feeds.atom, "/atom.xml", "the Atom feed"),
