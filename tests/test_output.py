@@ -481,3 +481,29 @@ def test_a_file_kept_from_another_folder_is_looked_at_as_linked(tmp_path):
     assert linked.stat().st_ino == (before / "a" / "card.png").stat().st_ino
     assert not (stage.root / "b.png").exists() and set(stage.files) == {"a/card.png"}
     stage.discard()
+
+
+def test_a_static_copy_replaced_with_the_same_size_and_time_is_copied_again(tmp_path):
+    """Static files are compared byte for byte every time, not by what an earlier
+    comparison in the same process answered for the same size and mtime (filecmp's
+    cache): a preview runs for hours."""
+    from passivepress.output import Stage
+
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "style.css").write_text("body { color: black }")
+    site = tmp_path / "site"
+
+    def build() -> None:
+        stage = Stage(site)
+        stage.copy_static([static], tmp_path)
+        stage.commit()
+
+    build()
+    build()  # compares the source with the copy in site/: the same
+    copy = site / "style.css"
+    st = copy.stat()
+    copy.write_text("body { color: white }")  # as long, and given the same time
+    os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
+    build()
+    assert copy.read_text() == "body { color: black }"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 import os
 import shutil
 import tempfile
@@ -57,6 +56,19 @@ def check_target(target: Path, site_dir: Path) -> None:
                 "or new folder, or empty this one yourself",
             )
         )
+
+
+def _same_bytes(one: str | Path, other: str | Path) -> bool:
+    """Whether two files of the same size hold the same bytes. Not filecmp.cmp, which
+    remembers its answers by the files' size and mtime for the life of the process: a
+    preview would keep a static file replaced by another of the same size and mtime."""
+    with open(one, "rb") as a, open(other, "rb") as b:
+        while True:
+            chunk = a.read(1 << 16)
+            if chunk != b.read(1 << 16):
+                return False
+            if not chunk:
+                return True
 
 
 @dataclass(frozen=True)
@@ -182,7 +194,7 @@ class Stage:
         before = os.path.join(self.target, rel)
         try:
             st = os.stat(before)
-            if st.st_size != size or not filecmp.cmp(source, before, shallow=False):
+            if st.st_size != size or not _same_bytes(source, before):
                 return None
             if not self.update:
                 self._make_parent(dest)
