@@ -381,10 +381,11 @@ def test_static_files_changed_between_runs_are_copied_again(site):
     folder.release()
 
 
-def test_a_first_run_links_the_social_cards_of_the_last_cli_build(site):
+def test_a_first_run_copies_the_social_cards_of_the_last_cli_build(site):
     """Cards do not depend on the preview's address: those a CLI build made with the same
-    inputs are linked from its output folder (same file, no second copy on disk); a card
-    whose essay changed since, or that was changed by hand, is made."""
+    inputs are copied from its output folder (not drawn again, and not linked: what is
+    written into one folder later stays there); a card whose essay changed since, or that
+    was changed by hand, is made."""
     build(site, BuildOptions(now=NOW, record_urls=False), Recorder())
     retitled = essay_files(site)[2]
     retitle(retitled, "A title the CLI build never saw")
@@ -398,9 +399,15 @@ def test_a_first_run_links_the_social_cards_of_the_last_cli_build(site):
     expected = {f"/essays/{slug}/card.png", url_of(by_hand.relative_to(site / "_site").as_posix())}
     assert made == expected and len(cards) == 12
     for rel in cards:
-        linked = url_of(rel) not in made
-        same_file = (folder.output / rel).stat().st_ino == (site / "_site" / rel).stat().st_ino
-        assert linked == same_file, rel
+        copy, original = folder.output / rel, site / "_site" / rel
+        assert copy.stat().st_ino != original.stat().st_ino
+        assert (copy.read_bytes() == original.read_bytes()) == (url_of(rel) not in made), rel
+    assert tree(folder.output) == builder_tree(site, 8000)
+
+    # Written into in place, _site's card is _site's alone.
+    card = sorted(cards - {rel.lstrip("/") for rel in made})[0]
+    with open(site / "_site" / card, "r+b") as fh:
+        fh.write(b"\0")
     assert tree(folder.output) == builder_tree(site, 8000)
     folder.release()
 

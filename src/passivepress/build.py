@@ -605,7 +605,8 @@ class Builder:
         self._bytecode: Path | None = None
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
         self._early_cards: _EarlyCards | None = None  # this build's, see _EarlyCards
-        self._lent: State | None = None  # this build's, see _cli_cards
+        # This build's: the last CLI build's state (see _cli_cards), then its cards only.
+        self._lent: State | None = None
         # The last good build's model, to compare the new one with: the objects themselves
         # in a preview, what the cache folder kept of them otherwise.
         self._snapshot: Snapshot | Kept | None = self.state.model
@@ -897,8 +898,11 @@ class Builder:
         lasting = self.state if same_output else previous
         lent_recipes: dict[str, bytes] | None = None
         if self._lent is not None and not lasting.outputs:
+            # Its cards only: the rest of it is not needed.
             lasting, lent_recipes = self._lent_cards(self._lent, plan)
-        self._lent = None  # the rest of it is not needed
+            self._lent = lasting
+        else:
+            self._lent = None
         snapshot = Snapshot.of(site, content.menu, content.digests)
         if self.record_reads:  # not for a build that no later one compares with (--clean)
             snapshot.templates, snapshot.template_files = (
@@ -1285,8 +1289,8 @@ class Builder:
             for route in slow
         }
 
-    @staticmethod
     def _reuse(
+        self,
         stage: Stage,
         previous: State,
         rel: str,
@@ -1296,6 +1300,15 @@ class Builder:
     ) -> bool:
         if old is None:
             return False
+        if previous is self._lent:
+            # Another output folder, which lives on (the cards of _site, for a preview's
+            # first run): copied, not linked, so that what anything later writes into
+            # either folder stays there.
+            st = stage.copy_in(rel, route.origin, old.size, old.mtime_ns, previous.output)
+            if st is None:
+                return False
+            records[rel] = OutputRecord(old.deps, st.st_size, st.st_mtime_ns)
+            return True
         if not stage.keep(rel, route.origin, old.size, old.mtime_ns, previous.output):
             return False
         records[rel] = old

@@ -244,6 +244,27 @@ class Stage:
         self.files[rel] = origin
         return True
 
+    def copy_in(
+        self, rel: str, origin: str, size: int, mtime_ns: int, folder: str | Path
+    ) -> os.stat_result | None:
+        """Copy ``rel`` from another output folder, if it is still what that folder's
+        build wrote; its stat here, or None."""
+        if rel in self.files:
+            return None
+        try:
+            with open(os.path.join(folder, rel), "rb") as fh:
+                # The file read is the one looked at, whatever replaces it meanwhile.
+                if not as_written(os.fstat(fh.fileno()), size, mtime_ns):
+                    return None
+                data = fh.read()
+        except OSError:
+            return None
+        st, staged = self.put(rel, data)
+        if staged:
+            self.staged.append(rel)
+        self.files[rel] = origin
+        return st
+
     def copy_static(
         self, folders: list[Path], site_dir: Path, previous: dict[str, StaticRecord] | None = None
     ) -> list[Problem]:
