@@ -1,5 +1,6 @@
 """How long ``passivepress serve`` takes to start serving, started again and again on a
-generated site: with ``--temporary`` (every page built and written each time) and keeping
+generated site: with ``--temporary`` (every page built and written each time; after a
+``passivepress build``, its social cards are copied from ``_site``) and keeping
 its folder (``.passivepress/preview/``: only what changed since the last run is made).
 
     python benchmarks/preview_start.py --essays 1000 --runs 5
