@@ -246,7 +246,7 @@ _NOT_PLAIN = re.compile(r"[%?#\\\t\r\n]")
 class _Target:
     """Where a link leads, as far as it does not depend on the page it is on."""
 
-    kind: str  # "skip", "external", "outside", "missing", "anchor" or "found"
+    kind: str  # "skip", "external", "outside", "missing", "invalid", "anchor" or "found"
     where: str = ""  # external: the URL without its fragment; anchor: the output file
     fragment: str = ""
     site_path: str = ""  # anchor and found: the page's path on the site
@@ -430,6 +430,17 @@ class _Checker:
                         f"passivepress puts them under {self.base_path}",
                     )
                 )
+            elif kind == "invalid":
+                add(
+                    self.finding(
+                        ERROR,
+                        page,
+                        item,
+                        f"{'missing image' if image else 'broken link'} {ref}: not a valid URL",
+                        self._line_of(item, ref),
+                        hint="check the address; a host in [brackets] must be an IPv6 address",
+                    )
+                )
             elif kind == "missing":
                 if image:
                     message = f"missing image {ref}: no file of the site is there"
@@ -475,8 +486,11 @@ class _Checker:
 
     def _target(self, base: str, ref: str) -> _Target:
         """Where the link ``ref`` leads from a page at ``base``, page aside."""
-        parts = urlsplit(ref)
-        target = _joined(base, ref, parts)
+        try:
+            parts = urlsplit(ref)
+            target = _joined(base, ref, parts)
+        except ValueError:  # a host in brackets that is no IPv6 address, as browsers say
+            return _Target("invalid")
         if parts.scheme.lower() in _SKIP_SCHEMES or target.scheme not in ("http", "https"):
             return _Target("skip")
         path = unquote(target.path) or "/"
