@@ -444,3 +444,28 @@ def test_a_run_that_finds_everything_as_kept_leaves_the_state_as_it_was(site):
     assert 0 < result.rendered < 40
     assert tree(folder.output) == builder_tree(site, 8000)
     folder.release()
+
+
+def test_a_first_cli_build_copies_the_social_cards_the_preview_kept(site):
+    """The other way round: a CLI build with no state of its own copies the cards of the
+    preview's kept folder whose inputs are the same; those a save rewrote since the
+    preview kept its state, or whose essay changed since, are made."""
+    folder, builder, _ = run(site)
+    builder.keep_for_next_run()
+    saved, changed = essay_files(site)[2], essay_files(site)[4]
+    retitle(saved, "Saved in the preview")
+    assert builder.build(changed=[saved.relative_to(site).as_posix()]).quick
+    folder.release()  # as if killed: the state kept lists the card the save rewrote
+    retitle(changed, "Changed with no preview running")
+
+    recorder = Recorder()
+    build(site, BuildOptions(now=NOW, record_urls=False), recorder)
+    made = {path for path in recorder.paths if path.endswith("card.png")}
+    slugs = [re.search(r"(?m)^slug: (\S+)", p.read_text()).group(1) for p in (saved, changed)]
+    assert made == {f"/essays/{slug}/card.png" for slug in slugs}
+    cards = sorted((site / "_site").glob("essays/*/card.png"))
+    assert len(cards) == 12
+    for card in cards:
+        kept = folder.output / card.relative_to(site / "_site")
+        assert card.stat().st_ino != kept.stat().st_ino
+    assert tree(site / "_site") == tree_of_clean_build(site)

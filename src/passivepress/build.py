@@ -55,13 +55,12 @@ from passivepress.errors import (
 )
 from passivepress.model import Book, Essay, Page, Site
 from passivepress.output import MARKER, Stage, check_target, stage_root
+from passivepress.preview_folder import PreviewFolder
 from passivepress.report import Reporter
 from passivepress.urls import output_path
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
-
-    from passivepress.preview_folder import PreviewFolder
 
 log = logging.getLogger(__name__)
 
@@ -605,7 +604,7 @@ class Builder:
         self._bytecode: Path | None = None
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
         self._early_cards: _EarlyCards | None = None  # this build's, see _EarlyCards
-        # This build's: the last CLI build's state (see _cli_cards), then its cards only.
+        # This build's: the last CLI build's state (see _lent_state), then its cards only.
         self._lent: State | None = None
         # The last good build's model, to compare the new one with: the objects themselves
         # in a preview, what the cache folder kept of them otherwise.
@@ -667,8 +666,8 @@ class Builder:
             )
             count = options.jobs or os.cpu_count() or 1
             making = not self.state.outputs and not options.model_only
-            if making and options.preview and self._snapshot is None:
-                self._lent = self._cli_cards()
+            if making and self._snapshot is None:
+                self._lent = self._lent_state()
             if early and count > 1 and making and self._lent is None and forks.can_fork():
                 # Before the pool: its thread would forbid the fork. (A build with outputs
                 # kept from before makes only the cards that changed.)
@@ -719,22 +718,27 @@ class Builder:
         self._earlier, self._unwritten = (state.settings, self._unwritten), None
         return True
 
-    def _cli_cards(self) -> State | None:
-        """What the last CLI build kept (without its readings), for a preview's first
-        build: the social cards it wrote with the same inputs are linked from its output
-        folder, not made again (a fifth of the build's work otherwise). None when there is
-        no such build, or the outputs its quick builds rewrote since are not known."""
+    def _lent_state(self) -> State | None:
+        """For a first build with nothing kept of its own, what the other kind of build
+        kept (without its readings): a preview's, the last CLI build's; a CLI build's, the
+        preview's. The social cards it wrote with the same inputs are copied from its
+        output folder, not drawn again (a fifth of a build's work). None when there is no
+        such build, or the outputs quick builds rewrote since are not known."""
         if not self.options.use_cache:
             return None
-        state = cache_module.load_state(self.site_dir, readings=False)
+        if self.options.preview:
+            state = cache_module.load_state(self.site_dir, readings=False)
+            again = quick.rewritten(self.site_dir)
+            if "*" in again:
+                return None
+            for rel in again:
+                state.outputs.pop(rel, None)
+        else:
+            # Marked there, the outputs its quick builds rewrote are not as recorded.
+            state = PreviewFolder.peek(self.site_dir) or State()
         if not state.outputs or not isinstance(state.model, Kept):
             return None
-        again = quick.rewritten(self.site_dir)
-        if "*" in again or not os.path.isdir(state.output):
-            return None
-        for rel in again:
-            state.outputs.pop(rel, None)
-        return state
+        return state if os.path.isdir(state.output) else None
 
     @staticmethod
     def _lent_cards(cli: State, plan: list[routes.Route]) -> tuple[State, dict[str, bytes]]:

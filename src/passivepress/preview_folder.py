@@ -93,12 +93,18 @@ class PreviewFolder:
             os.close(self._lock)  # and with it the lock
             self._lock = -1
 
-    def load(self) -> State | None:
+    @classmethod
+    def peek(cls, site_dir: Path) -> State | None:
+        """What the site's preview kept, without its readings, read without holding the
+        folder (a CLI build takes the social cards from it; see :meth:`load`)."""
+        return cls(site_dir.resolve() / PREVIEW_DIR, -1).load(readings=False)
+
+    def load(self, readings: bool = True) -> State | None:
         """What the last run kept, with the outputs quick builds wrote since marked to be
         made again; None when nothing can be trusted."""
         if self._building.exists() or not self._state.is_file():
             return None
-        state = load_state(self.root, path=self._state)
+        state = load_state(self.root, path=self._state, readings=readings)
         if not state.outputs:
             return None
         try:
