@@ -582,13 +582,7 @@ class Builder:
                 if isinstance(loaded.model, Kept):
                     self._earlier = (loaded.settings, loaded.model)
         if self.persist:
-            # Outputs quick builds rewrote since this state was kept: its records of them
-            # are out of date, and they are made again (kept in the records, so that they
-            # are removed if nothing makes them any more).
-            again = quick.rewritten(self.site_dir)
-            for rel, old in self.state.outputs.items():
-                if rel in again or "*" in again:
-                    self.state.outputs[rel] = OutputRecord(old.deps, -1, old.mtime_ns)
+            cache_module.make_again(self.state, quick.rewritten(self.site_dir))
         # Readings of unchanged files: a preview's in memory, a CLI build's from the cache
         # folder (without their text; see loader.load).
         self.read_cache: loader.ReadCache = self.state.readings
@@ -604,7 +598,8 @@ class Builder:
         self._bytecode: Path | None = None
         self._embeds_memo: dict[str, Any] = {}  # see embeds.resolve
         self._early_cards: _EarlyCards | None = None  # this build's, see _EarlyCards
-        # This build's: the last CLI build's state (see _lent_state), then its cards only.
+        # This build's: what the other kind of build kept (see _lent_state), then only its
+        # cards' records, as the state of its output folder (_reuse copies from there).
         self._lent: State | None = None
         # The last good build's model, to compare the new one with: the objects themselves
         # in a preview, what the cache folder kept of them otherwise.
@@ -731,10 +726,9 @@ class Builder:
             again = quick.rewritten(self.site_dir)
             if "*" in again:
                 return None
-            for rel in again:
-                state.outputs.pop(rel, None)
+            cache_module.make_again(state, again)
         else:
-            # Marked there, the outputs its quick builds rewrote are not as recorded.
+            # The outputs its saves rewrote are marked as its own next run marks them.
             state = PreviewFolder.peek(self.site_dir) or State()
         if not state.outputs or not isinstance(state.model, Kept):
             return None
@@ -742,7 +736,7 @@ class Builder:
 
     @staticmethod
     def _lent_cards(cli: State, plan: list[routes.Route]) -> tuple[State, dict[str, bytes]]:
-        """The CLI build's records of the outputs that outlive other settings (social
+        """The other build's records of the outputs that outlive other settings (social
         cards), as a state of its output folder, and their recipes."""
         whole = {route.file for route in plan if route.whole}
         outputs = {rel: old for rel, old in cli.outputs.items() if rel in whole}
@@ -898,7 +892,7 @@ class Builder:
         previous = self.state if (self.state.settings == settings and same_output) else State()
         # Outputs whose inputs name all they depend on (social cards) outlive other
         # settings: the last build's records of those in this output folder still hold,
-        # and a preview with nothing of its own takes those of the last CLI build's.
+        # and a first build with nothing of its own takes those of the other kind's.
         lasting = self.state if same_output else previous
         lent_recipes: dict[str, bytes] | None = None
         if self._lent is not None and not lasting.outputs:
@@ -1305,9 +1299,9 @@ class Builder:
         if old is None:
             return False
         if previous is self._lent:
-            # Another output folder, which lives on (the cards of _site, for a preview's
-            # first run): copied, not linked, so that what anything later writes into
-            # either folder stays there.
+            # Another output folder, which lives on (_site's cards for a preview's first
+            # run, the preview's for a first CLI build): copied, not linked, so that what
+            # anything later writes into either folder stays there.
             st = stage.copy_in(rel, route.origin, old.size, old.mtime_ns, previous.output)
             if st is None:
                 return False

@@ -132,6 +132,16 @@ class State:
     model: Any = None  # changes.Kept: the model as the next CLI build compares with it
 
 
+def make_again(state: State, rewritten: set[str]) -> None:
+    """Mark the outputs quick builds ``rewritten`` since ``state`` was kept ("*": any)
+    to be made again: its records of them are out of date (their bytes may be the same
+    while what they read is not). They stay in the records, so that one nothing makes any
+    more is removed."""
+    for rel, old in state.outputs.items():
+        if rel in rewritten or "*" in rewritten:
+            state.outputs[rel] = OutputRecord(old.deps, -1, old.mtime_ns)
+
+
 def markdown_key(settings: str, site_path: str, body_key: str) -> str:
     """What a rendered body is kept under in the :class:`MarkdownStore`: its text (by
     ``body_key``), its place (links are made relative to it) and the Markdown settings."""

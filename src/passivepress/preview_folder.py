@@ -32,7 +32,7 @@ import pickle
 import shutil
 from pathlib import Path
 
-from passivepress.cache import OutputRecord, State, ignore_in_git, load_state, save_state
+from passivepress.cache import State, ignore_in_git, load_state, make_again, save_state
 from passivepress.output import MARKER
 
 try:
@@ -114,9 +114,7 @@ class PreviewFolder:
             again = set()
         except Exception:  # unreadable: which outputs changed is unknown
             return None
-        for rel in again & state.outputs.keys():
-            old = state.outputs[rel]
-            state.outputs[rel] = OutputRecord(old.deps, -1, old.mtime_ns)
+        make_again(state, again)
         return state
 
     def begin(self) -> None:
