@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -680,6 +681,45 @@ def test_a_future_essay_appears_when_its_day_comes(tmp_path, make_site, cli, mon
     later = cli("build", str(site))
     assert "(nothing changed)" not in later.err
     assert (site / "_site/essays/soon/index.html").is_file()
+
+
+def test_a_copy_of_the_site_builds_its_own_output_and_never_the_original_s(
+    tmp_path, make_site, cli
+):
+    """A site folder copied with its cache folder (a second checkout, a backup restored)
+    holds the original's records, which name the original's output folder: the copy's
+    builds must make and write the copy's own."""
+    site = make_site(tmp_path, SITE)
+    assert cli("build", str(site)).code == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("_site"))
+    original = tree(site / "_site")
+    times = {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*")}
+
+    built = cli("build", str(copy))
+    assert built.code == 0 and "(nothing changed)" not in built.err
+    assert tree(copy / "_site") == original
+
+    essay = copy / "content/essays/2024-01-05-e5.md"
+    essay.write_text(essay.read_text().replace("Body of essay 5", "Essay 5 of the copy"))
+    assert cli("build", str(copy)).code == 0
+    assert "Essay 5 of the copy" in (copy / "_site/essays/e5/index.html").read_text()
+    assert tree(site / "_site") == original
+    assert {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*")} == times
+
+    clean = tmp_path / "clean"
+    assert cli("build", str(copy), "--clean", "-o", str(clean)).code == 0
+    assert tree(copy / "_site") == tree(clean)
+
+    # Copied with its output, then edited: an edit the quick way would take at home.
+    second = tmp_path / "second"
+    shutil.copytree(site, second)
+    essay = second / "content/essays/2024-01-07-e7.md"
+    essay.write_text(essay.read_text().replace("Body of essay 7", "Essay 7 of the second"))
+    assert cli("build", str(second)).code == 0
+    assert "Essay 7 of the second" in (second / "_site/essays/e7/index.html").read_text()
+    assert tree(site / "_site") == original
+    assert {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*")} == times
 
 
 def test_clean_never_trusts_the_record(tmp_path, make_site, cli):

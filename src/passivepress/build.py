@@ -1059,7 +1059,12 @@ class Builder:
                 )
 
         options_key = uptodate.options_key(
-            options.output, options.drafts, options.future, options.base_url, options.record_urls
+            self.site_dir,
+            options.output,
+            options.drafts,
+            options.future,
+            options.base_url,
+            options.record_urls,
         )
         valid_until = content.next_change.timestamp() if content.next_change else None
         if options.preview:
@@ -1328,7 +1333,12 @@ def build(
     reporter = reporter or Reporter()
     if sources is not None and options.use_cache and not options.preview:
         key = uptodate.options_key(
-            options.output, options.drafts, options.future, options.base_url, options.record_urls
+            site_dir,
+            options.output,
+            options.drafts,
+            options.future,
+            options.base_url,
+            options.record_urls,
         )
         done = quick.build(site_dir.resolve(), options, reporter, sources, key)
         if done is not None:

@@ -201,7 +201,7 @@ def _current_build(site_dir: Path, now: datetime | None) -> uptodate.Done | None
     read has changed since and every file it wrote is as it wrote it: what a build would
     make now. (None also after a ``--drafts`` or ``--base-url`` build.)"""
     sources = uptodate.scan(site_dir)
-    key = uptodate.options_key(None, False, False, None, True)
+    key = uptodate.options_key(site_dir, None, False, False, None, True)
     when = now.timestamp() if now is not None else clock.now_epoch()
     return uptodate.check(site_dir, key, sources.digest, when)
 

@@ -119,7 +119,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         # Before the pipeline is even imported: a build with nothing to do ends here.
         started = time.perf_counter()
         sources = uptodate.scan(site_dir)
-        key = uptodate.options_key(output, args.drafts, args.future, args.base_url, True)
+        key = uptodate.options_key(site_dir, output, args.drafts, args.future, args.base_url, True)
         done = uptodate.check(site_dir, key, sources.digest, clock.now_epoch())
         if done is not None:
             sources.save(site_dir)

@@ -61,11 +61,26 @@ class Done:
 
 
 def options_key(
-    output: Path | None, drafts: bool, future: bool, base_url: str | None, record_urls: bool
+    site_dir: Path,
+    output: Path | None,
+    drafts: bool,
+    future: bool,
+    base_url: str | None,
+    record_urls: bool,
 ) -> str:
-    """The build options that change the output (``--strict`` only decides the exit code)."""
+    """The build options that change the output (``--strict`` only decides the exit code),
+    and the site's folder: a copy of the site (the cache folder with it) names the
+    original's output folder in its records, where its own builds must not look or write."""
     return json.dumps(
-        [__version__, str(output) if output else None, drafts, future, base_url, record_urls]
+        [
+            __version__,
+            str(site_dir.resolve()),
+            str(output) if output else None,
+            drafts,
+            future,
+            base_url,
+            record_urls,
+        ]
     )
 
 
