@@ -630,13 +630,20 @@ def test_files_read_long_after_their_last_change_are_not_read_again(
     monkeypatch.setattr(uptodate, "_RACY_NS", -(10**15))  # as if read long after
     assert cli("build", str(site), "--drafts").code == 0  # a real build records the stats
     opened = []
+    read_whole = uptodate.read_whole
 
     def counting(path, *args, **kwargs):
         opened.append(os.path.relpath(path, site))
         return open(path, *args, **kwargs)
 
+    def counting_whole(path, *args):
+        opened.append(os.path.relpath(path, site))
+        return read_whole(path, *args)
+
     monkeypatch.setattr(uptodate, "open", counting, raising=False)
+    monkeypatch.setattr(uptodate, "read_whole", counting_whole)
     monkeypatch.setattr(loader, "open", counting, raising=False)
+    monkeypatch.setattr(loader, "read_whole", counting_whole)
     monkeypatch.setattr(quick, "open", counting, raising=False)  # parses an edited file
     assert "(nothing changed)" in cli("build", str(site), "--drafts").err
     assert not [name for name in opened if name.startswith("content")]
@@ -948,3 +955,18 @@ C.
     options = BuildOptions(output=clean, preview=kind == "preview", now=NOW, record_urls=False)
     Builder(site, replace(options, use_cache=False)).build()
     assert tree(out) == tree(clean)
+
+
+def test_read_whole_reads_a_file_to_its_end_whatever_size_it_was_told(tmp_path):
+    path = tmp_path / "essay.md"
+    for data in (b"", b"x", b"---\ntitle: T\n---\n" + b"word " * 50_000):
+        path.write_bytes(data)
+        assert uptodate.read_whole(path) == data
+        assert uptodate.read_whole(str(path), len(data)) == data
+        # Told a size from before the file grew or shrank: its bytes as they are now.
+        assert uptodate.read_whole(path, max(0, len(data) - 3)) == data
+        assert uptodate.read_whole(path, len(data) + 3) == data
+    with pytest.raises(OSError):
+        uptodate.read_whole(tmp_path)
+    with pytest.raises(OSError):
+        uptodate.read_whole(tmp_path / "missing.md")

@@ -22,7 +22,7 @@ from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
 from passivepress.frontmatter import FrontMatter, YamlDocument, decode, split
 from passivepress.model import Book, Essay, Link, Page, Site, locate
-from passivepress.uptodate import file_digest
+from passivepress.uptodate import file_digest, read_whole
 from passivepress.urls import is_site_path, is_valid_slug, slug_from_filename, slugify, under_base
 
 log = logging.getLogger(__name__)
@@ -691,8 +691,7 @@ def load(
                 item = cached[1]
             else:
                 try:
-                    with open(path, "rb") as fh:
-                        data = fh.read()
+                    data = read_whole(path)
                 except OSError as exc:
                     problems.append(Problem(f"cannot read this file: {exc.strerror}", name))
                     continue
