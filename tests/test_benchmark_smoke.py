@@ -90,3 +90,18 @@ def test_preview_start_runs_and_reports(tmp_path: Path) -> None:
         "started again, one essay edited before",
     ]
     assert list(tmp_path.iterdir()) == []  # the corpus is gone
+
+
+def test_ci_speed_runs_and_finds_the_restored_cache_used(tmp_path: Path) -> None:
+    """benchmarks/ci_speed.py: a checkout with the cache restored builds nothing again
+    when nothing changed, and an edit gives a clean build's output (the script checks)."""
+    raw = tmp_path / "results.json"
+    work = tmp_path / "work"
+    out = run_benchmark("ci_speed.py", "--workdir", work, "--json", raw)
+    assert "| 20 |" in out
+    results = json.loads(raw.read_text())["results"]["20"]
+    assert set(results) == {"first", "unchanged", "edit", "edit_new"}
+    for samples in results.values():
+        (sample,) = samples
+        assert sample["wall_s"] > 0 and sample["max_rss_kib"] > 0
+    assert not (work / "ci-20").exists()
