@@ -1,0 +1,69 @@
+"""How the fuzzers build a site: as ``passivepress build`` does, as the preview does, and
+clean (the reference every other build is held to)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from sites import NOW
+
+from passivepress import uptodate
+from passivepress.build import BuildOptions, BuildResult, build
+from passivepress.errors import PassivepressError
+from passivepress.report import Recorder
+
+T = TypeVar("T")
+
+
+@dataclass
+class Built:
+    """What a CLI build did: ``way`` is "current" (nothing to do), "quick" or "full"."""
+
+    way: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def cli_options(output: Path, clean: bool = False, **more: object) -> BuildOptions:
+    """Options of ``passivepress build [--clean] --output OUTPUT``, at the fuzzers' now.
+    published-urls.txt is left alone: the edits move URLs on purpose."""
+    return BuildOptions(output=output, now=NOW, record_urls=False, use_cache=not clean, **more)
+
+
+def preview_options(output: Path, **more: object) -> BuildOptions:
+    return BuildOptions(output=output, now=NOW, record_urls=False, preview=True, **more)
+
+
+def cli_build(site: Path, options: BuildOptions) -> Built:
+    """Build as ``passivepress build`` does (see cli._cmd_build): nothing when the last
+    build is still what a build would make, the quick way when only content changed
+    (passivepress.quick), in full else."""
+    sources = uptodate.scan(site)
+    key = uptodate.options_key(
+        site,
+        options.output,
+        options.drafts,
+        options.future,
+        options.base_url,
+        options.record_urls,
+    )
+    done = uptodate.check(site, key, sources.digest, NOW.timestamp())
+    if done is not None:
+        sources.save(site)
+        return Built("current", sorted(str(w) for w in done.warnings))
+    return built(build(site, options, Recorder(), sources))
+
+
+def built(result: BuildResult) -> Built:
+    return Built("quick" if result.quick else "full", sorted(str(w) for w in result.warnings))
+
+
+def attempt(build_it: Callable[[], T]) -> tuple[T | None, str | None]:
+    """(what ``build_it`` gave, None), or (None, the message) when the site has a mistake
+    passivepress reports. Any other exception is a crash, and goes on up."""
+    try:
+        return build_it(), None
+    except PassivepressError as exc:
+        return None, str(exc)
