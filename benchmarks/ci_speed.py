@@ -19,10 +19,11 @@ times that, each build a separate process from its start to its end:
 The workflow commits the list of published URLs back after a build, so the checkouts after
 the first run hold it. Each run starts again from the checkout and what the first run saved,
 in the same folder (the cache names the folder it was made in, as a CI runner's workspace
-is the same path on every run). The restored files' modification times are cut to whole seconds, as tar
-formats that keep no fractions leave them. The script checks what it times: a build with
-nothing changed rewrites no file, the edited essay's page has the new sentence, and after
-the first edit the whole output is a clean build's of the same checkout.
+is the same path on every run). The restored files' modification times are cut to whole
+seconds, as tar formats that keep no fractions leave them. The script checks what it
+times: a build with nothing changed rewrites no file, the edited essay's page has the new
+sentence, and after the first edit the whole output is a clean build's of the same
+checkout.
 """
 
 from __future__ import annotations
