@@ -82,6 +82,7 @@ class Exec:
         self.runs = 0
         self.hand_cli = False  # an output of _site was rewritten in place (said on failure)
         self.status = "ok"  # of the last check: "ok", "error" or "unknown" (nothing built)
+        self.error = ""  # the clean build's, when the status is "error"
 
     def base_path(self) -> str | None:
         try:
@@ -218,15 +219,15 @@ class Exec:
             return cleans[port]
 
         failures = []
-        errors = False
+        cleans_made: list[str] = []  # the clean builds' results, "ok" or an error
         # The running preview, when it has built since the last edits.
         if self.folder is not None and not self.pending and self.prev_last is not None:
             want = clean_preview(self.port)
-            errors |= want[0] != "ok"
+            cleans_made.append(want[0])
             failures.append(_judge("kept-preview", self.prev_last, self.prev_tree, want))
         for port, result, got in self.firsts:
             want = clean_preview(port)
-            errors |= want[0] != "ok"
+            cleans_made.append(want[0])
             failures.append(_judge("first-run", result, got, want))
         self.firsts = []
         compared = bool(cleans) or self.cli_last is not None
@@ -236,9 +237,11 @@ class Exec:
             result = self.attempt(lambda: build(site, cli_options(out, True), Recorder()))
             want = (result, tree(out))
             shutil.rmtree(out, ignore_errors=True)
-            errors |= result != "ok"
+            cleans_made.append(result)
             failures.append(_judge("cli", self.cli_last, self.cli_tree, want))
             self.cli_last = None
+        errors = [r for r in cleans_made if r != "ok"]
+        self.error = errors[0] if errors else ""
         self.status = "error" if errors else "ok" if compared else "unknown"
         failure = next((f for f in failures if f is not None), None)
         if failure is not None and self.hand_cli:
@@ -550,7 +553,8 @@ class Run(SeedRun):
                 self.good = files_of(self.site)
             elif self.ex.status == "error" and not self.editor.pending:
                 self.log(f"  step {i}: unmeant invalid site, back to the last good one")
-                self.notes.append({"kind": "unmeant-invalid", "step": i})
+                note = {"kind": "unmeant-invalid", "step": i, "error": self.ex.error[:300]}
+                self.notes.append(note)
                 self.back_to_good()
         return None
 
