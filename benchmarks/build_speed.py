@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1278,12 +1279,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run_script(main: Callable[[], int], name: str) -> None:
+    """A benchmark's command: what it must be told fixed, without a traceback."""
     try:
         sys.exit(main())
     except BenchError as exc:
-        print(f"build_speed: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("build_speed: interrupted; the running build was ended", file=sys.stderr)
+        print(f"{name}: interrupted; the running build was ended", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run_script(main, "build_speed")

@@ -36,7 +36,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,7 +52,9 @@ from build_speed import (  # noqa: E402
     machine,
     mib,
     prepare_passivepress,
+    progress,
     rmtree,
+    run_script,
     run_timed,
 )
 from corpus import generate  # noqa: E402
@@ -221,10 +222,6 @@ def report(results: dict[int, dict[str, list[Sample]]], meta: dict[str, object])
     return "\n".join(lines)
 
 
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="passivepress in CI: a fresh checkout with its cache restored (issue 6).",
@@ -290,11 +287,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"ci_speed: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("ci_speed: interrupted; the running build was ended", file=sys.stderr)
-        sys.exit(130)
+    run_script(main, "ci_speed")

@@ -80,6 +80,13 @@ class Ctx:
             raise Skip
         return self.rng.choice(cands)
 
+    def book_slug(self) -> str:
+        """A book to link, embed or name (any: they are not edited)."""
+        slugs = self.v.book_slugs()
+        if not slugs:
+            raise Skip
+        return self.rng.choice(slugs)
+
     def page(self) -> str:
         cands = [p for p in self.v.pages() if p not in self.locked]
         if not cands:
@@ -261,10 +268,7 @@ def link_remove(c: Ctx) -> str:
 @edit(1.5)
 def link_book_add(c: Ctx) -> str:
     rel = c.essay()
-    books = c.v.book_slugs()
-    if not books:
-        raise Skip
-    b = c.rng.choice(books)
+    b = c.book_slug()
     c.insert_para(rel, f"{c.sentence()} Read [the book](/books/{b}/).")
     return f"link_book_add {rel} -> {b}"
 
@@ -272,10 +276,7 @@ def link_book_add(c: Ctx) -> str:
 @edit(1.5)
 def book_role_add(c: Ctx) -> str:
     rel = c.essay()
-    books = c.v.book_slugs()
-    if not books:
-        raise Skip
-    b = c.rng.choice(books)
+    b = c.book_slug()
     c.insert_para(rel, f"{c.sentence()} See {{book}}`{b}`.")
     return f"book_role_add {rel} -> {b}"
 
@@ -283,10 +284,7 @@ def book_role_add(c: Ctx) -> str:
 @edit(1.2)
 def book_embed_add(c: Ctx) -> str:
     rel = c.essay()
-    books = c.v.book_slugs()
-    if not books:
-        raise Skip
-    b = c.rng.choice(books)
+    b = c.book_slug()
     c.insert_para(rel, f"```{{book}} {b}\n```")
     return f"book_embed_add {rel} -> {b}"
 
