@@ -26,9 +26,10 @@ class Built:
     warnings: list[str] = field(default_factory=list)
 
 
-def cli_options(output: Path, clean: bool = False, **more: object) -> BuildOptions:
-    """Options of ``passivepress build [--clean] --output OUTPUT``, at the fuzzers' now.
-    published-urls.txt is left alone: the edits move URLs on purpose."""
+def cli_options(output: Path | None, clean: bool = False, **more: object) -> BuildOptions:
+    """Options of ``passivepress build [--clean] --output OUTPUT`` (None: no --output, the
+    configuration's folder), at the fuzzers' now. published-urls.txt is left alone: the
+    edits move URLs on purpose."""
     return BuildOptions(output=output, now=NOW, record_urls=False, use_cache=not clean, **more)
 
 

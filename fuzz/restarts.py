@@ -10,7 +10,9 @@ bytes in a new file) or remove it, CLI builds run into _site, public/ or a folde
 the site (the cache sometimes cleared), a tool rewrites a card of _site in place, and
 previews that do not keep a folder make their first run. After each step every build made
 since the last edits must match a clean build of its kind byte for byte, and fail where
-the clean one fails.
+the clean one fails. Now and then the site folder is copied with its cache folders (with
+or without its output, an essay of the copy sometimes edited) and the copy built: its
+output must be a clean build's, and the original's output untouched.
 
     python fuzz/restarts.py --seeds 1-50 --minutes 10
     python fuzz/restarts.py --replay FAILURE.json
@@ -60,6 +62,10 @@ class Exec:
       ``["wipe"]``: .passivepress/preview/ removed; ``["wipe_cache"]``: the CLI's cache;
     - ``["cli", "_site" | "public" | "outside"]``: ``passivepress build [--output ...]``;
     - ``["first_run", port, jobs]``: a preview that keeps no folder, built once;
+    - ``["copy", with_output, rel, text]``: the site folder copied elsewhere with its
+      cache folders (and ``_site`` if ``with_output``), ``text`` appended to the copy's
+      file ``rel`` (none: no edit), and the copy built as ``passivepress build`` does: its
+      output must be a clean build's, and the original's ``_site`` as it was;
     - ``["plant"]``: a CLI build into _site and one of its outputs tampered with;
     - ``["check"]``: every build since the last edits against a clean build.
     """
@@ -180,8 +186,12 @@ class Exec:
         elif kind == "wipe_cache":  # "clear the cache": the CLI's state and Markdown store
             shutil.rmtree(site / ".passivepress" / "cache", ignore_errors=True)
         elif kind in ("cli", "plant"):
-            out = self.cli_out(ev[1] if len(ev) > 1 else "_site")
-            self.cli_last = self.attempt(lambda: cli_build(site, cli_options(out)))
+            name = ev[1] if len(ev) > 1 else "_site"
+            out = self.cli_out(name)
+            # Into _site as `passivepress build` with no --output builds (the records then
+            # name no output, only the site's folder).
+            options = cli_options(None if name == "_site" else out)
+            self.cli_last = self.attempt(lambda: cli_build(site, options))
             if kind == "plant" and self.cli_last == "ok":
                 plant(out)
             self.cli_tree = tree(out)
@@ -194,11 +204,37 @@ class Exec:
             )
             self.firsts.append((port, result, tree(out)))
             shutil.rmtree(out, ignore_errors=True)
+        elif kind == "copy":
+            return self.copy(ev[1], ev[2], ev[3])
         elif kind == "check":
             return self.check()
         else:
             raise Impossible(f"unknown event {ev!r}")
         return None
+
+    def copy(self, with_output: bool, rel: str | None, text: str) -> dict | None:
+        """A copy of the site (a second checkout, a restored backup) holds the original's
+        build records, which name the original's folders: its build must make its own
+        output, and leave the original's alone."""
+        copy, clean = self.work / "copy", self.work / "clean-copy"
+        for path in (copy, clean):
+            shutil.rmtree(path, ignore_errors=True)
+        ignore = None if with_output else shutil.ignore_patterns("_site")
+        shutil.copytree(self.site, copy, symlinks=True, ignore=ignore)
+        if rel is not None and (copy / rel).is_file():
+            with (copy / rel).open("a", encoding="utf-8") as fh:
+                fh.write(text)
+        original = tree(self.site / "_site")
+        got = self.attempt(lambda: cli_build(copy, cli_options(None)))
+        got_tree = tree(copy / "_site")
+        want = self.attempt(lambda: build(copy, cli_options(clean, True), Recorder()))
+        want_tree = tree(clean)
+        for path in (copy, clean):
+            shutil.rmtree(path, ignore_errors=True)
+        touched = compare(tree(self.site / "_site"), original, "original")
+        if touched:
+            return difference("copy-original", "output-diff", touched.files, touched.diff)
+        return _judge("copy", got, got_tree, (want, want_tree))
 
     def cli_out(self, name: str) -> Path:
         return self.work / "out-cli" if name == "outside" else self.site / name
@@ -512,6 +548,12 @@ class Run(SeedRun):
             rel = self.output_file(self.site / "_site", cards=True)
             if rel:
                 self.ev(step, ["hand_cli", rel])
+        if rng.random() < 0.05:
+            essays = [r for r in sorted(files_of(self.site)) if r.startswith("content/essays/")]
+            rel = rng.choice(essays) if essays and rng.random() < 0.7 else None
+            failure = self.ev(step, ["copy", rng.random() < 0.5, rel, f"\n\nCopied, step {i}.\n"])
+            if failure:
+                return failure
         if self.settings.plant == i:
             self.ev(step, ["plant"])
         return self.ev(step, ["check"])

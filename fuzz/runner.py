@@ -24,7 +24,7 @@ from kinds import EDITS
 from sites import REPO
 
 Log = Callable[[str], None]
-FORMAT = 1  # of the failure logs; raise it when an event changes meaning
+FORMAT = 2  # of the failure logs; raise it when an event changes meaning
 
 
 @dataclass(frozen=True)
