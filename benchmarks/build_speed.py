@@ -1125,12 +1125,8 @@ def report(results: list[Result], meta: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="See benchmarks/README.md.",
-    )
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    """The corpus's sizes and seed, as the build benchmarks take them."""
     parser.add_argument(
         "--essays",
         type=int,
@@ -1140,6 +1136,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--books", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7, help="corpus seed (default 7)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="See benchmarks/README.md.",
+    )
+    add_corpus_options(parser)
     parser.add_argument(
         "--runs",
         type=int,

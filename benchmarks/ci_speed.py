@@ -44,6 +44,7 @@ sys.path.insert(0, str(HERE))
 from build_speed import (  # noqa: E402
     BenchError,
     Sample,
+    add_corpus_options,
     append_sentence,
     edit_marker,
     essay_files,
@@ -227,15 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         description="passivepress in CI: a fresh checkout with its cache restored (issue 6).",
         epilog="See benchmarks/README.md.",
     )
-    parser.add_argument(
-        "--essays",
-        type=int,
-        action="append",
-        metavar="N",
-        help="corpus size; repeat for several (default: 1000)",
-    )
-    parser.add_argument("--books", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=7, help="corpus seed (default 7)")
+    add_corpus_options(parser)
     parser.add_argument("--runs", type=int, default=3, help="runs of each kind (default 3)")
     parser.add_argument(
         "--workdir", type=Path, help="where corpora and sites go (default: a temporary folder)"
