@@ -11,7 +11,7 @@ from typing import TypeVar
 from sites import NOW
 
 from passivepress import uptodate
-from passivepress.build import BuildOptions, BuildResult, build
+from passivepress.build import BuildOptions, BuildResult, build, records_key
 from passivepress.errors import PassivepressError
 from passivepress.report import Recorder
 
@@ -42,14 +42,7 @@ def cli_build(site: Path, options: BuildOptions) -> Built:
     build is still what a build would make, the quick way when only content changed
     (passivepress.quick), in full else."""
     sources = uptodate.scan(site)
-    key = uptodate.options_key(
-        site,
-        options.output,
-        options.drafts,
-        options.future,
-        options.base_url,
-        options.record_urls,
-    )
+    key = records_key(site, options)
     done = uptodate.check(site, key, sources.digest, NOW.timestamp())
     if done is not None:
         sources.save(site)

@@ -1058,14 +1058,7 @@ class Builder:
                     feeds=result.feeds,
                 )
 
-        options_key = uptodate.options_key(
-            self.site_dir,
-            options.output,
-            options.drafts,
-            options.future,
-            options.base_url,
-            options.record_urls,
-        )
+        options_key = records_key(self.site_dir, options)
         valid_until = content.next_change.timestamp() if content.next_change else None
         if options.preview:
             keep_state()
@@ -1337,18 +1330,24 @@ def build(
     options = options or BuildOptions()
     reporter = reporter or Reporter()
     if sources is not None and options.use_cache and not options.preview:
-        key = uptodate.options_key(
-            site_dir,
-            options.output,
-            options.drafts,
-            options.future,
-            options.base_url,
-            options.record_urls,
-        )
+        key = records_key(site_dir, options)
         done = quick.build(site_dir.resolve(), options, reporter, sources, key)
         if done is not None:
             return done
     return Builder(site_dir, options, reporter, once=True).build(sources)
+
+
+def records_key(site_dir: Path, options: BuildOptions) -> str:
+    """:func:`uptodate.options_key` of a build of ``site_dir`` with ``options``: what its
+    records (the up-to-date record, the model kept for quick builds) are kept under."""
+    return uptodate.options_key(
+        site_dir,
+        options.output,
+        options.drafts,
+        options.future,
+        options.base_url,
+        options.record_urls,
+    )
 
 
 def social_cards(site_theme: theme.Theme, config: config_module.Config) -> routes.CardMaker:
