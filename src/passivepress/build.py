@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import hashlib
 import html
 import importlib
 import logging
@@ -31,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from passivepress import (
     __version__,
+    digests,
     embeds,
     forks,
     loader,
@@ -1359,7 +1359,7 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
     stylesheet = site_theme.stylesheet
     stylesheet_digest = digest(stylesheet)
     font = str(site_theme.card_font) if site_theme.card_font else None
-    font_digest = hashlib.blake2b(Path(font).read_bytes()).hexdigest() if font else ""
+    font_digest = digests.hex_of(Path(font).read_bytes()) if font else ""
     # A site named after its author shows the name once.
     site_name = "" if config.title == config.author.name else config.title
     made: dict[str, Any] = {}

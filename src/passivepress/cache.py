@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import hashlib
 import logging
 import os
 import pickle
@@ -28,15 +27,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from passivepress import __version__
+from passivepress import __version__, digests
 from passivepress.model import Tracked
 from passivepress.urls import Based
 
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".passivepress/cache"
-_FORMAT = 9  # bump when the pickled layout changes
-_MARKDOWN_FORMAT = 5  # bump when the Markdown cache's keys or values change
+_FORMAT = 10  # bump when the pickled layout changes
+_MARKDOWN_FORMAT = 6  # bump when the Markdown cache's keys or values change
 
 
 def fingerprint(value: Any) -> str:
@@ -83,11 +82,11 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 def _text(value: str) -> str:
     if len(value) <= 120:
         return repr(str(value))
-    return "#" + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return "#" + digests.text_hex(value)
 
 
 def digest(*parts: str) -> str:
-    h = hashlib.blake2b(digest_size=20)
+    h = digests.new()
     for part in parts:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
@@ -96,7 +95,7 @@ def digest(*parts: str) -> str:
 
 def files_digest(folders: Iterable[Path]) -> str:
     """The content of every file in some folders (templates), in a stable order."""
-    h = hashlib.blake2b(digest_size=20)
+    h = digests.new()
     for folder in folders:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             h.update(path.relative_to(folder).as_posix().encode())

@@ -12,7 +12,6 @@ not hash them.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import itertools
 import operator
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from passivepress import digests
 from passivepress.cache import fingerprint
 from passivepress.model import Site, Tracked
 
@@ -179,7 +179,7 @@ def _token(value: Any) -> bytes:
         text = "[" + "\0".join([v.key if isinstance(v, Tracked) else fingerprint(v) for v in value])
     else:
         text = fingerprint(value)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return digests.short(text.encode("utf-8", "surrogatepass"))
 
 
 _BODY = frozenset({"html", "feed_parts"})
@@ -235,7 +235,7 @@ def _recipe_token(recipe: Any) -> bytes:
         pickler.dump(recipe)
     except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
         return _UNPICKLABLE
-    return hashlib.blake2b(buffer.getvalue(), digest_size=8).digest()
+    return digests.short(buffer.getvalue())
 
 
 class Changes:

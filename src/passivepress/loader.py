@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import logging
 import os
 import re
@@ -17,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup
 
-from passivepress import markdown, taxonomy
+from passivepress import digests, markdown, taxonomy
 from passivepress.config import Config, Contact
 from passivepress.errors import ContentError, Problem
 from passivepress.frontmatter import FrontMatter, YamlDocument, decode, split
@@ -401,7 +400,7 @@ class Pending:
 
 
 def _body_key(body: str) -> str:
-    return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return digests.text_hex(body)
 
 
 def _asset(path: str, config: Config) -> str | None:

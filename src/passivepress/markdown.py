@@ -7,7 +7,6 @@ page's HTML when a feed is written, so the common case renders and stores one bo
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +33,7 @@ from mdit_py_plugins.myst_role import myst_role_plugin
 from mdit_py_plugins.myst_role.index import myst_role
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from passivepress import digests
 from passivepress.urls import slugify, under_base
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ def code_key(code: str, lang: str) -> str:
     """What a highlighted block is kept under: its code, language and Pygments' version
     (another version may colour it otherwise)."""
     text = f"{_pygments_version()}\0{lang}\0{code}"
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return digests.text_hex(text)
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:

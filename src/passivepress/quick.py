@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 FILE = "quick.pickle"
 ITEMS = "quick-items.bin"  # each item's packed fields, read when the item is
 JOURNAL = "quick-journal.pickle"
-_FORMAT = 6
+_FORMAT = 7
 # More changed files than this and a full build is about as quick (and surely right).
 MAX_FILES = 16
 

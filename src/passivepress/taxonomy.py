@@ -7,13 +7,13 @@ tag shared by thousands of essays does not make the build quadratic.
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from passivepress import digests
 from passivepress.config import Config
 from passivepress.markdown import Embed
 from passivepress.model import Book, Essay, Tag, locate
@@ -92,10 +92,9 @@ def relate(essays: Sequence[Essay], memo: dict[str, Any] | None = None) -> None:
     groups = [_groups(e) for e in essays]
     order = [e.key for e in essays]
     # A digest: the memo is kept in the cache folder between builds.
-    signature = hashlib.blake2b(
-        repr(list(zip(order, groups, strict=True))).encode("utf-8", "surrogatepass"),
-        digest_size=16,
-    ).digest()
+    signature = digests.of(
+        repr(list(zip(order, groups, strict=True))).encode("utf-8", "surrogatepass")
+    )
     if memo is not None and memo.get("signature") == signature:
         by_key = {e.key: e for e in essays}
         for essay in essays:

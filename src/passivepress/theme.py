@@ -8,7 +8,6 @@ to the built-in theme.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -31,6 +30,7 @@ from jinja2 import (
 )
 from jinja2.loaders import split_template_path
 
+from passivepress import digests
 from passivepress.bundled import builtin_theme_dir
 from passivepress.config import Config
 from passivepress.errors import ConfigError, ContentError, Problem
@@ -230,7 +230,7 @@ def template_digests(env: Environment, names: Iterable[str], everything: str) ->
         # A name chosen while rendering shows as None; so, here, does a syntax error.
         loads[name] = None if None in found else found  # type: ignore[assignment]
 
-    digests = {}
+    by_top = {}
     for top in names:
         seen: set[str] = set()
         todo, dynamic = [top], False
@@ -247,15 +247,15 @@ def template_digests(env: Environment, names: Iterable[str], everything: str) ->
             else:
                 todo.extend(more)
         if dynamic:
-            digests[top] = everything
+            by_top[top] = everything
             continue
-        h = hashlib.blake2b(digest_size=16)
+        h = digests.new()
         for name in sorted(seen):
             source = sources[name]
             h.update(f"{name}\0{len(source) if source is not None else -1}\0".encode())
             h.update((source or "").encode("utf-8", "surrogatepass"))
-        digests[top] = h.hexdigest()
-    return digests
+        by_top[top] = h.hexdigest()
+    return by_top
 
 
 def _text(value: Any) -> str:

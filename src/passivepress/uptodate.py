@@ -20,7 +20,6 @@ a copied or checked-out file is always read. The record lives beside the other c
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import pickle
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from passivepress import __version__
+from passivepress import __version__, digests
 from passivepress.bundled import builtin_theme_dir
 from passivepress.errors import Problem
 
@@ -37,7 +36,7 @@ from passivepress.errors import Problem
 # build reads one and writes both.
 RECORD = ".passivepress/cache/uptodate.pickle"
 STATS = ".passivepress/cache/sources.pickle"
-_FORMAT = 4
+_FORMAT = 5
 _RACY_NS = 2_000_000_000  # a file changed this close to being read is read again next time
 
 # The folders and files a build reads, besides the built-in theme.
@@ -115,7 +114,7 @@ def scan(site_dir: Path) -> Sources:
         trusted = {}
     sources = Sources("", {}, {}, trusted)
     started = time.time_ns()
-    hashes = (hashlib.blake2b(digest_size=20), hashlib.blake2b(digest_size=20))
+    hashes = (digests.new(), digests.new())
     for name in SOURCE_FILES:
         _add(hashes, site_dir / name, name, sources, trusted, started)
     for folder in SOURCE_FOLDERS:
@@ -126,7 +125,7 @@ def scan(site_dir: Path) -> Sources:
 
 
 def _add_folder(
-    hashes: tuple[hashlib._Hash, hashlib._Hash],
+    hashes: tuple[Any, Any],
     folder: Path,
     label: str,
     sources: Sources,
@@ -145,7 +144,7 @@ def _add_folder(
 
 
 def _add(
-    hashes: tuple[hashlib._Hash, hashlib._Hash],
+    hashes: tuple[Any, Any],
     path: Path | str,
     label: str,
     sources: Sources,
@@ -210,7 +209,7 @@ def read_whole(path: str | os.PathLike[str], size: int = -1) -> bytes:
 def file_digest(data: bytes) -> bytes:
     """A source file's digest by its bytes: the loader's, quick builds' and this module's
     (which must agree for a file to be known unchanged)."""
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return digests.of(data)
 
 
 def as_written(st: os.stat_result, size: int, mtime_ns: int) -> bool:
@@ -222,7 +221,7 @@ def as_written(st: os.stat_result, size: int, mtime_ns: int) -> bool:
 
 def published_digest(site_dir: Path) -> str:
     try:
-        return hashlib.blake2b((site_dir / PUBLISHED).read_bytes(), digest_size=20).hexdigest()
+        return digests.hex_of((site_dir / PUBLISHED).read_bytes())
     except OSError:
         return ""
 
