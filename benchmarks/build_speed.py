@@ -895,10 +895,8 @@ def prepare_passivepress(args: argparse.Namespace) -> dict[str, str]:
     git = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     )
-    if not Path(where(env)).resolve().is_relative_to(REPO / "src"):
-        args.passivepress_env = env
-        return info
-    if git.returncode == 0:
+    from_tree = Path(where(env)).resolve().is_relative_to(REPO / "src")
+    if from_tree and git.returncode == 0:
         dirty = subprocess.run(
             ["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "themes"],
             capture_output=True,
@@ -907,7 +905,7 @@ def prepare_passivepress(args: argparse.Namespace) -> dict[str, str]:
         info["commit"] = git.stdout.strip() + (
             " + uncommitted changes in src/ or themes/" if dirty else ""
         )
-    if args.snapshot:
+    if from_tree and args.snapshot:
         copy = args.workdir / "passivepress-source"
         rmtree(copy)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -922,7 +920,7 @@ def prepare_passivepress(args: argparse.Namespace) -> dict[str, str]:
         subprocess.run([args.python, "-m", "compileall", "-q", str(copy / "src")], check=True)
         info["source"] = f"a copy of {REPO} taken at the start"
         info["digest"] = source_digest(copy)
-    else:
+    elif from_tree:
         info["digest"] = source_digest(REPO)
     args.passivepress_env = env
     probe = subprocess.run(
