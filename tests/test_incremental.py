@@ -584,7 +584,14 @@ def test_a_build_with_nothing_changed_says_so_and_touches_nothing(tmp_path, make
     assert after == before
 
 
-def test_any_change_of_input_or_output_means_a_real_build(tmp_path, make_site, cli):
+@pytest.mark.parametrize("fork_from", [None, 0], ids=["looked-at-here", "by-a-forked-copy"])
+def test_any_change_of_input_or_output_means_a_real_build(
+    tmp_path, make_site, cli, fork_from, monkeypatch
+):
+    # A big site's output is looked at by a copy of the process forked during the scan
+    # (uptodate.Written); this one's too, with fork_from=0.
+    if fork_from is not None:
+        monkeypatch.setattr(uptodate, "_FORK_FROM", fork_from)
     site = make_site(tmp_path, SITE + "-- static/css/extra.css --\nbody { color: red }\n")
     assert cli("build", str(site)).code == 0
     changes = [

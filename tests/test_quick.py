@@ -90,12 +90,18 @@ Some notes.
 _clean_folders = itertools.count()
 
 
-def cli_way(site: Path, out: Path, **options) -> tuple[BuildResult, Recorder]:
+def cli_way(site: Path, out: Path, look: bool = False, **options) -> tuple[BuildResult, Recorder]:
     """A build as `passivepress build` makes it after its up-to-date check: with the
-    scanned sources, so that it may take the quick way."""
+    scanned sources, so that it may take the quick way. ``look``: the scan has the output
+    looked at, as the CLI's does (uptodate.Written)."""
     recorder = Recorder()
     options = {"now": NOW, "record_urls": False, **options}
-    result = build(site, BuildOptions(output=out, **options), recorder, uptodate.scan(site))
+    sources = uptodate.scan(site, look_at_output=look)
+    try:
+        result = build(site, BuildOptions(output=out, **options), recorder, sources)
+    finally:
+        if sources.written is not None:
+            sources.written.close()
     return result, recorder
 
 
@@ -600,23 +606,97 @@ def test_a_journal_left_writing_means_a_full_build(site, out, tmp_path):
 # -- what quick builds must not trust --------------------------------------------------------
 
 
-def test_a_tampered_output_with_an_edit_goes_the_full_way_and_is_repaired(site, out, tmp_path):
+# The output looked at here, or (as the CLI has it for big sites) by a copy of the process
+# forked while the sources are scanned.
+LOOKS = pytest.mark.parametrize("look", [False, True], ids=["here", "by-a-forked-copy"])
+
+
+@pytest.fixture
+def always_fork(monkeypatch):
+    monkeypatch.setattr(uptodate, "_FORK_FROM", 0)
+
+
+@LOOKS
+def test_a_tampered_output_with_an_edit_goes_the_full_way_and_is_repaired(
+    site, out, tmp_path, look, always_fork
+):
     """An output file edited by hand, unrelated to the essay edited: the build notices,
     goes the full way and writes that file again."""
     (out / "essays/e1/index.html").write_text("tampered")
     edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
-    result, _ = cli_way(site, out)
+    result, _ = cli_way(site, out, look=look)
     assert not result.quick
     assert "Essay 1" in Html((out / "essays/e1/index.html").read_bytes()).title()
     assert tree(out) == clean(site, tmp_path)
 
 
-def test_a_deleted_output_with_an_edit_goes_the_full_way_and_is_repaired(site, out, tmp_path):
+@LOOKS
+def test_a_deleted_output_with_an_edit_goes_the_full_way_and_is_repaired(
+    site, out, tmp_path, look, always_fork
+):
     """An output file removed by hand, with an essay edit: the full way makes it again."""
     (out / "tags/mentoring/index.html").unlink()
     edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
-    result, _ = cli_way(site, out)
+    result, _ = cli_way(site, out, look=look)
     assert not result.quick
+    assert tree(out) == clean(site, tmp_path)
+
+
+def _looks_only_in_a_copy(monkeypatch) -> list[int]:
+    """uptodate.changed_file made to fail in this process: only a forked copy may look.
+    Gives the pids of the copies forked."""
+    parent, real = os.getpid(), uptodate.changed_file
+    forked: list[int] = []
+    fork = uptodate.forks._fork
+
+    def changed_file(output, files):
+        assert os.getpid() != parent, "the output was looked at in the build's own process"
+        return real(output, files)
+
+    def recording_fork(call):
+        pid, fd = fork(call)
+        forked.append(pid)
+        return pid, fd
+
+    monkeypatch.setattr(uptodate, "changed_file", changed_file)
+    monkeypatch.setattr(uptodate.forks, "_fork", recording_fork)
+    return forked
+
+
+def test_the_forked_copy_s_look_at_the_output_serves_the_quick_way(
+    site, out, tmp_path, always_fork, monkeypatch
+):
+    """With the output looked at by a copy forked during the scan, the quick build takes
+    its answer (it stats nothing itself), and the copy is reaped."""
+    forked = _looks_only_in_a_copy(monkeypatch)
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    result, _ = cli_way(site, out, look=True)
+    assert result.quick
+    assert tree(out) == clean(site, tmp_path)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)
+
+
+def test_a_copy_that_dies_before_answering_leaves_the_look_to_the_build(
+    site, out, tmp_path, always_fork, monkeypatch
+):
+    """The copy killed (out of memory, say) before it answers: the build looks itself."""
+    parent, real = os.getpid(), uptodate.changed_file
+    looked_here = []
+
+    def changed_file(output, files):
+        if os.getpid() != parent:
+            os._exit(3)
+        looked_here.append(output)
+        return real(output, files)
+
+    monkeypatch.setattr(uptodate, "changed_file", changed_file)
+    (out / "essays/e1/index.html").write_text("tampered")
+    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
+    result, _ = cli_way(site, out, look=True)
+    assert not result.quick, "the tampered file was seen all the same"
+    assert looked_here == [str(out.resolve())]
     assert tree(out) == clean(site, tmp_path)
 
 

@@ -118,9 +118,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if not args.clean:
         # Before the pipeline is even imported: a build with nothing to do ends here.
         started = time.perf_counter()
-        sources = uptodate.scan(site_dir)
+        sources = uptodate.scan(site_dir, look_at_output=True)
         key = uptodate.options_key(site_dir, output, args.drafts, args.future, args.base_url, True)
-        done = uptodate.check(site_dir, key, sources.digest, clock.now_epoch())
+        done = uptodate.check(site_dir, key, sources.digest, clock.now_epoch(), sources.written)
         if done is not None:
             sources.save(site_dir)
             for warning in done.warnings:
@@ -139,20 +139,24 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     from passivepress.build import BuildOptions, build
 
-    result = build(
-        site_dir,
-        BuildOptions(
-            output=output,
-            drafts=args.drafts,
-            future=args.future,
-            base_url=args.base_url,
-            strict=args.strict,
-            use_cache=not args.clean,
-            jobs=args.jobs,
-        ),
-        reporter,
-        sources,
-    )
+    try:
+        result = build(
+            site_dir,
+            BuildOptions(
+                output=output,
+                drafts=args.drafts,
+                future=args.future,
+                base_url=args.base_url,
+                strict=args.strict,
+                use_cache=not args.clean,
+                jobs=args.jobs,
+            ),
+            reporter,
+            sources,
+        )
+    finally:
+        if sources is not None and sources.written is not None:
+            sources.written.close()  # the copy looking at the output, if still running
     global _done_building
     _done_building = True
     log.debug(

@@ -778,15 +778,21 @@ class _Quick:
         return _essays_books_or_pages(_few(changed))
 
     def _check_output(self, output: str) -> None:
-        """Every output file is still what the builds wrote (as the full build checks)."""
-        for rel, (size, mtime_ns) in self.files.items():
-            try:
-                st = os.stat(f"{output}/{rel}")
-            except OSError as exc:
-                raise _NotQuick(f"output file {rel} is gone") from exc
-            # uptodate.as_written, inlined: 23,000 files at 10,000 essays.
-            if st.st_size != size or not -1_000_000_000 < st.st_mtime_ns - mtime_ns < 1_000_000_000:
-                raise _NotQuick(f"output file {rel} changed")
+        """Every output file is still what the builds wrote (as the full build checks).
+        The CLI's scan had a copy of the process look at the files of the up-to-date
+        record meanwhile (uptodate.Written): the same files as the builds since the
+        full one left them, unless a build stopped before writing that record."""
+        written = self.sources.written if self.sources is not None else None
+        if (
+            written is not None
+            and written.files == self.files
+            and str(written.record.get("output")) == output
+        ):
+            changed = written.changed()
+        else:
+            changed = uptodate.changed_file(output, self.files)
+        if changed is not None:
+            raise _NotQuick(f"output file {changed} is gone or changed")
 
     def _build(
         self,
