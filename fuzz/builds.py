@@ -3,6 +3,7 @@ clean (the reference every other build is held to)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +44,7 @@ def cli_build(site: Path, options: BuildOptions) -> Built:
     (passivepress.quick), in full else."""
     # The CLI has a forked copy look at the output while it scans, from 2,000 output
     # files on; the fuzzers' sites are smaller, so every other build has one look anyway.
-    _looks.append(None)
-    uptodate._FORK_FROM = 0 if len(_looks) % 2 else 2000
+    uptodate._FORK_FROM = 0 if next(_builds) % 2 == 0 else _FORK_FROM
     sources = uptodate.scan(site, look_at_output=True)
     try:
         key = records_key(site, options)
@@ -58,7 +58,8 @@ def cli_build(site: Path, options: BuildOptions) -> Built:
             sources.written.close()
 
 
-_looks: list[None] = []  # cli_build's calls, counted
+_builds = itertools.count()  # cli_build's calls
+_FORK_FROM = uptodate._FORK_FROM
 
 
 def built(result: BuildResult) -> Built:

@@ -17,7 +17,7 @@ import feedparser
 import pytest
 
 from conftest import CONFIG, NOW, Html, tree
-from passivepress import quick, uptodate
+from passivepress import forks, quick, uptodate
 from passivepress.build import Builder, BuildOptions, BuildResult, build
 from passivepress.cache import CACHE_DIR
 from passivepress.errors import ContentError
@@ -647,7 +647,7 @@ def _looks_only_in_a_copy(monkeypatch) -> list[int]:
     Gives the pids of the copies forked."""
     parent, real = os.getpid(), uptodate.changed_file
     forked: list[int] = []
-    fork = uptodate.forks._fork
+    fork = forks._fork
 
     def changed_file(output, files):
         assert os.getpid() != parent, "the output was looked at in the build's own process"
@@ -659,7 +659,7 @@ def _looks_only_in_a_copy(monkeypatch) -> list[int]:
         return pid, fd
 
     monkeypatch.setattr(uptodate, "changed_file", changed_file)
-    monkeypatch.setattr(uptodate.forks, "_fork", recording_fork)
+    monkeypatch.setattr(forks, "_fork", recording_fork)
     return forked
 
 

@@ -24,13 +24,16 @@ import json
 import os
 import pickle
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from passivepress import __version__, digests, forks
+from passivepress import __version__, digests
 from passivepress.bundled import builtin_theme_dir
 from passivepress.errors import Problem
+
+if TYPE_CHECKING:
+    from passivepress.forks import Child
 
 # Pickles, not JSON: at 10,000 essays each holds ten or twenty thousand files, and every
 # build reads one and writes both.
@@ -276,8 +279,8 @@ class Written:
 
     record: dict[str, Any]
     files: dict[str, tuple[int, int]]
-    _copy: forks.Child[str | None] | None = None
-    _found: str | None = _UNSEEN
+    _copy: Child[str | None] | None = field(default=None, init=False, repr=False)
+    _found: str | None = field(default=_UNSEEN, init=False, repr=False)
 
     @classmethod
     def look(cls, site_dir: Path, fork: bool = True) -> Written | None:
@@ -293,8 +296,13 @@ class Written:
         except Exception:  # gone, unreadable or of another version: a build finds out
             return None
         written = cls(record, files)
-        if fork and len(files) >= _FORK_FROM and forks.can_fork():
-            written._copy = forks.Child(lambda: changed_file(output, files))
+        if fork and len(files) >= _FORK_FROM:
+            # Here, not at the top: a small site's build, which looks here, need not load
+            # what forking takes.
+            from passivepress import forks
+
+            if forks.can_fork():
+                written._copy = forks.Child(lambda: changed_file(output, files))
         return written
 
     def changed(self) -> str | None:
