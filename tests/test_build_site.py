@@ -721,8 +721,8 @@ def _card_makers(monkeypatch, tmp_path):
     log = tmp_path / "cards.log"
     real = build_module._write_card
 
-    def write_card(job, path):
-        real(job, path)
+    def write_card(job, path, before=None):
+        real(job, path, before)
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"{os.getpid()} {path}\n")
 
@@ -746,7 +746,7 @@ def test_a_cold_build_makes_its_cards_in_a_copy_forked_as_it_starts(
 
     class Standby(real_standby):
         def send(self, payload):
-            started.append(len(payload[0]))
+            started.append(len(payload[2]))  # (stage folder, previous output, jobs, chunks)
             super().send(payload)
 
     monkeypatch.setattr(forks, "Standby", Standby)
@@ -778,11 +778,11 @@ def test_cards_a_dead_copy_left_are_made_by_the_others(
     real = build_module._write_card
     died = tmp_path / "died"
 
-    def write_card(job, path):
+    def write_card(job, path, before=None):
         if not died.exists():
             died.write_text(path)
             os._exit(9)
-        real(job, path)
+        real(job, path, before)
 
     monkeypatch.setattr(build_module, "_write_card", write_card)
     site = make_site(tmp_path, CONFIG + _many_essays(60))
@@ -818,21 +818,62 @@ def test_a_cards_copy_gone_before_it_is_given_its_work_leaves_the_cards_to_the_o
 def test_a_build_into_its_previous_output_keeps_the_card_files_it_would_write_again(
     tmp_path, make_site, build_site, monkeypatch
 ):
-    """No early cards where the output folder holds a build of ours: a card with the same
-    bytes keeps its file (and modification time), as every other output does."""
+    """A cold build into a folder holding a build of ours (--clean, or a cache lost) makes
+    its cards early too, and a card with the same bytes keeps its file (and modification
+    time), as every other output does; a changed one is a new file."""
     import os
 
     site = make_site(tmp_path, CONFIG + _many_essays(60))
     out = tmp_path / "out"
     build_site(site, out, use_cache=False, jobs=2)
-    card = out / "essays/e7/card.png"
-    before = os.stat(card)
+    kept, changed = out / "essays/e7/card.png", out / "essays/e9/card.png"
+    before = {card: (os.stat(card), card.read_bytes()) for card in (kept, changed)}
+    essay = site / "content/essays/2024-01-10-e9.md"
+    essay.write_text(essay.read_text().replace("title: Essay 9\n", "title: Essay nine\n"))
     log = _card_makers(monkeypatch, tmp_path)
     again = build_site(site, out, use_cache=False, jobs=2)
     assert again.result.processes == 2
-    assert not log.exists(), "no card made ahead of the renderers"
-    after = os.stat(card)
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    makers = {line.split(" ", 1)[0] for line in log.read_text(encoding="utf-8").splitlines()}
+    assert makers - {str(os.getpid())}, "cards made ahead of the renderers, in a copy"
+    after, was = os.stat(kept), before[kept][0]
+    assert (after.st_ino, after.st_mtime_ns) == (was.st_ino, was.st_mtime_ns)
+    assert os.stat(changed).st_ino != before[changed][0].st_ino
+    assert changed.read_bytes() != before[changed][1]
+    log.unlink()
+    build_site(site, tmp_path / "fresh", use_cache=False, jobs=1)
+    assert tree(out) == tree(tmp_path / "fresh")
+
+
+def test_a_card_linked_by_a_copy_that_died_is_not_written_through(
+    tmp_path, make_site, build_site, monkeypatch
+):
+    """The cards' copy links a card of the previous output into the new folder, then
+    dies: the card is made again elsewhere and linked again, never written through the
+    link into the previous output's file (which would change it in the live folder)."""
+    import os
+
+    from passivepress import build as build_module
+
+    site = make_site(tmp_path, CONFIG + _many_essays(60))
+    out = tmp_path / "out"
+    build_site(site, out, use_cache=False, jobs=2)
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("card.png")}
+    real = build_module._write_card
+    died = tmp_path / "died"
+
+    def write_card(job, path, before=None):
+        real(job, path, before)
+        if not died.exists():
+            died.write_text(path)
+            os._exit(9)
+
+    monkeypatch.setattr(build_module, "_write_card", write_card)
+    build_site(site, out, use_cache=False, jobs=2)
+    assert died.exists()
+    after = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("card.png")}
+    assert after == before
+    build_site(site, tmp_path / "fresh", use_cache=False, jobs=1)
+    assert tree(out) == tree(tmp_path / "fresh")
 
 
 def test_an_error_after_the_cards_started_leaves_no_folder_and_no_output(tmp_path, make_site, cli):

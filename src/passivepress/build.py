@@ -54,7 +54,7 @@ from passivepress.errors import (
     StrictError,
 )
 from passivepress.model import Book, Essay, Page, Site
-from passivepress.output import MARKER, Stage, check_target, stage_root
+from passivepress.output import MARKER, Stage, check_target, link_if_holding, stage_root
 from passivepress.preview_folder import PreviewFolder
 from passivepress.report import Reporter
 from passivepress.urls import output_path
@@ -253,16 +253,19 @@ class _EarlyCards:
     would share the model's pages, and each page this process then changed would be
     copied: 300 MiB at 10,000 essays), and waits until the essays are known. It alone
     loads Pillow and warms its glyph caches, so the Markdown workers make no card. Used
-    only when every card will be made anew into a new output folder: with nothing kept
-    from a previous build, and no previous output whose same bytes a card should keep (with
-    their modification time). The cards are written into the stage's folder, made early.
+    only when every card is made anew, with nothing kept from a previous build (the stage
+    is then a new folder). The cards are written into the stage's folder, made early; a
+    card the output folder already holds with the same bytes is linked there instead, so
+    its file keeps its modification time, as every output of a full build does.
     """
 
     def __init__(self) -> None:
         self.deck: forks.Deck[int] = forks.Deck()  # dealt by start
-        self.jobs: list[tuple[str, tuple]] = []  # (file in the stage, card job)
+        self.jobs: list[tuple[str, tuple]] = []  # (output file, card job)
         self.files: set[str] = set()  # the cards' output files, once started
-        self.root: Path | None = None
+        self.root: Path | None = None  # the stage's folder, until the stage takes it
+        self.folder = ""  # the stage's folder, where the cards are written
+        self.previous: str | None = None  # the output folder, when it holds a build of ours
         # Pillow and the card code loaded while this process reads the first files, when
         # the Markdown workers have nothing to do yet.
         prepare = functools.partial(importlib.import_module, "passivepress.social")
@@ -272,9 +275,9 @@ class _EarlyCards:
     def started(self) -> bool:
         return bool(self.jobs)
 
-    def _make(self, payload: tuple[list[tuple[str, tuple]], list[list[int]]]) -> list[int]:
+    def _make(self, payload: tuple[str, str | None, list[Any], list[list[int]]]) -> list[int]:
         """In the copy: the cards it made."""
-        self.jobs, self.deck.chunks = payload
+        self.folder, self.previous, self.jobs, self.deck.chunks = payload
         return self.help()
 
     def start(self, cards: routes.CardMaker, target: Path, essays: list[Essay]) -> None:
@@ -282,11 +285,14 @@ class _EarlyCards:
         if len(wanted) < PARALLEL_MIN_DOCUMENTS or self.copy is None:
             return
         self.root = stage_root(target)
-        self.jobs = [(str(self.root / rel), cards.job(essay)) for rel, essay in wanted]
+        self.folder = str(self.root)
+        if (target / MARKER).is_file():
+            self.previous = str(target.resolve())
+        self.jobs = [(rel, cards.job(essay)) for rel, essay in wanted]
         self.files = {rel for rel, _essay in wanted}
         self.deck.deal(range(len(self.jobs)), smallest=8)
         try:
-            self.copy.send((self.jobs, self.deck.chunks))
+            self.copy.send((self.folder, self.previous, self.jobs, self.deck.chunks))
         except OSError:  # the copy is gone (killed): the renderers and this process make them
             self.copy.stop()
             self.copy = None
@@ -296,10 +302,14 @@ class _EarlyCards:
         made: list[int] = []
         for chunk in self.deck:
             for number in chunk:
-                path, job = self.jobs[number]
-                _write_card(job, path)
+                self._write(number)
                 made.append(number)
         return made
+
+    def _write(self, number: int) -> None:
+        rel, job = self.jobs[number]
+        before = os.path.join(self.previous, rel) if self.previous is not None else None
+        _write_card(job, os.path.join(self.folder, rel), before)
 
     def finish(self, helped: Iterable[list[int]]) -> set[str]:
         """Every card made (those the copy and the renderers, ``helped``, did not make are
@@ -310,9 +320,9 @@ class _EarlyCards:
             self.copy = None
         for numbers in helped:
             made.update(numbers)
-        for number, (path, job) in enumerate(self.jobs):
+        for number in range(len(self.jobs)):
             if number not in made:
-                _write_card(job, path)
+                self._write(number)
         return self.files
 
     def take(self) -> Path | None:
@@ -820,10 +830,7 @@ class Builder:
             env = self._environment(site_theme, templates, config_fp)
             cards = social_cards(site_theme, config)
             early_cards = None
-            if self._early_cards and (out_dir / MARKER).is_file():
-                self._early_cards.close()  # not wanted: stopped before it loads much
-                self._early_cards = None
-            elif self._early_cards:
+            if self._early_cards:
                 early_cards = functools.partial(self._early_cards.start, cards, out_dir)
 
         self._collector.pause()
@@ -1391,12 +1398,21 @@ def social_cards(site_theme: theme.Theme, config: config_module.Config) -> route
     return routes.CardMaker(lambda essay: _make_card(job(essay)), inputs, job)
 
 
-def _write_card(job: tuple, path: str) -> None:
+def _write_card(job: tuple, path: str, before: str | None = None) -> None:
     """In a worker process: make a card and write it where the stage expects it (sending
-    ten thousand images back to the main process would only hold them in its memory)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(_make_card(job))
+    ten thousand images back to the main process would only hold them in its memory).
+    ``before``: the output folder's card, linked there instead if it has the same bytes."""
+    data = _make_card(job)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if before is not None:
+        # Made again after a copy died, this card may be there already, linked to the
+        # output folder's own file: never written through that link.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        if link_if_holding(before, path, data) is not None:
+            return
+    with open(path, "wb") as fh:
+        fh.write(data)
 
 
 def _make_card(job: tuple) -> bytes:

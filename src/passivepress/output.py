@@ -71,6 +71,32 @@ def _same_bytes(one: str | Path, other: str | Path) -> bool:
                 return True
 
 
+def holding(path: str, data: bytes) -> os.stat_result | None:
+    """``path``'s stat when the file holds exactly ``data``, else None."""
+    try:
+        st = os.stat(path)
+        if st.st_size != len(data):
+            return None
+        with open(path, "rb") as fh:
+            return st if fh.read() == data else None
+    except OSError:
+        return None
+
+
+def link_if_holding(before: str, path: str, data: bytes) -> os.stat_result | None:
+    """Link the previous output's file ``before`` at ``path`` (in a new output folder)
+    when it holds ``data``: same bytes, same inode, no copy and the same modification
+    time (which rsync and CDNs like). Its stat, or None when ``data`` must be written."""
+    st = holding(before, data)
+    if st is None:
+        return None
+    try:
+        os.link(before, path)
+    except OSError:
+        return None
+    return st
+
+
 @dataclass(frozen=True)
 class StaticRecord:
     """A static file as copied: its source's size and mtime, and the copy's."""
@@ -172,19 +198,12 @@ class Stage:
         """The target's file when it already holds ``data`` (kept in place, or linked into
         a new output folder) and whether it is in the stage; None when it must be written."""
         before = os.path.join(self.target, rel)
-        try:
-            st = os.stat(before)
-            if st.st_size != len(data):
-                return None
-            with open(before, "rb") as fh:
-                if fh.read() != data:
-                    return None
-            if not self.update:
-                self._make_parent(path)
-                os.link(before, path)  # same bytes, same inode: no copy, the same mtime
-        except OSError:
-            return None
-        return st, not self.update
+        if self.update:
+            st = holding(before, data)
+            return None if st is None else (st, False)
+        self._make_parent(path)
+        st = link_if_holding(before, path, data)
+        return None if st is None else (st, True)
 
     def _same_static(self, rel: str, source: Path, size: int, dest: Path) -> os.stat_result | None:
         """The target's copy of a static file when it has the source's bytes: left in
