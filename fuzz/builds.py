@@ -4,13 +4,15 @@ clean (the reference every other build is held to)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from sites import NOW
 
+from passivepress import build as build_module
 from passivepress import uptodate
 from passivepress.build import BuildOptions, BuildResult, build, records_key
 from passivepress.errors import PassivepressError
@@ -21,7 +23,8 @@ T = TypeVar("T")
 
 @dataclass
 class Built:
-    """What a CLI build did: ``way`` is "current" (nothing to do), "quick" or "full"."""
+    """What a CLI build did: ``way`` is "current" (nothing to do), "quick" or "full" ("full
+    in parallel" when forked copies rendered its outputs)."""
 
     way: str
     warnings: list[str] = field(default_factory=list)
@@ -62,8 +65,34 @@ _builds = itertools.count()  # cli_build's calls
 _FORK_FROM = uptodate._FORK_FROM
 
 
+_PARALLEL_FROM = build_module.PARALLEL_MIN_DOCUMENTS
+
+
+def render_in_parallel(count: int | None) -> None:
+    """From now on, builds render in parallel from ``count`` documents on, as a big site's
+    do: Markdown in worker processes, pages in forked copies, social cards in the copy
+    forked as a cold build starts. None: passivepress's own threshold, which the fuzzers'
+    sites (6 to 40 essays) stay under, so that every build runs in one process."""
+    build_module.PARALLEL_MIN_DOCUMENTS = count or _PARALLEL_FROM
+
+
+@contextmanager
+def one_process() -> Iterator[None]:
+    """Builds inside run in one process whatever render_in_parallel said: the clean
+    builds every other build is held to."""
+    saved = build_module.PARALLEL_MIN_DOCUMENTS
+    build_module.PARALLEL_MIN_DOCUMENTS = _PARALLEL_FROM
+    try:
+        yield
+    finally:
+        build_module.PARALLEL_MIN_DOCUMENTS = saved
+
+
 def built(result: BuildResult) -> Built:
-    return Built("quick" if result.quick else "full", sorted(str(w) for w in result.warnings))
+    way = "quick" if result.quick else "full"
+    if result.processes > 1:
+        way += " in parallel"
+    return Built(way, sorted(str(w) for w in result.warnings))
 
 
 def attempt(build_it: Callable[[], T]) -> tuple[T | None, str | None]:

@@ -25,7 +25,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import runner
 import yaml
-from builds import attempt, built, cli_build, cli_options, preview_options
+from builds import (
+    attempt,
+    built,
+    cli_build,
+    cli_options,
+    one_process,
+    preview_options,
+    render_in_parallel,
+)
 from compare import compare, plant, tree
 from kinds import QUICKISH, Editor, new_site
 from logfs import FS, Op, apply_op, files_of, paths_of
@@ -52,6 +60,7 @@ class Exec:
     """
 
     def __init__(self, work: Path, params: dict, log: Log) -> None:
+        render_in_parallel(params.get("parallel_from"))  # older logs lack it
         self.work = work
         self.site = work / "site"
         self.params = params
@@ -150,10 +159,13 @@ class Exec:
         clean, fresh = self.work / "clean", self.work / "fresh-preview"
         shutil.rmtree(clean, ignore_errors=True)
         shutil.rmtree(fresh, ignore_errors=True)
-        clean_res, clean_err = attempt(
-            lambda: build(site, self.cli_opts(clean, clean=True), Recorder())
-        )
-        _, fresh_err = attempt(lambda: Builder(site, self.preview_opts(fresh), Recorder()).build())
+        with one_process():
+            clean_res, clean_err = attempt(
+                lambda: build(site, self.cli_opts(clean, clean=True), Recorder())
+            )
+            _, fresh_err = attempt(
+                lambda: Builder(site, self.preview_opts(fresh), Recorder()).build()
+            )
         self.status, self.error = ("error", clean_err) if clean_err else ("ok", "")
         failure = self.judge(
             "cli", cli_err, clean_err, cli_before, self.cli_dir, clean, out
@@ -216,6 +228,7 @@ class Run(SeedRun):
             "jobs": rng.choice([None, None, 1]),
             # Some seeds favour the edits the quick way takes (long runs of quick builds).
             "mode": "quick" if rng.random() < 0.35 else "mixed",
+            "parallel_from": self.parallel_from(),
         }
         self.nsteps = self.step_count()
         favour = QUICKISH if self.params["mode"] == "quick" else ()

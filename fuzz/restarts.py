@@ -29,7 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import runner
-from builds import attempt, cli_build, cli_options, preview_options
+from builds import (
+    attempt,
+    cli_build,
+    cli_options,
+    one_process,
+    preview_options,
+    render_in_parallel,
+)
 from compare import compare, plant, tree
 from kinds import Editor, new_site
 from logfs import FS, Op, apply_op, files_of, paths_of
@@ -70,7 +77,8 @@ class Exec:
     - ``["check"]``: every build since the last edits against a clean build.
     """
 
-    def __init__(self, work: Path, log: Log) -> None:
+    def __init__(self, work: Path, log: Log, parallel_from: int | None = None) -> None:
+        render_in_parallel(parallel_from)
         self.work = work
         self.site = work / "site"
         self.log = log
@@ -227,7 +235,8 @@ class Exec:
         original = tree(self.site / "_site")
         got = self.attempt(lambda: cli_build(copy, cli_options(None)))
         got_tree = tree(copy / "_site")
-        want = self.attempt(lambda: build(copy, cli_options(clean, True), Recorder()))
+        with one_process():
+            want = self.attempt(lambda: build(copy, cli_options(clean, True), Recorder()))
         want_tree = tree(clean)
         for path in (copy, clean):
             shutil.rmtree(path, ignore_errors=True)
@@ -249,7 +258,8 @@ class Exec:
                 out = self.work / f"clean-preview-{port}"
                 shutil.rmtree(out, ignore_errors=True)
                 options = self.popts(out, port, 1, clean=True)
-                result = self.attempt(lambda: Builder(site, options, Recorder()).build())
+                with one_process():
+                    result = self.attempt(lambda: Builder(site, options, Recorder()).build())
                 cleans[port] = (result, tree(out))
                 shutil.rmtree(out, ignore_errors=True)
             return cleans[port]
@@ -270,7 +280,8 @@ class Exec:
         if self.cli_last is not None:
             out = self.work / "clean-cli"
             shutil.rmtree(out, ignore_errors=True)
-            result = self.attempt(lambda: build(site, cli_options(out, True), Recorder()))
+            with one_process():
+                result = self.attempt(lambda: build(site, cli_options(out, True), Recorder()))
             want = (result, tree(out))
             shutil.rmtree(out, ignore_errors=True)
             cleans_made.append(result)
@@ -383,10 +394,15 @@ class Run(SeedRun):
     def __init__(self, seed: int, work: Path, settings: Settings, log: Log) -> None:
         super().__init__(seed, work, settings, log)
         essays, books = self.site_size()
-        self.params = {"essays": essays, "books": books, "corpus_seed": self.rng.randint(0, 10**6)}
+        self.params = {
+            "essays": essays,
+            "books": books,
+            "corpus_seed": self.rng.randint(0, 10**6),
+            "parallel_from": self.parallel_from(),
+        }
         self.nsteps = self.step_count()
         self.editor = Editor(self.rng, without=settings.without)
-        self.ex = Exec(work, log)
+        self.ex = Exec(work, log, self.params["parallel_from"])
 
     # --- events ---------------------------------------------------------------------------
 
@@ -620,7 +636,7 @@ class Run(SeedRun):
 def replay(record: dict, work: Path, log: Log) -> dict | None:
     """Do a failure log's events again; the first failure, or None. Events that cannot be
     done (their partner left out of a shrunk log) are left out too."""
-    ex = Exec(work, log)
+    ex = Exec(work, log, record["params"].get("parallel_from"))  # older logs lack it
     try:
         for n, step in enumerate(record["steps"]):
             for e, event in enumerate(step["events"]):

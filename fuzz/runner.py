@@ -63,6 +63,12 @@ class SeedRun:
     def step_count(self) -> int:
         return self.settings.steps if self.settings.steps is not None else self.rng.randint(10, 25)
 
+    def parallel_from(self) -> int | None:
+        """For about 40 % of seeds, the documents from which builds render in parallel
+        (see builds.render_in_parallel); None for the others. From an RNG of its own, so
+        that each seed's site and steps are those it had before this choice existed."""
+        return 4 if random.Random(f"parallel {self.seed}").random() < 0.4 else None
+
     def site_size(self) -> tuple[int, int]:
         """(essays, books) of the seed's site."""
         essays, books = self.rng.randint(6, 40), self.rng.randint(3, 8)
