@@ -306,10 +306,16 @@ class _EarlyCards:
                 made.append(number)
         return made
 
-    def _write(self, number: int) -> None:
+    def _write(self, number: int, again: bool = False) -> None:
         rel, job = self.jobs[number]
+        path = os.path.join(self.folder, rel)
+        if again:
+            # A copy that died may have left this card, perhaps linked to the output
+            # folder's own file: never written through that link.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
         before = os.path.join(self.previous, rel) if self.previous is not None else None
-        _write_card(job, os.path.join(self.folder, rel), before)
+        _write_card(job, path, before)
 
     def finish(self, helped: Iterable[list[int]]) -> set[str]:
         """Every card made (those the copy and the renderers, ``helped``, did not make are
@@ -322,7 +328,7 @@ class _EarlyCards:
             made.update(numbers)
         for number in range(len(self.jobs)):
             if number not in made:
-                self._write(number)
+                self._write(number, again=True)
         return self.files
 
     def take(self) -> Path | None:
@@ -1404,15 +1410,9 @@ def _write_card(job: tuple, path: str, before: str | None = None) -> None:
     ``before``: the output folder's card, linked there instead if it has the same bytes."""
     data = _make_card(job)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    if before is not None:
-        # Made again after a copy died, this card may be there already, linked to the
-        # output folder's own file: never written through that link.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        if link_if_holding(before, path, data) is not None:
-            return
-    with open(path, "wb") as fh:
-        fh.write(data)
+    if before is None or link_if_holding(before, path, data) is None:
+        with open(path, "wb") as fh:
+            fh.write(data)
 
 
 def _make_card(job: tuple) -> bytes:
