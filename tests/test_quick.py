@@ -727,27 +727,6 @@ def test_a_corrupt_kept_model_means_a_full_build(site, out, tmp_path, garbage):
     assert_quick_again(site, out, tmp_path, "Other text of essay 8.", "Third text of essay 8.")
 
 
-@pytest.mark.parametrize("part", [quick.MODEL, quick.ITEMS, None])
-def test_a_model_of_another_keeping_means_a_full_build(site, out, tmp_path, part):
-    """The record and the model are kept by two processes at once, each into files of its
-    own: a model (or its items) left by an earlier keeping beside a newer record, or no
-    model at all, is refused. The full way makes the right output and keeps both again."""
-    folder = site / CACHE_DIR
-    older = (folder / part).read_bytes() if part else b""
-    edit(site / E4, "date: 2024-01-04", "date: 2024-01-09")  # the full way: the order changes
-    result, _ = cli_way(site, out)
-    assert not result.quick
-    if part:
-        (folder / part).write_bytes(older)
-    else:
-        (folder / quick.MODEL).unlink()
-    edit(site / E8, "More text of essay 8.", "Other text of essay 8.")
-    result, recorder = cli_way(site, out)
-    assert not result.quick
-    assert tree(out) == clean(site, tmp_path)
-    assert_quick_again(site, out, tmp_path, "Other text of essay 8.", "Third text of essay 8.")
-
-
 def test_a_corrupt_journal_means_a_full_build_that_trusts_no_record(site, out, tmp_path):
     """An unreadable journal after a quick build: which outputs it rewrote is unknown, so
     the next build goes full and the title put back shows everywhere again."""
@@ -857,14 +836,14 @@ def test_the_kept_model_reads_back_field_for_field(tmp_path: Path) -> None:
     result = build(site_dir, options, Recorder(), uptodate.scan(site_dir))
     assert result.site is not None and not result.quick
     folder = site_dir / CACHE_DIR
-    with (folder / quick.FILE).open("rb") as fh, (folder / quick.MODEL).open("rb") as model:
+    with (folder / quick.FILE).open("rb") as fh:
         pickle.load(fh)
         kept = pickle.load(fh)
-        assert model.read(64) == quick._items_header(kept.ident)
+        pickle.load(fh)  # the reverse index
         store = MarkdownStore(site_dir.resolve())
         quick._Bodies.store = store
         try:
-            site, _ = quick._load_model(model, quick._Items(folder / quick.ITEMS, kept.ident))
+            site, _ = quick._load_model(fh, quick._Items(folder / quick.ITEMS, kept.ident))
             before = {o.key: o for o in (*result.site.essays, *result.site.books)}
             after = {o.key: o for o in (*site.essays, *site.books)}
             assert before.keys() == after.keys()
@@ -986,9 +965,8 @@ def test_a_date_that_keeps_the_essay_in_its_place_goes_quick(site, out, tmp_path
 
 
 def test_a_model_kept_by_a_forked_copy_serves_the_next_edit(tmp_path, make_site, monkeypatch):
-    """A big enough build keeps the record and the model for quick builds in two forked
-    copies of itself while it writes its own cache; the next edit goes quick from them all
-    the same."""
+    """A big enough build keeps the model for quick builds in a forked copy of itself
+    while it writes its own cache; the next edit goes quick from it all the same."""
     from passivepress import forks
 
     calls: list[int] = []
@@ -1007,9 +985,9 @@ def test_a_model_kept_by_a_forked_copy_serves_the_next_edit(tmp_path, make_site,
     site = make_site(tmp_path, SITE + essays)
     out = tmp_path / "out"
     result, _ = cli_way(site, out, jobs=2)
-    # The outputs shared between two processes, then the cache, the record and the model.
-    assert (result.processes, calls) == (2, [2, 3])
-    assert all((site / CACHE_DIR / name).is_file() for name in (quick.FILE, quick.MODEL))
+    # The outputs shared between two processes, then the cache and the kept model.
+    assert (result.processes, calls) == (2, [2, 2])
+    assert (site / CACHE_DIR / quick.FILE).is_file()
     assert_quick_again(site, out, tmp_path, "with *emphasis*", "with *stress*")
 
 

@@ -526,12 +526,6 @@ class _Renderer:
         return OutputRecord(deps, st.st_size, st.st_mtime_ns), staged
 
 
-def _harmless(call: Callable[[], None]) -> None:
-    """``call``, whose failure costs only a slower next build."""
-    with contextlib.suppress(Exception):
-        call()
-
-
 def _render_markdown(
     job: tuple[str, markdown.MarkdownOptions, str, bool],
 ) -> tuple[markdown.Rendered, dict[str, str]]:
@@ -1052,31 +1046,30 @@ class Builder:
                 )
                 sources.save(site_dir)
 
-        def keepers() -> list[Callable[[], None]]:
-            """What quick builds start from (passivepress.quick), as calls that may run
-            at once. Whatever goes wrong in them costs the next build its quick way, never
-            this build, which is done."""
+        def keep_model() -> None:
+            """What quick builds start from (passivepress.quick). Whatever goes wrong here
+            costs the next build its quick way, never this build, which is done."""
             assert sources is not None
-            calls = quick.keepers(
-                site_dir,
-                site=site,
-                menu=content.menu,
-                plan=plan,
-                records=records,
-                static=stage.static,
-                readings=self.read_cache,
-                digests=content.digests,
-                sources=sources,
-                options_key=options_key,
-                output=out_dir.resolve(),
-                valid_until=valid_until,
-                markdown_settings=_markdown_settings(config),
-                bytecode=self._bytecode,
-                warnings=warning_parts,
-                pages=result.pages,
-                feeds=result.feeds,
-            )
-            return [functools.partial(_harmless, call) for call in calls]
+            with contextlib.suppress(Exception):
+                quick.keep(
+                    site_dir,
+                    site=site,
+                    menu=content.menu,
+                    plan=plan,
+                    records=records,
+                    static=stage.static,
+                    readings=self.read_cache,
+                    digests=content.digests,
+                    sources=sources,
+                    options_key=options_key,
+                    output=out_dir.resolve(),
+                    valid_until=valid_until,
+                    markdown_settings=_markdown_settings(config),
+                    bytecode=self._bytecode,
+                    warnings=warning_parts,
+                    pages=result.pages,
+                    feeds=result.feeds,
+                )
 
         options_key = records_key(self.site_dir, options)
         valid_until = content.next_change.timestamp() if content.next_change else None
@@ -1095,6 +1088,7 @@ class Builder:
                     plan=plan,
                     records=records,
                     static=stage.static,
+                    readings=self.read_cache,
                     content=dict(content.digests),
                     output=out_dir,
                     valid_until=valid_until,
@@ -1108,22 +1102,19 @@ class Builder:
         elif not (self.persist and sources is not None):
             keep_state()
         elif len(records) >= PARALLEL_MIN_DOCUMENTS and self._workers.fork_ready():
-            # All three take long for a big site, and none needs another: the record for
-            # quick builds and their model are kept by two forked copies of this process
-            # meanwhile (at 10,000 essays, one copy keeping both ended half a second after
-            # this process was done; three processes on two cores end together). Keeping
-            # makes hundreds of thousands of objects (the index of what each output read),
-            # for which the collector walked every record and read of the build again and
-            # again (at 10,000 essays, keeping the model for quick builds took 1.03 s
-            # instead of 0.87 s); it is paused meanwhile, and collects any cycles after.
+            # Both take long for a big site, and neither needs the other: the model is
+            # kept by a forked copy of this process meanwhile. Keeping makes hundreds of
+            # thousands of objects (the index of what each output read), for which the
+            # collector walked every record and read of the build again and again (at
+            # 10,000 essays, keeping the model for quick builds took 1.03 s instead of
+            # 0.87 s); it is paused meanwhile, and collects any cycles after.
             with step("keep"), cache_module.collector_paused():
-                forks.together(keep_state, *keepers())
+                forks.together(keep_state, keep_model)
         else:
             with cache_module.collector_paused():
                 keep_state()
                 with step("keep"):
-                    for call in keepers():
-                        call()
+                    keep_model()
         result.files = len(stage.files)
         result.warnings = warnings
         result.site = site

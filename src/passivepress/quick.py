@@ -69,11 +69,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FILE = "quick.pickle"  # the Kept record and which outputs read what
-MODEL = "quick-model.pickle"  # the model, links as keys (see _dump_model)
+FILE = "quick.pickle"
 ITEMS = "quick-items.bin"  # each item's packed fields, read when the item is
 JOURNAL = "quick-journal.pickle"
-_FORMAT = 8
+_FORMAT = 7
 # More changed files than this and a full build is about as quick (and surely right).
 MAX_FILES = 16
 
@@ -228,8 +227,8 @@ def _folder(site_dir: Path) -> Path:
 def forget(site_dir: Path) -> None:
     """A full build is about to change the output: what was kept stops being true."""
     with contextlib.suppress(OSError):
-        for name in (FILE, MODEL, ITEMS):
-            (_folder(site_dir) / name).unlink(missing_ok=True)
+        (_folder(site_dir) / FILE).unlink(missing_ok=True)
+        (_folder(site_dir) / ITEMS).unlink(missing_ok=True)
 
 
 def rewritten(site_dir: Path) -> set[str]:
@@ -246,7 +245,7 @@ def rewritten(site_dir: Path) -> set[str]:
         return {"*"}
 
 
-def keepers(
+def keep(
     site_dir: Path,
     *,
     site: Site,
@@ -265,88 +264,53 @@ def keepers(
     warnings: dict[str, Any],
     pages: int,
     feeds: int,
-) -> tuple[Callable[[], None], Callable[[], None]]:
-    """Keeping what quick builds need, after a successful full build, as two calls that
-    share nothing and may run in two processes at once (at 10,000 essays each takes about
-    half a second): the record, with which outputs read what (and the journal of the
-    quick builds before it forgotten), and the model. Their files name the same keeping;
-    a build that finds them of two keepings, or one missing, takes the full way."""
+) -> None:
+    """Keep what quick builds need, after a successful full build (and forget the
+    journal of the quick builds before it)."""
 
     folder = _folder(site_dir)
-    ident = f"{time.time_ns()}-{os.getpid()}"
-
-    def keep_record() -> None:
-        content = {n: found for n, found in sources.files.items() if n.startswith("content/")}
-        content.update(digests)
-        kept, reads = index(
-            site=site,
-            plan=plan,
-            records=records,
-            static=static,
-            content=content,
-            output=output,
-            valid_until=valid_until,
-            markdown_settings=markdown_settings,
-            warnings=warnings,
-            pages=pages,
-            feeds=feeds,
-            ident=ident,
-            options_key=options_key,
-            others=sources.others,
-            published=uptodate.published_digest(site_dir),
-            bytecode=bytecode,
-        )
-        blobs = {
-            key: pickle.dumps({a: tuple(p) for a, p in by_attr.items()}, pickle.HIGHEST_PROTOCOL)
-            for key, by_attr in reads.items()
-        }
-        del reads
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / JOURNAL).unlink(missing_ok=True)
-            tmp = folder / f"{FILE}.{os.getpid()}.tmp"
-            with tmp.open("wb") as fh:
-                pickle.dump((__version__, _FORMAT), fh, pickle.HIGHEST_PROTOCOL)
-                pickle.dump(kept, fh, pickle.HIGHEST_PROTOCOL)
-                pickle.dump(blobs, fh, pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, folder / FILE)
-        except OSError as exc:  # no quick builds is only slower ones
-            log.debug("could not keep the record for quick builds: %s", exc)
-
-    def keep_model() -> None:
-        keys = body_keys(site, readings, markdown_settings)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f"{MODEL}.{os.getpid()}.tmp"
-            items_tmp = folder / f"{ITEMS}.{os.getpid()}.tmp"
-            with tmp.open("wb") as fh, items_tmp.open("wb") as items_fh:
-                fh.write(_items_header(ident))
-                items_fh.write(_items_header(ident))
-                _dump_model(fh, items_fh, site, menu, keys)
-            # The items first: a model beside items of another keeping is refused on load.
-            os.replace(items_tmp, folder / ITEMS)
-            os.replace(tmp, folder / MODEL)
-        except OSError as exc:  # no quick builds is only slower ones
-            log.debug("could not keep the model for quick builds: %s", exc)
-
-    return keep_record, keep_model
-
-
-def keep(site_dir: Path, **what: Any) -> None:
-    """Keep what quick builds need (see :func:`keepers`), in this process."""
-    for call in keepers(site_dir, **what):
-        call()
-
-
-def body_keys(site: Site, readings: dict[str, Any], markdown_settings: str) -> dict[str, str]:
-    """The Markdown cache's key of each item's body, for bodies without embeds (a body
-    with embeds is kept with its item)."""
-    keys = {}
-    for item in (*site.essays, *site.books, *site.pages):
-        reading = readings.get(str(item.source))
-        if reading is not None and not item.embeds:
-            keys[item.key] = markdown_key(markdown_settings, item.path, reading[1].body_key)
-    return keys
+    content = {name: found for name, found in sources.files.items() if name.startswith("content/")}
+    content.update(digests)
+    kept, reads, markdown_keys = index(
+        site=site,
+        plan=plan,
+        records=records,
+        static=static,
+        readings=readings,
+        content=content,
+        output=output,
+        valid_until=valid_until,
+        markdown_settings=markdown_settings,
+        warnings=warnings,
+        pages=pages,
+        feeds=feeds,
+        ident=f"{time.time_ns()}-{os.getpid()}",
+        options_key=options_key,
+        others=sources.others,
+        published=uptodate.published_digest(site_dir),
+        bytecode=bytecode,
+    )
+    blobs = {
+        key: pickle.dumps({a: tuple(p) for a, p in by_attr.items()}, pickle.HIGHEST_PROTOCOL)
+        for key, by_attr in reads.items()
+    }
+    del reads
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / JOURNAL).unlink(missing_ok=True)
+        tmp = folder / f"{FILE}.{os.getpid()}.tmp"
+        items_tmp = folder / f"{ITEMS}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh, items_tmp.open("wb") as items_fh:
+            pickle.dump((__version__, _FORMAT), fh, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(kept, fh, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(blobs, fh, pickle.HIGHEST_PROTOCOL)
+            items_fh.write(_items_header(kept.ident))
+            _dump_model(fh, items_fh, site, menu, markdown_keys)
+        # The items first: a model beside items of another keeping is refused on load.
+        os.replace(items_tmp, folder / ITEMS)
+        os.replace(tmp, folder / FILE)
+    except OSError as exc:  # no quick builds is only slower ones
+        log.debug("could not keep the model for quick builds: %s", exc)
 
 
 Reads = dict[str, dict[str, Sequence[str]]]  # model key → attribute → URLs of outputs
@@ -358,6 +322,7 @@ def index(
     plan: Sequence[Route],
     records: dict[str, OutputRecord],
     static: dict[str, Any],
+    readings: dict[str, Any],
     content: dict[str, bytes],
     output: Path,
     valid_until: float | None,
@@ -370,9 +335,10 @@ def index(
     others: str = "",
     published: str = "",
     bytecode: Path | None = None,
-) -> tuple[Kept, Reads]:
+) -> tuple[Kept, Reads, dict[str, str]]:
     """What quick builds start from, made of a full build's outcome: the :class:`Kept`
-    record, and which outputs read which fields of each object."""
+    record, which outputs read which fields of each object, and the Markdown cache's key
+    of each item's body (for bodies without embeds)."""
     items = (*site.essays, *site.books, *site.pages)
     paths = {route.file: route.path for route in plan}
     # By (key, attribute) first, one lookup per read: 640,000 reads at 10,000 essays.
@@ -394,6 +360,13 @@ def index(
         if route.template is None and route.shows is not None:
             for key in dict.fromkeys(keys_in(route.shows)):
                 follows[key].append(route.path)
+    markdown_keys = {}
+    for item in items:
+        reading = readings.get(str(item.source))
+        if reading is not None and not item.embeds:
+            markdown_keys[item.key] = markdown_key(
+                markdown_settings, item.path, reading[1].body_key
+            )
     files = {rel: (r.size, r.mtime_ns) for rel, r in records.items()}
     files.update({rel: (r.out_size, r.out_mtime_ns) for rel, r in static.items()})
     kept = Kept(
@@ -415,7 +388,7 @@ def index(
         pages=pages,
         feeds=feeds,
     )
-    return kept, reads
+    return kept, reads, markdown_keys
 
 
 def _anchored(items: Iterable[Any]) -> set[str]:
@@ -589,7 +562,7 @@ class Resident:
     site: Site
     menu: list[Any]
     env: Any
-    make: Callable[[], tuple[Kept, Reads]] | None
+    make: Callable[[], tuple[Kept, Reads, dict[str, str]]] | None
     kept: Kept | None = None
     reads: Reads = field(default_factory=dict)
     journal: Journal | None = None
@@ -599,7 +572,7 @@ class Resident:
         it waits for saves)."""
         if self.kept is None or self.journal is None:
             assert self.make is not None
-            self.kept, self.reads = self.make()
+            self.kept, self.reads, _ = self.make()
             self.journal = Journal(self.kept.ident, done=True)
             self.make = None  # and with it the full build's routes
         return self.kept, self.reads, self.journal
@@ -738,7 +711,7 @@ class _Quick:
             self.files = {**kept.files, **journal.files}
             self._check_output(kept.output)
             blobs = pickle.load(fh)
-        site, menu = self._load_model(kept)
+            site, menu = _load_model(fh, _Items(self.folder / ITEMS, kept.ident))
         objects = {o.key: o for o in (*site.essays, *site.books, *site.pages, *site.tags)}
         for key, values in journal.objects.items():
             obj = objects.get(key)
@@ -765,16 +738,6 @@ class _Quick:
             fh.close()
             raise _NotQuick(f"the kept model is unreadable: {exc}") from exc
         return fh, kept
-
-    def _load_model(self, kept: Kept) -> tuple[Site, list[Any]]:
-        try:
-            fh = (self.folder / MODEL).open("rb")
-        except OSError as exc:
-            raise _NotQuick("no model kept by a full build") from exc
-        with fh:
-            if fh.read(64) != _items_header(kept.ident):
-                raise _NotQuick("the model file is not of the kept record")
-            return _load_model(fh, _Items(self.folder / ITEMS, kept.ident))
 
     def _journal(self, kept: Kept) -> Journal:
         try:
