@@ -248,6 +248,37 @@ def test_a_run_stopped_in_mid_build_trusts_nothing_kept(site):
     folder.release()
 
 
+def test_a_run_stopped_in_mid_build_stays_untrusted_after_a_build_that_failed(site):
+    """A preview killed in mid-write, started again while a file has a mistake: its first
+    build fails and removes the marker it found. What the killed run kept must still go
+    untrusted, by this run's next build and by a CLI build that would take the cards the
+    preview kept (a card changed behind the records' back, same size and time, was copied
+    into _site and back; found by fuzz/restarts.py, seed 2029)."""
+    kept_run(site)
+    card = next(kept_output(site).glob("essays/*/card.png"))
+    before, st = card.read_bytes(), card.stat()
+    card.write_bytes((b"X" + before)[: len(before)])
+    os.utime(card, ns=(st.st_atime_ns, st.st_mtime_ns))
+    (site / PREVIEW_DIR / "building").touch()
+    essay = essay_files(site)[0]
+    good = essay.read_text()
+    essay.write_text(good.replace("\ntitle:", "\ntitle: [unclosed\ntitle:", 1))
+
+    folder = claim(site)
+    builder = preview_builder(site, folder, 8000)
+    with pytest.raises(ContentError):
+        builder.build()
+    assert not (site / PREVIEW_DIR / "building").exists()
+    essay.write_text(good)
+
+    build(site, BuildOptions(now=NOW, record_urls=False), Recorder())  # no state of its own
+    assert tree(site / "_site") == tree_of_clean_build(site)
+    builder.build(changed=[essay.relative_to(site).as_posix()])
+    assert card.read_bytes() == before
+    assert tree(folder.output) == builder_tree(site, 8000)
+    folder.release()
+
+
 def test_outputs_changed_by_hand_are_made_again(site):
     kept_run(site)
     page = next(kept_output(site).glob("essays/*/index.html"))

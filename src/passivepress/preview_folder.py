@@ -10,8 +10,8 @@ CLI build with a cache folder takes, and makes only what changed meanwhile.
 What is kept must stay true to the output folder whatever stops the preview, a crash or a
 ``kill -9`` included:
 
-- ``building`` is there while a build is writing; a run that finds it trusts nothing kept.
-  A build stopped by a mistake in the site has written nothing and removes it.
+- ``building`` is there while a build is writing; a run that finds it drops what was
+  kept. A build stopped by a mistake in the site has written nothing and removes it.
 - ``state.pickle`` is the last full build's, written once no save waits; the next full
   build removes it just before it writes (one that fails writes nothing).
 - ``rewritten`` lists the outputs quick builds wrote since that full build: their records
@@ -102,7 +102,16 @@ class PreviewFolder:
     def load(self, readings: bool = True) -> State | None:
         """What the last run kept, with the outputs quick builds wrote since marked to be
         made again; None when nothing can be trusted."""
-        if self._building.exists() or not self._state.is_file():
+        if self._building.exists():
+            if self._lock >= 0:
+                # The last run stopped in mid-write (this run holds the folder, so no other
+                # is writing): what it kept is dropped, not only passed over. This run's
+                # first build removes the marker even when it fails on a mistake in the
+                # site, and the state would then be trusted again, by its next build and
+                # by a CLI build taking the social cards kept here (see peek).
+                self.forget()
+            return None
+        if not self._state.is_file():
             return None
         state = load_state(self.root, path=self._state, readings=readings)
         if not state.outputs:
