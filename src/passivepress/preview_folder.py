@@ -85,6 +85,13 @@ class PreviewFolder:
             else:
                 output.unlink(missing_ok=True)
             folder.forget()
+        elif folder._building.exists():
+            # The last run stopped in mid-write (this one holds the folder now, so no
+            # other is writing): what it kept is dropped, not only passed over. This run's
+            # first build removes the marker even when it fails on a mistake in the site,
+            # and the state would then be trusted again, by its next build and by a CLI
+            # build taking the social cards kept here (see peek).
+            folder.forget()
         return folder
 
     def release(self) -> None:
@@ -102,16 +109,7 @@ class PreviewFolder:
     def load(self, readings: bool = True) -> State | None:
         """What the last run kept, with the outputs quick builds wrote since marked to be
         made again; None when nothing can be trusted."""
-        if self._building.exists():
-            if self._lock >= 0:
-                # The last run stopped in mid-write (this run holds the folder, so no other
-                # is writing): what it kept is dropped, not only passed over. This run's
-                # first build removes the marker even when it fails on a mistake in the
-                # site, and the state would then be trusted again, by its next build and
-                # by a CLI build taking the social cards kept here (see peek).
-                self.forget()
-            return None
-        if not self._state.is_file():
+        if self._building.exists() or not self._state.is_file():
             return None
         state = load_state(self.root, path=self._state, readings=readings)
         if not state.outputs:
